@@ -1,0 +1,186 @@
+'use strict';
+// Reference Socket.IO server used by sockload's tests. The same logic runs on
+// socket.io 4.x (v4/) and 2.x (v2/); each wrapper passes in its own copy of the
+// package. Configured by flags, for example:
+//
+//   node v4/server.js --port 0 --namespaces /,/chat --auth-token secret \
+//       --ping-interval 300 --ping-timeout 200 --max-http-buffer-size 1000 \
+//       --push-interval 100 --cookie --path /socket.io
+//
+// It listens on 127.0.0.1 only and prints "listening <port>" once ready.
+const http = require('http');
+
+function parseFlags(argv) {
+  const flags = {
+    port: 0,
+    namespaces: '/',
+    authToken: '',
+    pingInterval: 0,
+    pingTimeout: 0,
+    maxHttpBufferSize: 0,
+    pushInterval: 0,
+    cookie: false,
+    path: '/socket.io',
+  };
+  const names = {
+    '--port': ['port', Number],
+    '--namespaces': ['namespaces', String],
+    '--auth-token': ['authToken', String],
+    '--ping-interval': ['pingInterval', Number],
+    '--ping-timeout': ['pingTimeout', Number],
+    '--max-http-buffer-size': ['maxHttpBufferSize', Number],
+    '--push-interval': ['pushInterval', Number],
+    '--path': ['path', String],
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '--cookie') {
+      flags.cookie = true;
+      continue;
+    }
+    const spec = names[arg];
+    if (!spec || i + 1 >= argv.length) {
+      console.error(`unknown or incomplete flag: ${arg}`);
+      process.exit(2);
+    }
+    flags[spec[0]] = spec[1](argv[++i]);
+  }
+  return flags;
+}
+
+function serverOptions(flags, major) {
+  const opts = { path: flags.path };
+  if (flags.pingInterval) opts.pingInterval = flags.pingInterval;
+  if (flags.pingTimeout) opts.pingTimeout = flags.pingTimeout;
+  if (flags.maxHttpBufferSize) opts.maxHttpBufferSize = flags.maxHttpBufferSize;
+  if (flags.cookie) opts.cookie = major >= 3 ? { name: 'io', httpOnly: true, path: '/' } : 'io';
+  return opts;
+}
+
+// Counts every event received, per namespace and event name, for tests that
+// check exact totals (GET /__stats).
+const stats = { connections: 0, received: {} };
+
+function countEvent(nsp, event) {
+  const byEvent = stats.received[nsp] || (stats.received[nsp] = {});
+  byEvent[event] = (byEvent[event] || 0) + 1;
+}
+
+// Cookie header seen on the latest request of each Engine.IO session, so a test
+// can check that the client sends back what the server set (sticky sessions).
+const cookiesBySid = new Map();
+
+function recordCookie(req) {
+  const sid = new URL(req.url, 'http://127.0.0.1').searchParams.get('sid');
+  if (sid) cookiesBySid.set(sid, req.headers.cookie || '');
+}
+
+function tokenOf(socket) {
+  const auth = socket.handshake.auth;
+  if (auth && auth.token !== undefined) return String(auth.token);
+  return socket.handshake.query.token;
+}
+
+function attachHandlers(io, nsp, flags) {
+  const namespace = io.of(nsp);
+  if (flags.authToken) {
+    namespace.use((socket, next) => {
+      if (tokenOf(socket) === flags.authToken) return next();
+      next(new Error('invalid token'));
+    });
+  }
+  namespace.on('connection', (socket) => {
+    stats.connections++;
+    let pushTimer = null;
+    if (flags.pushInterval) {
+      let n = 0;
+      pushTimer = setInterval(() => socket.emit('tick', ++n), flags.pushInterval);
+    }
+    socket.on('disconnect', () => pushTimer && clearInterval(pushTimer));
+    const anyHandler = (event) => countEvent(nsp, event);
+
+    const handlers = {
+      ping: (ack) => typeof ack === 'function' && ack('pong'),
+      // echo acks with every argument it received, binary included.
+      echo: (...args) => {
+        const ack = typeof args[args.length - 1] === 'function' ? args.pop() : null;
+        if (ack) ack(...args);
+      },
+      // echo-event sends the arguments back as an "echo" event (binary included).
+      'echo-event': (...args) => {
+        if (typeof args[args.length - 1] === 'function') args.pop();
+        socket.emit('echo', ...args);
+      },
+      // push sends count events named event, each with one argument: its index.
+      push: (event, count, ack) => {
+        for (let i = 0; i < count; i++) socket.emit(event, i);
+        if (typeof ack === 'function') ack(count);
+      },
+      join: (room, ack) => {
+        socket.join(room);
+        if (typeof ack === 'function') ack(room);
+      },
+      broadcast: (room, event, ...args) => {
+        const ack = typeof args[args.length - 1] === 'function' ? args.pop() : null;
+        namespace.to(room).emit(event, ...args);
+        if (ack) ack(true);
+      },
+      'disconnect-me': () => socket.disconnect(true),
+      handshake: (ack) => typeof ack === 'function' && ack({
+        query: socket.handshake.query,
+        headers: socket.handshake.headers,
+        auth: socket.handshake.auth || null,
+        namespace: nsp,
+      }),
+      cookie: (ack) => typeof ack === 'function' &&
+        ack(cookiesBySid.get(socket.conn.id) || ''),
+      // noack takes an ack callback and never calls it.
+      noack: () => {},
+    };
+    for (const [event, handler] of Object.entries(handlers)) {
+      socket.on(event, (...args) => {
+        anyHandler(event);
+        handler(...args);
+      });
+    }
+    // Events without a handler are counted too (socket.io 2.x has no onAny).
+    const onevent = socket.onevent;
+    socket.onevent = function (packet) {
+      const event = packet.data && packet.data[0];
+      if (!(event in handlers)) anyHandler(String(event));
+      return onevent.call(this, packet);
+    };
+  });
+}
+
+module.exports = function start(socketio) {
+  const flags = parseFlags(process.argv.slice(2));
+  const major = Number(require(socketio.packageJSONPath).version.split('.')[0]);
+  const server = http.createServer((req, res) => {
+    if (req.url === '/__stats') {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(stats));
+      return;
+    }
+    // socket.io handles its own path; answer anything else.
+    if (!req.url.startsWith(flags.path)) {
+      res.statusCode = 404;
+      res.end('not found');
+    }
+  });
+  server.prependListener('request', recordCookie);
+  server.prependListener('upgrade', recordCookie);
+  const io = socketio.create(server, serverOptions(flags, major));
+  for (const nsp of flags.namespaces.split(',').filter(Boolean)) {
+    attachHandlers(io, nsp, flags);
+  }
+  server.listen(flags.port, '127.0.0.1', () => {
+    console.log(`listening ${server.address().port}`);
+  });
+  const stop = () => {
+    io.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+};
