@@ -100,6 +100,10 @@ func newRootCommand(pio *processIO) *cobra.Command {
 	}
 	root.SetOut(pio.stdout)
 	root.SetErr(pio.stderr)
-	root.AddCommand(newVersionCommand(pio))
+	root.AddCommand(
+		newVersionCommand(pio),
+		newValidateCommand(pio),
+		newServeCommand(pio),
+	)
 	return root
 }
