@@ -3,6 +3,8 @@ package wire
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"strconv"
 )
 
 // SocketPacketType is a Socket.IO packet type.
@@ -18,15 +20,42 @@ const (
 	BinaryAck    SocketPacketType = 6
 )
 
+// String returns the protocol's name of the type ("CONNECT", "EVENT", ...).
+func (t SocketPacketType) String() string {
+	switch t {
+	case Connect:
+		return "CONNECT"
+	case Disconnect:
+		return "DISCONNECT"
+	case Event:
+		return "EVENT"
+	case Ack:
+		return "ACK"
+	case ConnectError:
+		return "CONNECT_ERROR"
+	case BinaryEvent:
+		return "BINARY_EVENT"
+	case BinaryAck:
+		return "BINARY_ACK"
+	}
+	return "SocketPacketType(" + strconv.Itoa(int(t)) + ")"
+}
+
 // NoID is the SocketPacket.ID of a packet that carries no ack id.
 const NoID int64 = -1
+
+// MaxAttachments bounds the attachment count a decoder accepts, so that a
+// hostile header cannot make a receiver wait for or reserve room for an
+// unbounded number of binary messages.
+const MaxAttachments = 1000
 
 // SocketPacket is one Socket.IO packet, without its binary attachments (they
 // travel as separate Engine.IO binary messages after it).
 type SocketPacket struct {
 	Type SocketPacketType
 	// Namespace is "/" for the main namespace. In protocol v4 (socket.io
-	// 2.x) a CONNECT may carry a query string: "/chat?token=x".
+	// 2.x) a CONNECT may carry a query string: "/chat?token=x". Any other
+	// namespace starts with "/" and holds no ",".
 	Namespace string
 	// ID is the ack id, or NoID.
 	ID int64
@@ -46,15 +75,130 @@ var (
 
 // AppendSocketPacket appends the text encoding of p:
 // type, "<attachments>-" for binary types, "<namespace>," unless the
-// namespace is "/", the id unless NoID, then Data.
+// namespace is "/" (or empty), the id unless NoID, then Data.
 func AppendSocketPacket(dst []byte, p *SocketPacket) []byte {
-	panic("wire: not implemented")
+	dst = append(dst, '0'+byte(p.Type))
+	if p.Type == BinaryEvent || p.Type == BinaryAck {
+		dst = strconv.AppendInt(dst, int64(p.Attachments), 10)
+		dst = append(dst, '-')
+	}
+	dst = appendNamespace(dst, p.Namespace)
+	if p.ID >= 0 {
+		dst = strconv.AppendInt(dst, p.ID, 10)
+	}
+	return append(dst, p.Data...)
+}
+
+func appendNamespace(dst []byte, nsp string) []byte {
+	if nsp == "" || nsp == "/" {
+		return dst
+	}
+	dst = append(dst, nsp...)
+	return append(dst, ',')
 }
 
 // DecodeSocketPacket decodes the text encoding of a packet. Data aliases
-// text. The JSON in Data is checked to be well-formed but not decoded.
+// text. The JSON in Data is checked to be well-formed, and to be of the kind
+// its type carries (an array for events and acks, an object for CONNECT,
+// nothing for DISCONNECT), but not decoded. Namespace is allocated only when
+// it is not the main namespace.
 func DecodeSocketPacket(text []byte) (SocketPacket, error) {
-	panic("wire: not implemented")
+	if len(text) == 0 {
+		return SocketPacket{}, fmt.Errorf("%w: empty", ErrBadSocketPacket)
+	}
+	p := SocketPacket{Type: SocketPacketType(text[0] - '0'), Namespace: "/", ID: NoID}
+	if text[0] < '0' || p.Type > BinaryAck {
+		return SocketPacket{}, fmt.Errorf("%w: unknown type %q", ErrBadSocketPacket, text[0])
+	}
+	i := 1
+	if p.Type == BinaryEvent || p.Type == BinaryAck {
+		start := i
+		n := 0
+		for ; i < len(text) && text[i] >= '0' && text[i] <= '9'; i++ {
+			n = n*10 + int(text[i]-'0')
+			if n > MaxAttachments {
+				return SocketPacket{}, fmt.Errorf("%w: more than %d attachments", ErrBadSocketPacket, MaxAttachments)
+			}
+		}
+		if i == start || i == len(text) || text[i] != '-' {
+			return SocketPacket{}, fmt.Errorf("%w: attachment count not followed by '-'", ErrBadSocketPacket)
+		}
+		p.Attachments = n
+		i++
+	}
+	if i < len(text) && text[i] == '/' {
+		start := i
+		for i < len(text) && text[i] != ',' {
+			i++
+		}
+		p.Namespace = string(text[start:i])
+		if i < len(text) {
+			i++ // the comma
+		}
+	}
+	if i < len(text) && text[i] >= '0' && text[i] <= '9' {
+		id := int64(0)
+		for ; i < len(text) && text[i] >= '0' && text[i] <= '9'; i++ {
+			d := int64(text[i] - '0')
+			if id > (1<<63-1-d)/10 {
+				return SocketPacket{}, fmt.Errorf("%w: ack id overflows", ErrBadSocketPacket)
+			}
+			id = id*10 + d
+		}
+		p.ID = id
+	}
+	if i < len(text) {
+		p.Data = json.RawMessage(text[i:])
+	}
+	if err := checkSocketData(p.Type, p.Data); err != nil {
+		return SocketPacket{}, err
+	}
+	return p, nil
+}
+
+// checkSocketData checks that data is well-formed JSON of the kind packets of
+// type t carry.
+func checkSocketData(t SocketPacketType, data []byte) error {
+	if len(data) == 0 {
+		return nil
+	}
+	first := firstNonSpace(data)
+	var ok bool
+	switch t {
+	case Connect:
+		ok = first == '{'
+	case Disconnect:
+		ok = false
+	case ConnectError:
+		ok = true
+	default:
+		ok = first == '['
+	}
+	if !ok {
+		return fmt.Errorf("%w: unexpected data for %v", ErrBadSocketPacket, t)
+	}
+	if !validJSON(data) {
+		return fmt.Errorf("%w: data is not valid JSON", ErrBadSocketPacket)
+	}
+	return nil
+}
+
+func firstNonSpace(b []byte) byte {
+	for _, c := range b {
+		if !isSpace(c) {
+			return c
+		}
+	}
+	return 0
+}
+
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r'
+}
+
+// validJSON reports whether b is one well-formed JSON value.
+func validJSON(b []byte) bool {
+	return json.Valid(b)
 }
 
 // AppendEventData appends the JSON array [event, args...] to dst, replacing
@@ -62,20 +206,180 @@ func DecodeSocketPacket(text []byte) (SocketPacket, error) {
 // placeholder {"_placeholder":true,"num":N}. It returns the buffers in
 // placeholder order; none means a plain Event (or Ack) packet suffices.
 // With event == "" it encodes just [args...], as acks do.
+//
+// Strings, numbers, booleans, nil, []any, map[string]any, []byte and
+// json.RawMessage are encoded directly (map keys sorted, as encoding/json
+// does, but without HTML escaping); other types go through encoding/json.
+// The attachments alias the []byte values in args.
 func AppendEventData(dst []byte, event string, args []any) (out []byte, attachments [][]byte, err error) {
-	panic("wire: not implemented")
+	var e encoder
+	dst = append(dst, '[')
+	if event != "" {
+		dst = appendJSONString(dst, event)
+	}
+	for i, a := range args {
+		if i > 0 || event != "" {
+			dst = append(dst, ',')
+		}
+		if dst, err = e.appendValue(dst, a); err != nil {
+			return dst, nil, err
+		}
+	}
+	return append(dst, ']'), e.attachments, nil
+}
+
+// AppendEventPacket appends a whole EVENT packet for namespace nsp (with ack
+// id id, or NoID), switching to BINARY_EVENT when args hold []byte values;
+// the returned attachments must be sent after it, in order, as binary
+// messages. To build an Engine.IO text message in one buffer, pass a dst
+// that already ends with the message type digit '4'.
+func AppendEventPacket(dst []byte, nsp string, id int64, event string, args []any) (out []byte, attachments [][]byte, err error) {
+	if event == "" {
+		return dst, nil, fmt.Errorf("%w: an event needs a name", ErrBadSocketPacket)
+	}
+	return appendArgsPacket(dst, Event, nsp, id, event, args)
+}
+
+// AppendAckPacket appends the ACK packet answering id in namespace nsp with
+// args, switching to BINARY_ACK when args hold []byte values, as
+// AppendEventPacket does.
+func AppendAckPacket(dst []byte, nsp string, id int64, args []any) (out []byte, attachments [][]byte, err error) {
+	return appendArgsPacket(dst, Ack, nsp, id, "", args)
+}
+
+func appendArgsPacket(dst []byte, t SocketPacketType, nsp string, id int64, event string, args []any) ([]byte, [][]byte, error) {
+	typeAt := len(dst)
+	dst = AppendSocketPacket(dst, &SocketPacket{Type: t, Namespace: nsp, ID: id})
+	dst, attachments, err := AppendEventData(dst, event, args)
+	if err != nil || len(attachments) == 0 {
+		return dst, attachments, err
+	}
+	// The attachment count belongs right after the type: make room for it.
+	dst[typeAt] += byte(BinaryEvent - Event)
+	var count [8]byte
+	header := append(strconv.AppendInt(count[:0], int64(len(attachments)), 10), '-')
+	dst = append(dst, header...)
+	copy(dst[typeAt+1+len(header):], dst[typeAt+1:len(dst)-len(header)])
+	copy(dst[typeAt+1:], header)
+	return dst, attachments, nil
+}
+
+// AppendConnectPacket appends a CONNECT packet for namespace nsp carrying
+// data (the auth object a client sends, or the {"sid":...} a protocol v5
+// server answers) unless data is nil. Protocol v4 (socket.io 2.x) CONNECT
+// packets carry no data; its query goes in nsp ("/chat?token=x").
+func AppendConnectPacket(dst []byte, nsp string, data any) ([]byte, error) {
+	dst = AppendSocketPacket(dst, &SocketPacket{Type: Connect, Namespace: nsp, ID: NoID})
+	if data == nil {
+		return dst, nil
+	}
+	var e encoder
+	dst, err := e.appendValue(dst, data)
+	if err == nil && len(e.attachments) > 0 {
+		err = fmt.Errorf("%w: CONNECT data cannot carry binary attachments", ErrBadSocketPacket)
+	}
+	return dst, err
+}
+
+// AppendConnectErrorPacket appends the packet refusing a connection to nsp:
+// in protocol v5 (Engine.IO v4) CONNECT_ERROR with {"message":message}, in
+// protocol v4 (Engine.IO v3) ERROR with the message as a JSON string.
+func AppendConnectErrorPacket(dst []byte, v EngineVersion, nsp, message string) []byte {
+	dst = AppendSocketPacket(dst, &SocketPacket{Type: ConnectError, Namespace: nsp, ID: NoID})
+	if v == EngineV3 {
+		return appendJSONString(dst, message)
+	}
+	dst = append(dst, `{"message":`...)
+	dst = appendJSONString(dst, message)
+	return append(dst, '}')
+}
+
+// ConnectErrorMessage returns the reason a CONNECT_ERROR (or protocol v4
+// ERROR) packet's data gives: the string itself, or the "message" field of
+// an object, or else the raw JSON.
+func ConnectErrorMessage(data json.RawMessage) string {
+	var s string
+	if json.Unmarshal(data, &s) == nil {
+		return s
+	}
+	var obj struct {
+		Message *string `json:"message"`
+	}
+	if json.Unmarshal(data, &obj) == nil && obj.Message != nil {
+		return *obj.Message
+	}
+	return string(data)
+}
+
+// ConnectSID returns the session id a protocol v5 server sends in its
+// CONNECT answer ({"sid":"..."}), or "" when data carries none (protocol v4).
+func ConnectSID(data json.RawMessage) (string, error) {
+	if len(data) == 0 {
+		return "", nil
+	}
+	var obj struct {
+		SID string `json:"sid"`
+	}
+	if err := json.Unmarshal(data, &obj); err != nil {
+		return "", fmt.Errorf("%w: CONNECT data: %v", ErrBadSocketPacket, err)
+	}
+	return obj.SID, nil
 }
 
 // EventName returns the event name, the first element of an event's Data,
-// without decoding the rest.
+// without decoding the rest. A numeric name (the protocol allows it) is
+// returned as its JSON text.
 func EventName(data json.RawMessage) (string, error) {
-	panic("wire: not implemented")
+	i := skipSpace(data, 0)
+	if i == len(data) || data[i] != '[' {
+		return "", fmt.Errorf("%w: event data is not an array", ErrBadSocketPacket)
+	}
+	i = skipSpace(data, i+1)
+	if i == len(data) {
+		return "", fmt.Errorf("%w: event data is not an array", ErrBadSocketPacket)
+	}
+	switch c := data[i]; {
+	case c == '"':
+		s, _, ok := scanString(data, i)
+		if !ok {
+			return "", fmt.Errorf("%w: event name is not a valid string", ErrBadSocketPacket)
+		}
+		return s, nil
+	case c == '-' || c >= '0' && c <= '9':
+		end := i
+		for end < len(data) && isNumberByte(data[end]) {
+			end++
+		}
+		return string(data[i:end]), nil
+	}
+	return "", fmt.Errorf("%w: event without a name", ErrBadSocketPacket)
+}
+
+func isNumberByte(c byte) bool {
+	return c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && isSpace(b[i]) {
+		i++
+	}
+	return i
 }
 
 // DecodeArgs decodes an event's or ack's Data into its arguments, with
 // placeholders replaced by their attachments ([]byte). For events, the name
 // is dropped (skipName). JSON numbers decode as float64, objects as
-// map[string]any, arrays as []any, as encoding/json does.
+// map[string]any, arrays as []any, as encoding/json does. A placeholder
+// whose num is not an index of attachments fails with ErrBadPlaceholder.
+// Empty data decodes as no arguments.
 func DecodeArgs(data json.RawMessage, attachments [][]byte, skipName bool) ([]any, error) {
-	panic("wire: not implemented")
+	if len(data) == 0 {
+		return nil, nil
+	}
+	d := decoder{data: data, attachments: attachments}
+	args, err := d.decodeArgs(skipName)
+	if err != nil {
+		return nil, err
+	}
+	return args, nil
 }
