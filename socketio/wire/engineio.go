@@ -3,6 +3,7 @@ package wire
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -252,8 +253,9 @@ func utf16Len(s []byte) int {
 	n := 0
 	for i := 0; i < len(s); {
 		if s[i] < utf8.RuneSelf {
-			i++
-			n++
+			ascii := asciiPrefix(s[i:])
+			i += ascii
+			n += ascii
 			continue
 		}
 		r, size := utf8.DecodeRune(s[i:])
@@ -264,6 +266,21 @@ func utf16Len(s []byte) int {
 		}
 	}
 	return n
+}
+
+// asciiPrefix returns how many leading bytes of s are ASCII, looking at
+// eight bytes at a time.
+func asciiPrefix(s []byte) int {
+	i := 0
+	for ; len(s)-i >= 8; i += 8 {
+		if binary.LittleEndian.Uint64(s[i:])&0x8080808080808080 != 0 {
+			break
+		}
+	}
+	for i < len(s) && s[i] < utf8.RuneSelf {
+		i++
+	}
+	return i
 }
 
 // DecodePayload decodes a polling body and calls fn for each packet in order,
@@ -376,8 +393,9 @@ func utf16Prefix(s []byte, units int) (int, bool) {
 			return 0, false
 		}
 		if s[i] < utf8.RuneSelf {
-			i++
-			units--
+			ascii := asciiPrefix(s[i:min(len(s), i+units)])
+			i += ascii
+			units -= ascii
 			continue
 		}
 		r, size := utf8.DecodeRune(s[i:])

@@ -700,3 +700,87 @@ func appendUnescaped(dst, s []byte) []byte {
 	}
 	return dst
 }
+
+// validJSON reports whether b holds exactly one well-formed JSON value,
+// nested at most maxDepth deep, with only whitespace around it. It does what
+// json.Valid does, several times faster and without allocating, since every
+// received packet goes through it.
+func validJSON(b []byte) bool {
+	i, ok := skipValue(b, skipSpace(b, 0), 0)
+	return ok && skipSpace(b, i) == len(b)
+}
+
+// skipValue returns the index after the JSON value starting at b[i].
+func skipValue(b []byte, i, depth int) (int, bool) {
+	if i >= len(b) {
+		return i, false
+	}
+	switch c := b[i]; c {
+	case '"':
+		_, end, ok := scanStringKeep(b, i, false)
+		return end, ok
+	case '{', '[':
+		if depth >= maxDepth {
+			return i, false
+		}
+		return skipContainer(b, i, depth+1)
+	case 't':
+		return skipLiteral(b, i, "true")
+	case 'f':
+		return skipLiteral(b, i, "false")
+	case 'n':
+		return skipLiteral(b, i, "null")
+	}
+	return scanNumber(b, i)
+}
+
+// skipContainer returns the index after the object or array starting at b[i].
+func skipContainer(b []byte, i, depth int) (int, bool) {
+	object := b[i] == '{'
+	closer := byte(']')
+	if object {
+		closer = '}'
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == closer {
+		return i + 1, true
+	}
+	for {
+		var ok bool
+		if object {
+			if i >= len(b) || b[i] != '"' {
+				return i, false
+			}
+			if _, i, ok = scanStringKeep(b, i, false); !ok {
+				return i, false
+			}
+			i = skipSpace(b, i)
+			if i >= len(b) || b[i] != ':' {
+				return i, false
+			}
+			i = skipSpace(b, i+1)
+		}
+		if i, ok = skipValue(b, i, depth); !ok {
+			return i, false
+		}
+		i = skipSpace(b, i)
+		if i >= len(b) {
+			return i, false
+		}
+		switch b[i] {
+		case ',':
+			i = skipSpace(b, i+1)
+		case closer:
+			return i + 1, true
+		default:
+			return i, false
+		}
+	}
+}
+
+func skipLiteral(b []byte, i int, word string) (int, bool) {
+	if len(b)-i < len(word) || string(b[i:i+len(word)]) != word {
+		return i, false
+	}
+	return i + len(word), true
+}

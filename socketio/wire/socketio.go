@@ -196,11 +196,6 @@ func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r'
 }
 
-// validJSON reports whether b is one well-formed JSON value.
-func validJSON(b []byte) bool {
-	return json.Valid(b)
-}
-
 // AppendEventData appends the JSON array [event, args...] to dst, replacing
 // every []byte found in args (at any depth, in slices and maps) by a
 // placeholder {"_placeholder":true,"num":N}. It returns the buffers in
