@@ -1,0 +1,450 @@
+package socketio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/cookiejar"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sockload/sockload/socketio/wire"
+)
+
+// transport moves Engine.IO packets over websocket or HTTP long-polling.
+type transport interface {
+	name() string
+	// write sends packets in order as one unit (consecutive websocket
+	// messages, or one POST). The engine serializes calls.
+	write(pkts []wire.Packet) (sentAt time.Time, err error)
+	// read blocks for the next message (websocket) or response (polling)
+	// and calls fn for each packet in it. Only the reader goroutine calls
+	// it. Packet data is valid only during fn.
+	read(fn func(now time.Time, p wire.Packet) error) error
+	// close releases the transport; it unblocks a pending read. Safe to call
+	// concurrently with read and write, and more than once.
+	close(graceful bool)
+}
+
+// receiver is what the engine delivers to: the Manager.
+type receiver interface {
+	// onMessage is called on the reader goroutine for each Message packet;
+	// an error closes the connection with ReasonParseError.
+	onMessage(e *engine, now time.Time, p wire.Packet) error
+	// onClose is called once, on the reader goroutine, after the last
+	// onMessage.
+	onClose(e *engine, reason string, err error)
+}
+
+// closeError is an error that knows which disconnect reason it is.
+type closeError struct {
+	reason string
+	err    error
+}
+
+func (e *closeError) Error() string {
+	if e.err == nil {
+		return e.reason
+	}
+	return e.reason + ": " + e.err.Error()
+}
+func (e *closeError) Unwrap() error { return e.err }
+
+func closeErr(reason string, err error) error { return &closeError{reason: reason, err: err} }
+
+// reasonOf classifies an error returned by a transport.
+func reasonOf(err error) (string, error) {
+	var ce *closeError
+	if errors.As(err, &ce) {
+		return ce.reason, ce.err
+	}
+	return ReasonTransportError, err
+}
+
+var errServerClosed = errors.New("the server closed the Engine.IO session")
+
+// engine is one Engine.IO connection: handshake, transport (with the upgrade
+// from polling to websocket), heartbeat and the single reader goroutine.
+//
+// Writes are serialized by wmu and bounded by WriteTimeout. The reader never
+// writes while it could block: heartbeat answers are written from their own
+// short-lived goroutine (v4 pong) or from the ping timer (v3 ping), so a
+// write stuck behind a slow peer can never stop the reader from draining the
+// connection; at worst it times out and closes the connection.
+type engine struct {
+	cfg  *config
+	recv receiver
+	jar  http.CookieJar
+	http *http.Client // polling only; nil when the handshake used websocket
+	hs   wire.Handshake
+
+	ctx    context.Context // cancelled on close; bounds polling requests
+	cancel context.CancelFunc
+
+	mu sync.Mutex // guards tr, probe
+	tr transport
+	// probe is the websocket being probed for the upgrade, closed with the
+	// engine if the engine closes first.
+	probe transport
+
+	wmu sync.Mutex // serializes writes
+
+	// Upgrade hand-over between the probing goroutine and the reader.
+	pausing atomic.Bool
+	paused  chan struct{}
+	resume  chan transport
+
+	liveness *time.Timer // closes with ReasonPingTimeout
+	pinger   *time.Timer // v3: sends the next ping
+
+	// early holds packets that arrived with the handshake, delivered first
+	// by the reader.
+	early    []wire.Packet
+	openedAt time.Time
+
+	// lastWrite is the size of the largest message in the latest write,
+	// to explain a close the server makes because of it.
+	lastWrite atomic.Int64
+
+	closeOnce sync.Once
+	done      chan struct{}
+	reason    string
+	closeErr  error
+
+	readerDone chan struct{}
+
+	// root is the socket.io 2.x automatic CONNECT of the main namespace
+	// (protocol v4), kept until a socket claims it.
+	rootMu      sync.Mutex
+	rootClaimed bool
+	rootPacket  *wire.SocketPacket
+
+	assembly assembly // binary packet being received (reader only)
+}
+
+func newEngine(cfg *config, recv receiver, jar http.CookieJar) *engine {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &engine{
+		cfg: cfg, recv: recv, jar: jar,
+		ctx: ctx, cancel: cancel,
+		paused:     make(chan struct{}),
+		resume:     make(chan transport),
+		done:       make(chan struct{}),
+		readerDone: make(chan struct{}),
+	}
+}
+
+// openEngine performs the Engine.IO handshake with the first configured
+// transport. The engine is returned idle: start begins reading.
+func openEngine(ctx context.Context, cfg *config, recv receiver, jar http.CookieJar) (*engine, error) {
+	e := newEngine(cfg, recv, jar)
+	var err error
+	if cfg.Transports[0] == TransportWebsocket {
+		err = e.openWebsocket(ctx)
+	} else {
+		err = e.openPolling(ctx)
+	}
+	if err != nil {
+		e.cancel()
+		return nil, err
+	}
+	e.openedAt = time.Now()
+	e.armHeartbeat()
+	return e, nil
+}
+
+// armHeartbeat starts the liveness timer (and, in v3, the client's pings)
+// from the handshake, as engine.io-client does.
+func (e *engine) armHeartbeat() {
+	e.liveness = time.AfterFunc(e.livenessTimeout(), func() {
+		e.shutdown(ReasonPingTimeout, fmt.Errorf("no heartbeat from the server within %v", e.livenessTimeout()), false)
+	})
+	if e.cfg.EngineVersion == wire.EngineV3 {
+		e.pinger = time.AfterFunc(e.pingInterval(), e.ping)
+	}
+}
+
+func (e *engine) openWebsocket(ctx context.Context) error {
+	ws, err := dialWebsocket(ctx, e.cfg, e.jar, "")
+	if err != nil {
+		return err
+	}
+	err = ws.readWithin(ctx, func(_ time.Time, p wire.Packet) error {
+		if p.Type != wire.Open {
+			return fmt.Errorf("expected the Engine.IO open packet, got type %d", p.Type)
+		}
+		var err error
+		e.hs, err = wire.ParseHandshake(p.Data)
+		return err
+	})
+	if err != nil {
+		ws.close(false)
+		return fmt.Errorf("socketio: websocket handshake with %s: %w", e.cfg.base.Host, err)
+	}
+	ws.maxPayload = e.hs.MaxPayload
+	e.tr = ws
+	return nil
+}
+
+func (e *engine) openPolling(ctx context.Context) error {
+	e.http = newHTTPClient(e.cfg, e.jar)
+	hs, early, err := pollHandshake(ctx, e.cfg, e.http)
+	if err != nil {
+		e.http.CloseIdleConnections()
+		return err
+	}
+	e.hs, e.early = hs, early
+	e.tr = newPolling(e.ctx, e.cfg, e.http, hs.SID, e.maxPayload())
+	return nil
+}
+
+// maxPayload is the server's inbound limit, 0 when unknown (Engine.IO v3).
+func (e *engine) maxPayload() int { return e.hs.MaxPayload }
+
+// start launches the reader goroutine, the heartbeat and, when allowed, the
+// upgrade to websocket.
+func (e *engine) start() {
+	go e.run()
+	if e.current().name() == TransportPolling && e.cfg.allows(TransportWebsocket) && slices.Contains(e.hs.Upgrades, TransportWebsocket) {
+		go e.upgrade()
+	}
+}
+
+func (e *engine) pingInterval() time.Duration {
+	return time.Duration(e.hs.PingInterval) * time.Millisecond
+}
+
+func (e *engine) livenessTimeout() time.Duration {
+	return time.Duration(e.hs.PingInterval+e.hs.PingTimeout) * time.Millisecond
+}
+
+func (e *engine) current() transport {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.tr
+}
+
+// transportName is the name of the transport in use.
+func (e *engine) transportName() string { return e.current().name() }
+
+// run is the reader goroutine.
+func (e *engine) run() {
+	defer close(e.readerDone)
+	var err error
+	for _, p := range e.early {
+		if err = e.receive(e.openedAt, p); err != nil {
+			break
+		}
+	}
+	e.early = nil
+	tr := e.current()
+	for err == nil {
+		err = tr.read(e.receive)
+		if err == nil && e.pausing.Load() && tr.name() == TransportPolling {
+			tr, err = e.pause()
+		}
+	}
+	reason, cause := reasonOf(err)
+	e.shutdown(reason, cause, false)
+	e.recv.onClose(e, e.reason, e.closeErr)
+}
+
+// pause hands the reader over to the upgrading goroutine once the last poll
+// has returned, and resumes on the websocket it hands back.
+func (e *engine) pause() (transport, error) {
+	select {
+	case e.paused <- struct{}{}:
+	case <-e.done:
+		return nil, closeErr(e.reason, e.closeErr)
+	}
+	select {
+	case tr := <-e.resume:
+		return tr, nil
+	case <-e.done:
+		return nil, closeErr(e.reason, e.closeErr)
+	}
+}
+
+// receive handles one packet on the reader goroutine.
+func (e *engine) receive(now time.Time, p wire.Packet) error {
+	v3 := e.cfg.EngineVersion == wire.EngineV3
+	if v3 {
+		// Engine.IO v3 clients count any packet as a sign of life.
+		e.liveness.Reset(e.livenessTimeout())
+	}
+	switch p.Type {
+	case wire.Message:
+		if err := e.recv.onMessage(e, now, p); err != nil {
+			return closeErr(ReasonParseError, err)
+		}
+	case wire.Ping:
+		if !v3 {
+			e.liveness.Reset(e.livenessTimeout())
+			go e.sendControl(wire.Packet{Type: wire.Pong})
+		}
+	case wire.Pong:
+		if v3 {
+			e.pinger.Reset(e.pingInterval())
+		}
+	case wire.Close:
+		return closeErr(ReasonTransportClose, errServerClosed)
+	}
+	return nil
+}
+
+// ping sends the v3 client heartbeat; the server must answer within
+// pingTimeout.
+func (e *engine) ping() {
+	select {
+	case <-e.done:
+		return
+	default:
+	}
+	e.liveness.Reset(time.Duration(e.hs.PingTimeout) * time.Millisecond)
+	e.sendControl(wire.Packet{Type: wire.Ping})
+}
+
+// sendControl writes a heartbeat packet; a failure closes the connection.
+func (e *engine) sendControl(p wire.Packet) {
+	pkts := [1]wire.Packet{p}
+	_, _ = e.send(pkts[:])
+}
+
+// send writes packets as one unit. A write error closes the connection and
+// is returned; a PayloadTooLargeError leaves it open.
+func (e *engine) send(pkts []wire.Packet) (time.Time, error) {
+	e.wmu.Lock()
+	defer e.wmu.Unlock()
+	select {
+	case <-e.done:
+		return time.Time{}, ErrNotConnected
+	default:
+	}
+	sentAt, err := e.current().write(pkts)
+	if err != nil && !errors.Is(err, ErrPayloadTooLarge) {
+		reason, cause := reasonOf(err)
+		e.shutdown(reason, cause, false)
+	}
+	return sentAt, err
+}
+
+// shutdown closes the connection with reason; the first reason wins. It does
+// not wait for the reader.
+func (e *engine) shutdown(reason string, err error, graceful bool) {
+	e.closeOnce.Do(func() {
+		e.reason, e.closeErr = reason, err
+		close(e.done)
+		if e.liveness != nil {
+			e.liveness.Stop()
+		}
+		if e.pinger != nil {
+			e.pinger.Stop()
+		}
+		e.mu.Lock()
+		tr, probe := e.tr, e.probe
+		e.mu.Unlock()
+		tr.close(graceful)
+		if probe != nil {
+			probe.close(false)
+		}
+		e.cancel()
+		if e.http != nil {
+			e.http.CloseIdleConnections()
+		}
+	})
+}
+
+// upgrade probes a websocket on the polling session and switches to it:
+// 2probe, 3probe, pause polling, 5 (as engine.io-client does). A failed
+// probe leaves the connection on polling.
+func (e *engine) upgrade() {
+	ctx, cancel := context.WithTimeout(e.ctx, e.cfg.ConnectTimeout)
+	defer cancel()
+	ws, err := dialWebsocket(ctx, e.cfg, e.jar, e.hs.SID)
+	if err != nil {
+		return
+	}
+	ws.maxPayload = e.hs.MaxPayload
+	e.mu.Lock()
+	closed := e.ctx.Err() != nil
+	if !closed {
+		e.probe = ws
+	}
+	e.mu.Unlock()
+	if closed || !e.probe1(ctx, ws) {
+		ws.close(false)
+		return
+	}
+	e.pausing.Store(true)
+	select {
+	case <-e.paused:
+	case <-e.done:
+		return
+	}
+	e.wmu.Lock()
+	_, err = ws.write([]wire.Packet{{Type: wire.Upgrade}})
+	if err == nil {
+		e.mu.Lock()
+		old := e.tr
+		e.tr, e.probe = ws, nil
+		e.mu.Unlock()
+		old.close(false)
+		e.http.CloseIdleConnections()
+	}
+	e.wmu.Unlock()
+	if err != nil {
+		e.shutdown(ReasonTransportError, fmt.Errorf("upgrading to websocket: %w", err), false)
+		return
+	}
+	select {
+	case e.resume <- ws:
+	case <-e.done:
+	}
+}
+
+// probe1 sends 2probe and waits for 3probe.
+func (e *engine) probe1(ctx context.Context, ws *wsTransport) bool {
+	if _, err := ws.write([]wire.Packet{{Type: wire.Ping, Data: []byte("probe")}}); err != nil {
+		return false
+	}
+	ok := false
+	err := ws.readWithin(ctx, func(_ time.Time, p wire.Packet) error {
+		ok = p.Type == wire.Pong && string(p.Data) == "probe"
+		return nil
+	})
+	return err == nil && ok
+}
+
+// claimRoot returns the server's automatic CONNECT (or CONNECT_ERROR) of the
+// main namespace if it already arrived, and whether this claim is the first
+// on this connection (protocol v4 only: later joins send CONNECT).
+func (e *engine) claimRoot() (first bool, pkt *wire.SocketPacket) {
+	e.rootMu.Lock()
+	defer e.rootMu.Unlock()
+	if e.rootClaimed {
+		return false, nil
+	}
+	e.rootClaimed = true
+	return true, e.rootPacket
+}
+
+// offerRoot records the automatic CONNECT of the main namespace and reports
+// whether a socket already claimed it (then deliver it to that socket).
+func (e *engine) offerRoot(p wire.SocketPacket) (claimed bool) {
+	e.rootMu.Lock()
+	defer e.rootMu.Unlock()
+	if e.rootClaimed {
+		return true
+	}
+	p.Data = append([]byte(nil), p.Data...)
+	e.rootPacket = &p
+	return false
+}
+
+func newJar() http.CookieJar {
+	jar, _ := cookiejar.New(nil) // never fails without options
+	return jar
+}

@@ -1,0 +1,312 @@
+package socketio
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sockload/sockload/socketio/wire"
+)
+
+// Disconnect reasons, spelled as socket.io-client spells them. Every
+// disconnect reported to Options.OnDisconnect carries one of them.
+const (
+	// ReasonServerDisconnect: the server disconnected the socket
+	// (socket.disconnect() on the server). No reconnection follows.
+	ReasonServerDisconnect = "io server disconnect"
+	// ReasonClientDisconnect: Socket.Close or Manager.Close. No
+	// reconnection follows.
+	ReasonClientDisconnect = "io client disconnect"
+	// ReasonPingTimeout: no heartbeat within pingInterval + pingTimeout.
+	ReasonPingTimeout = "ping timeout"
+	// ReasonTransportClose: the server or the network closed the
+	// connection (this is also what a server restart looks like).
+	ReasonTransportClose = "transport close"
+	// ReasonTransportError: a read or write failed (including write
+	// timeouts, refused polls and messages over MaxReadBytes).
+	ReasonTransportError = "transport error"
+	// ReasonParseError: the server sent something that is not Engine.IO or
+	// Socket.IO.
+	ReasonParseError = "parse error"
+)
+
+// Transport names, for Options.Transports.
+const (
+	TransportPolling   = "polling"
+	TransportWebsocket = "websocket"
+)
+
+// Defaults applied to zero fields of Options; they are socket.io-client's
+// where it has one.
+const (
+	DefaultPath                 = "/socket.io/"
+	DefaultConnectTimeout       = 20 * time.Second
+	DefaultWriteTimeout         = 10 * time.Second
+	DefaultReconnectionDelay    = time.Second
+	DefaultReconnectionDelayMax = 5 * time.Second
+	DefaultRandomizationFactor  = 0.5
+	// DefaultMaxReadBytes bounds one received websocket message or polling
+	// response: 16 times the server's own default inbound limit (1 MB),
+	// and small enough that thousands of clients cannot be made to allocate
+	// without bound.
+	DefaultMaxReadBytes = 16 << 20
+)
+
+// Errors returned by the client; test with errors.Is.
+var (
+	// ErrNotConnected is returned by emits on a socket that is not
+	// connected (never connected, disconnected, or reconnecting). Unlike
+	// socket.io-client, emits are not buffered while disconnected: a load
+	// test must count them, not send them late.
+	ErrNotConnected = errors.New("socketio: socket is not connected")
+	// ErrClosed is returned after Manager.Close.
+	ErrClosed = errors.New("socketio: manager is closed")
+	// ErrPayloadTooLarge matches *PayloadTooLargeError.
+	ErrPayloadTooLarge = errors.New("socketio: payload exceeds the server's maxPayload")
+)
+
+// PayloadTooLargeError is returned, before anything is sent, by an emit whose
+// encoded message is larger than the maxPayload the server announced in its
+// handshake (Engine.IO v4). The connection stays up.
+type PayloadTooLargeError struct {
+	Size       int // bytes of the encoded message
+	MaxPayload int // the server's limit
+}
+
+func (e *PayloadTooLargeError) Error() string {
+	return fmt.Sprintf("socketio: message of %d bytes exceeds the server's maxPayload of %d bytes; "+
+		"send less, or raise the server's maxHttpBufferSize option", e.Size, e.MaxPayload)
+}
+
+// Is makes errors.Is(err, ErrPayloadTooLarge) true.
+func (e *PayloadTooLargeError) Is(target error) bool { return target == ErrPayloadTooLarge }
+
+// ConnectError is the server's refusal of a namespace (a CONNECT_ERROR
+// packet, usually from a middleware: next(new Error("invalid token"))).
+type ConnectError struct {
+	Namespace string
+	// Message is the server's message, e.g. "invalid token".
+	Message string
+	// Data is the error's data field as raw JSON (protocol v5), if any.
+	Data []byte
+}
+
+func (e *ConnectError) Error() string {
+	return fmt.Sprintf("socketio: server refused namespace %s: %s", e.Namespace, e.Message)
+}
+
+// Options configures a Manager. The zero value connects like
+// socket.io-client with its defaults: Engine.IO v4, polling upgraded to
+// websocket, path /socket.io/, 20 s connect timeout, reconnection with
+// exponential backoff (1 s .. 5 s, factor 0.5 jitter) and no attempt limit.
+//
+// Callbacks are called from the client's goroutines (the connection's reader
+// or a timer), never with a lock held; they must return quickly.
+type Options struct {
+	// EngineVersion is wire.EngineV4 (socket.io 3.x/4.x servers, the
+	// default) or wire.EngineV3 (socket.io 2.x servers, Socket.IO protocol
+	// v4).
+	EngineVersion wire.EngineVersion
+	// Transports lists the transports to use, the first one for the
+	// handshake. The default, ["polling", "websocket"], opens with polling
+	// and upgrades to websocket; ["websocket"] connects directly.
+	Transports []string
+	// Path is the server's Engine.IO path (default "/socket.io/").
+	Path string
+	// Query is added to every request's query string.
+	Query url.Values
+	// ExtraHeaders are sent with every polling request and with the
+	// websocket handshake.
+	ExtraHeaders http.Header
+	// Auth is sent with each namespace CONNECT (protocol v5). socket.io 2.x
+	// has no auth payload, so with EngineV3 its entries are added to the
+	// query string instead, where 2.x middlewares read them
+	// (socket.handshake.query).
+	Auth map[string]any
+
+	// ConnectTimeout bounds Socket.Connect and each reconnection attempt
+	// (default 20 s).
+	ConnectTimeout time.Duration
+	// AckTimeout bounds EmitWithAck when its context has no deadline
+	// (default: no bound beyond the context).
+	AckTimeout time.Duration
+	// WriteTimeout bounds every write (default 10 s); a write that times
+	// out closes the connection with ReasonTransportError.
+	WriteTimeout time.Duration
+
+	// DisableReconnection turns reconnection off (socket.io-client's
+	// reconnection: false).
+	DisableReconnection bool
+	// ReconnectionAttempts limits consecutive failed attempts (default 0:
+	// no limit).
+	ReconnectionAttempts int
+	// ReconnectionDelay is the first backoff delay (default 1 s), doubled
+	// after each failed attempt up to ReconnectionDelayMax (default 5 s).
+	ReconnectionDelay, ReconnectionDelayMax time.Duration
+	// RandomizationFactor is the backoff jitter (default 0.5); a negative
+	// value means none.
+	RandomizationFactor float64
+
+	// ForceNew gives each Socket of the Manager its own Engine.IO
+	// connection (socket.io-client's forceNew / multiplex: false).
+	ForceNew bool
+
+	// InsecureSkipVerify disables TLS certificate verification. Off by
+	// default; only for targets with self-signed certificates.
+	InsecureSkipVerify bool
+	// MaxReadBytes bounds one received websocket message or polling
+	// response body (default DefaultMaxReadBytes). A larger one closes the
+	// connection with ReasonTransportError.
+	MaxReadBytes int64
+	// DialContext opens TCP connections (default net.Dialer). Set it to
+	// choose the source address, e.g.
+	// (&net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}}).DialContext.
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+
+	// OnConnect is called when a socket has joined its namespace, at first
+	// and after each reconnection.
+	OnConnect func(namespace string)
+	// OnConnectError is called when the server refuses a namespace,
+	// including a re-join after reconnection.
+	OnConnectError func(namespace string, err error)
+	// OnDisconnect is called when a connected socket disconnects, with one
+	// of the Reason constants; err carries the cause when there is one.
+	OnDisconnect func(namespace, reason string, err error)
+	// OnReconnectAttempt is called before each reconnection attempt
+	// (attempt counts from 1).
+	OnReconnectAttempt func(attempt int)
+	// OnReconnectError is called when an attempt fails.
+	OnReconnectError func(attempt int, err error)
+	// OnReconnect is called when the Engine.IO connection is back; the
+	// namespaces are re-joined right after (see OnConnect).
+	OnReconnect func(attempt int)
+	// OnReconnectFailed is called when ReconnectionAttempts are exhausted.
+	OnReconnectFailed func()
+}
+
+// config is Options with defaults applied and the server address parsed.
+type config struct {
+	Options
+	base *url.URL // scheme http or https, host, no path
+}
+
+func newConfig(rawURL string, opts Options) (*config, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("socketio: server URL %q: %w", rawURL, err)
+	}
+	switch u.Scheme {
+	case "http", "ws":
+		u.Scheme = "http"
+	case "https", "wss":
+		u.Scheme = "https"
+	default:
+		return nil, fmt.Errorf("socketio: server URL %q: scheme must be http, https, ws or wss", rawURL)
+	}
+	if u.Host == "" {
+		return nil, fmt.Errorf("socketio: server URL %q has no host", rawURL)
+	}
+	c := &config{Options: opts, base: u}
+	if c.EngineVersion == 0 {
+		c.EngineVersion = wire.EngineV4
+	}
+	if c.EngineVersion != wire.EngineV3 && c.EngineVersion != wire.EngineV4 {
+		return nil, fmt.Errorf("socketio: Engine.IO version %d is not supported (use 3 or 4)", c.EngineVersion)
+	}
+	if len(c.Transports) == 0 {
+		c.Transports = []string{TransportPolling, TransportWebsocket}
+	}
+	for _, t := range c.Transports {
+		if t != TransportPolling && t != TransportWebsocket {
+			return nil, fmt.Errorf("socketio: unknown transport %q (use %q or %q)", t, TransportPolling, TransportWebsocket)
+		}
+	}
+	if c.Path == "" {
+		c.Path = DefaultPath
+	}
+	if !strings.HasPrefix(c.Path, "/") {
+		c.Path = "/" + c.Path
+	}
+	if !strings.HasSuffix(c.Path, "/") {
+		c.Path += "/"
+	}
+	c.ConnectTimeout = orDefault(c.ConnectTimeout, DefaultConnectTimeout)
+	c.WriteTimeout = orDefault(c.WriteTimeout, DefaultWriteTimeout)
+	c.ReconnectionDelay = orDefault(c.ReconnectionDelay, DefaultReconnectionDelay)
+	c.ReconnectionDelayMax = orDefault(c.ReconnectionDelayMax, DefaultReconnectionDelayMax)
+	switch {
+	case c.RandomizationFactor == 0:
+		c.RandomizationFactor = DefaultRandomizationFactor
+	case c.RandomizationFactor < 0:
+		c.RandomizationFactor = 0
+	case c.RandomizationFactor > 1:
+		c.RandomizationFactor = 1
+	}
+	if c.MaxReadBytes <= 0 {
+		c.MaxReadBytes = DefaultMaxReadBytes
+	}
+	if c.DialContext == nil {
+		c.DialContext = (&net.Dialer{Timeout: c.ConnectTimeout, KeepAlive: 30 * time.Second}).DialContext
+	}
+	return c, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+func (c *config) allows(transport string) bool { return slices.Contains(c.Transports, transport) }
+
+func (c *config) tlsConfig() *tls.Config {
+	if c.InsecureSkipVerify {
+		return &tls.Config{InsecureSkipVerify: true}
+	}
+	return nil
+}
+
+// engineURL is the Engine.IO endpoint for transport, with the session id when
+// sid is not empty.
+func (c *config) engineURL(transport, sid string) string {
+	q := url.Values{}
+	for k, v := range c.base.Query() {
+		q[k] = v
+	}
+	for k, v := range c.Query {
+		q[k] = v
+	}
+	if c.EngineVersion == wire.EngineV3 {
+		for k, v := range c.Auth {
+			q.Set(k, fmt.Sprint(v))
+		}
+		if transport == TransportPolling {
+			q.Set("b64", "1")
+		}
+	}
+	q.Set("EIO", fmt.Sprint(int(c.EngineVersion)))
+	q.Set("transport", transport)
+	if sid != "" {
+		q.Set("sid", sid)
+	}
+	u := *c.base
+	u.Path = c.Path
+	u.RawPath = ""
+	u.RawQuery = q.Encode()
+	if transport == TransportWebsocket {
+		if u.Scheme == "https" {
+			u.Scheme = "wss"
+		} else {
+			u.Scheme = "ws"
+		}
+	}
+	return u.String()
+}

@@ -1,0 +1,199 @@
+package socketio
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/sockload/sockload/socketio/wire"
+)
+
+// newHTTPClient returns the HTTP client of one Manager's polling: its own
+// connection pool (a long-poll GET and a POST at a time, as a browser tab
+// has) and its own cookie jar.
+func newHTTPClient(cfg *config, jar http.CookieJar) *http.Client {
+	tr := &http.Transport{
+		DialContext:         cfg.DialContext,
+		TLSClientConfig:     cfg.tlsConfig(),
+		TLSHandshakeTimeout: cfg.ConnectTimeout,
+		MaxIdleConnsPerHost: 2,
+		IdleConnTimeout:     90 * time.Second,
+		ForceAttemptHTTP2:   false,
+	}
+	return &http.Client{Transport: tr, Jar: jar}
+}
+
+// requestCounter makes each polling URL unique (socket.io-client's t
+// parameter), so no cache along the way answers a poll.
+var requestCounter atomic.Uint64
+
+func stampedURL(base string) string {
+	return base + "&t=" + strconv.FormatUint(requestCounter.Add(1), 36)
+}
+
+// pollHandshake opens an Engine.IO session with a polling GET. It returns the
+// handshake and the packets that came after the open packet in the same
+// response (socket.io 2.x sends its automatic CONNECT there).
+func pollHandshake(ctx context.Context, cfg *config, client *http.Client) (wire.Handshake, []wire.Packet, error) {
+	var hs wire.Handshake
+	var early []wire.Packet
+	body, err := pollGet(ctx, client, cfg, stampedURL(cfg.engineURL(TransportPolling, "")))
+	if err != nil {
+		return hs, nil, fmt.Errorf("socketio: polling handshake with %s: %w", cfg.base.Host, err)
+	}
+	defer putBuffer(body)
+	opened := false
+	err = wire.DecodePayload(cfg.EngineVersion, body.b, int(cfg.MaxReadBytes), func(p wire.Packet) error {
+		if !opened {
+			if p.Type != wire.Open {
+				return fmt.Errorf("expected the Engine.IO open packet, got type %d", p.Type)
+			}
+			opened = true
+			var err error
+			hs, err = wire.ParseHandshake(p.Data)
+			return err
+		}
+		p.Data = bytes.Clone(p.Data)
+		early = append(early, p)
+		return nil
+	})
+	if err == nil && !opened {
+		err = errors.New("empty response")
+	}
+	if err != nil {
+		return hs, nil, fmt.Errorf("socketio: polling handshake with %s: %w", cfg.base.Host, err)
+	}
+	return hs, early, nil
+}
+
+// pollGet performs a GET and returns its body in a pooled buffer.
+func pollGet(ctx context.Context, client *http.Client, cfg *config, u string) (*buffer, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	addHeaders(req, cfg.ExtraHeaders)
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	buf := getBuffer()
+	err = buf.readFrom(io.LimitReader(resp.Body, cfg.MaxReadBytes+1))
+	switch {
+	case err != nil:
+	case int64(len(buf.b)) > cfg.MaxReadBytes:
+		err = fmt.Errorf("a polling response exceeds MaxReadBytes (%d)", cfg.MaxReadBytes)
+	case resp.StatusCode != http.StatusOK:
+		err = fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(truncate(buf.b, 512)))
+	}
+	if err != nil {
+		putBuffer(buf)
+		return nil, err
+	}
+	return buf, nil
+}
+
+func truncate(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[:n]
+	}
+	return b
+}
+
+func addHeaders(req *http.Request, h http.Header) {
+	for k, vs := range h {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+}
+
+// pollingTransport is Engine.IO over HTTP long-polling: the reader goroutine
+// keeps one GET outstanding; writes are POSTs, one at a time.
+type pollingTransport struct {
+	ctx        context.Context // the engine's: cancelled on close
+	cfg        *config
+	client     *http.Client
+	url        string
+	maxPayload int
+	closing    atomic.Bool
+}
+
+func newPolling(ctx context.Context, cfg *config, client *http.Client, sid string, maxPayload int) *pollingTransport {
+	return &pollingTransport{ctx: ctx, cfg: cfg, client: client, url: cfg.engineURL(TransportPolling, sid), maxPayload: maxPayload}
+}
+
+func (t *pollingTransport) name() string { return TransportPolling }
+
+func (t *pollingTransport) read(fn func(time.Time, wire.Packet) error) error {
+	body, err := pollGet(t.ctx, t.client, t.cfg, stampedURL(t.url))
+	if err != nil {
+		return closeErr(ReasonTransportError, fmt.Errorf("polling GET: %w", err))
+	}
+	defer putBuffer(body)
+	now := time.Now()
+	err = wire.DecodePayload(t.cfg.EngineVersion, body.b, int(t.cfg.MaxReadBytes), func(p wire.Packet) error {
+		return fn(now, p)
+	})
+	var ce *closeError
+	if err != nil && !errors.As(err, &ce) {
+		err = closeErr(ReasonParseError, err)
+	}
+	return err
+}
+
+func (t *pollingTransport) write(pkts []wire.Packet) (time.Time, error) {
+	buf := getBuffer()
+	defer putBuffer(buf)
+	buf.b = wire.AppendPayload(t.cfg.EngineVersion, buf.b[:0], pkts)
+	if t.maxPayload > 0 && len(buf.b) > t.maxPayload {
+		return time.Time{}, &PayloadTooLargeError{Size: len(buf.b), MaxPayload: t.maxPayload}
+	}
+	ctx, cancel := context.WithTimeout(t.ctx, t.cfg.WriteTimeout)
+	defer cancel()
+	sentAt := time.Now()
+	err := t.post(ctx, buf.b)
+	if err != nil {
+		return sentAt, closeErr(ReasonTransportError, fmt.Errorf(
+			"polling POST of %d bytes: %w (a server drops a body larger than its maxHttpBufferSize option)", len(buf.b), err))
+	}
+	return sentAt, nil
+}
+
+func (t *pollingTransport) post(ctx context.Context, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, stampedURL(t.url), bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	addHeaders(req, t.cfg.ExtraHeaders)
+	req.Header.Set("Content-Type", "text/plain;charset=UTF-8")
+	resp, err := t.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(msg))
+	}
+	return nil
+}
+
+// close ends the session; a graceful close tells the server with a close
+// packet first, as engine.io-client does.
+func (t *pollingTransport) close(graceful bool) {
+	if !t.closing.CompareAndSwap(false, true) || !graceful {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	body := wire.AppendPayload(t.cfg.EngineVersion, nil, []wire.Packet{{Type: wire.Close}})
+	_ = t.post(ctx, body)
+}

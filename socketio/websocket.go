@@ -1,0 +1,191 @@
+package socketio
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/sockload/sockload/socketio/wire"
+)
+
+// Websocket buffer sizes. The read buffer lives as long as the connection,
+// so it is kept small (idle clients are the common case under load); the
+// write buffer comes from a shared pool and is held only while writing.
+const (
+	wsReadBufferSize  = 1024
+	wsWriteBufferSize = 4096
+)
+
+var wsWriteBufferPool = &sync.Pool{}
+
+// wsTransport is Engine.IO over one websocket.
+type wsTransport struct {
+	conn         *websocket.Conn
+	v            wire.EngineVersion
+	writeTimeout time.Duration
+	maxPayload   int // the server's limit for one message, 0 if unknown
+	// largest is the largest message written so far, to explain a close
+	// for "message too big" by the server.
+	largest atomic.Int64
+}
+
+func dialWebsocket(ctx context.Context, cfg *config, jar http.CookieJar, sid string) (*wsTransport, error) {
+	d := websocket.Dialer{
+		NetDialContext:   cfg.DialContext,
+		TLSClientConfig:  cfg.tlsConfig(),
+		HandshakeTimeout: cfg.ConnectTimeout,
+		ReadBufferSize:   wsReadBufferSize,
+		WriteBufferSize:  wsWriteBufferSize,
+		WriteBufferPool:  wsWriteBufferPool,
+		Jar:              jar,
+	}
+	u := cfg.engineURL(TransportWebsocket, sid)
+	conn, resp, err := d.DialContext(ctx, u, cfg.ExtraHeaders)
+	if err != nil {
+		if resp != nil {
+			body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+			resp.Body.Close()
+			return nil, fmt.Errorf("socketio: websocket handshake with %s: %s: %s", cfg.base.Host, resp.Status, bytes.TrimSpace(body))
+		}
+		return nil, fmt.Errorf("socketio: websocket connection to %s: %w", cfg.base.Host, err)
+	}
+	conn.SetReadLimit(cfg.MaxReadBytes)
+	return &wsTransport{conn: conn, v: cfg.EngineVersion, writeTimeout: cfg.WriteTimeout}, nil
+}
+
+func (t *wsTransport) name() string { return TransportWebsocket }
+
+// frameSize is the size of p as one websocket message.
+func (t *wsTransport) frameSize(p wire.Packet) int {
+	if p.Binary && t.v == wire.EngineV4 {
+		return len(p.Data)
+	}
+	return 1 + len(p.Data)
+}
+
+func (t *wsTransport) write(pkts []wire.Packet) (time.Time, error) {
+	for _, p := range pkts {
+		if n := t.frameSize(p); t.maxPayload > 0 && n > t.maxPayload {
+			return time.Time{}, &PayloadTooLargeError{Size: n, MaxPayload: t.maxPayload}
+		} else if int64(n) > t.largest.Load() {
+			t.largest.Store(int64(n))
+		}
+	}
+	buf := getBuffer()
+	defer putBuffer(buf)
+	sentAt := time.Now()
+	if err := t.conn.SetWriteDeadline(sentAt.Add(t.writeTimeout)); err != nil {
+		return sentAt, closeErr(ReasonTransportError, err)
+	}
+	for _, p := range pkts {
+		frame, binary := wire.AppendFrame(t.v, buf.b[:0], p)
+		buf.b = frame
+		typ := websocket.TextMessage
+		if binary {
+			typ = websocket.BinaryMessage
+		}
+		if err := t.conn.WriteMessage(typ, frame); err != nil {
+			return sentAt, closeErr(ReasonTransportError, fmt.Errorf("websocket write: %w", err))
+		}
+	}
+	return sentAt, nil
+}
+
+func (t *wsTransport) read(fn func(time.Time, wire.Packet) error) error {
+	typ, r, err := t.conn.NextReader()
+	if err != nil {
+		return t.readError(err)
+	}
+	buf := getBuffer()
+	defer putBuffer(buf)
+	if err := buf.readFrom(r); err != nil {
+		return t.readError(err)
+	}
+	now := time.Now()
+	p, err := wire.DecodeFrame(t.v, buf.b, typ == websocket.BinaryMessage)
+	if err != nil {
+		return closeErr(ReasonParseError, err)
+	}
+	return fn(now, p)
+}
+
+// readWithin reads one message within ctx's deadline (handshakes).
+func (t *wsTransport) readWithin(ctx context.Context, fn func(time.Time, wire.Packet) error) error {
+	if d, ok := ctx.Deadline(); ok {
+		_ = t.conn.SetReadDeadline(d)
+		defer t.conn.SetReadDeadline(time.Time{})
+	}
+	return t.read(fn)
+}
+
+// readError classifies a failed read: the peer closing is "transport
+// close", anything else "transport error".
+func (t *wsTransport) readError(err error) error {
+	var ce *websocket.CloseError
+	switch {
+	case errors.As(err, &ce) && ce.Code == websocket.CloseMessageTooBig:
+		return closeErr(ReasonTransportClose, fmt.Errorf(
+			"the server closed the connection because a message was too big (the largest sent was %d bytes): "+
+				"raise the server's maxHttpBufferSize option or send less: %w", t.largest.Load(), err))
+	case errors.As(err, &ce), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, syscall.ECONNRESET), errors.Is(err, net.ErrClosed):
+		return closeErr(ReasonTransportClose, err)
+	case errors.Is(err, websocket.ErrReadLimit):
+		return closeErr(ReasonTransportError, fmt.Errorf("a message from the server exceeds MaxReadBytes: %w", err))
+	}
+	return closeErr(ReasonTransportError, err)
+}
+
+func (t *wsTransport) close(graceful bool) {
+	if graceful {
+		msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
+		_ = t.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+	}
+	_ = t.conn.Close()
+}
+
+// buffer is a pooled byte slice for encoding and reading messages.
+type buffer struct{ b []byte }
+
+// maxPooledBuffer keeps rare huge messages from pinning memory in the pool.
+const maxPooledBuffer = 64 << 10
+
+var bufferPool = sync.Pool{New: func() any { return &buffer{b: make([]byte, 0, 512)} }}
+
+func getBuffer() *buffer { return bufferPool.Get().(*buffer) }
+
+func putBuffer(b *buffer) {
+	if cap(b.b) > maxPooledBuffer {
+		return
+	}
+	b.b = b.b[:0]
+	bufferPool.Put(b)
+}
+
+// readFrom reads r to its end into b.
+func (b *buffer) readFrom(r io.Reader) error {
+	b.b = b.b[:0]
+	for {
+		if len(b.b) == cap(b.b) {
+			b.b = append(b.b, 0)[:len(b.b)]
+		}
+		n, err := r.Read(b.b[len(b.b):cap(b.b)])
+		b.b = b.b[:len(b.b)+n]
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
