@@ -1,0 +1,17 @@
+// Package target is sockload's built-in Socket.IO server, the target behind
+// `sockload serve` and `sockload run --serve`. It lets a newcomer see a real
+// load test with nothing else installed, and gives stress tests a target whose
+// capacity is known: with Config.Capacity set to N it handles N events per
+// second, queues what arrives faster (latency grows), and sheds what overflows
+// the queue (errors), so its breaking point is N events per second by design.
+//
+// It speaks Engine.IO v4 with Socket.IO protocol v5 (as socket.io 3.x and 4.x
+// servers do) and, with Config.EngineVersion = 3, Engine.IO v3 with Socket.IO
+// protocol v4 (as socket.io 2.x), over websocket and HTTP long-polling with
+// upgrade. Its event handlers mirror the Node reference server in
+// testdata/node/server.js, which stays the authority on the protocol.
+//
+// Concurrency: one goroutine reads each websocket; outgoing packets are queued
+// per connection and written by a short-lived goroutine with a deadline, so
+// idle connections cost one goroutine and a few kilobytes each.
+package target

@@ -1,0 +1,540 @@
+package target
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/sockload/sockload/socketio/wire"
+)
+
+// upgradeTimeout bounds the websocket probe of a polling session, as
+// engine.io's upgradeTimeout does.
+const upgradeTimeout = 10 * time.Second
+
+// session is one Engine.IO connection. Outgoing packets are queued in out
+// and drained by the transport: a waiting polling GET, or a flusher
+// goroutine started on demand for websocket. Incoming packets are handled
+// one at a time under inMu, whichever request carries them.
+type session struct {
+	srv     *Server
+	id      string
+	v       wire.EngineVersion
+	query   url.Values
+	headers http.Header
+
+	mu        sync.Mutex
+	websocket *websocket.Conn // set once the session runs on websocket
+	out       []wire.Packet
+	flushing  bool // a websocket flusher goroutine is running
+	closing   bool // close once out is drained
+	closed    bool
+	polling   bool // a GET is waiting
+	upgrading bool // a websocket probe is under way
+	probed    bool // the probe succeeded: a waiting GET must return a noop
+	cookie    string
+	pingTimer *time.Timer // v4: sends the next ping
+	deadTimer *time.Timer // closes a session that went silent
+	sockets   map[string]*socket
+	wake      chan struct{} // wakes a waiting GET; capacity 1
+	gone      chan struct{} // closed when the session is closed
+
+	inMu    sync.Mutex // serializes incoming packets
+	partial *partialBinary
+}
+
+// partialBinary is a binary event or ack waiting for its attachments.
+type partialBinary struct {
+	packet      wire.SocketPacket
+	attachments [][]byte
+}
+
+func newSession(srv *Server, id string, r *http.Request) *session {
+	return &session{
+		srv:     srv,
+		id:      id,
+		v:       srv.cfg.EngineVersion,
+		query:   r.URL.Query(),
+		headers: r.Header.Clone(),
+		cookie:  r.Header.Get("Cookie"),
+		sockets: make(map[string]*socket),
+		wake:    make(chan struct{}, 1),
+		gone:    make(chan struct{}),
+	}
+}
+
+func (s *session) recordCookie(r *http.Request) {
+	s.mu.Lock()
+	s.cookie = r.Header.Get("Cookie")
+	s.mu.Unlock()
+}
+
+// openPackets returns what a new session sends first: the Open packet and,
+// in v3, the CONNECT of the main namespace, which socket.io 2.x joins
+// without being asked.
+func (s *session) openPackets(upgrades []string) []wire.Packet {
+	cfg := s.srv.cfg
+	data := wire.AppendHandshake(nil, s.v, wire.Handshake{
+		SID:          s.id,
+		Upgrades:     upgrades,
+		PingInterval: int(cfg.PingInterval.Milliseconds()),
+		PingTimeout:  int(cfg.PingTimeout.Milliseconds()),
+		MaxPayload:   cfg.MaxHTTPBufferSize,
+	})
+	packets := []wire.Packet{{Type: wire.Open, Data: data}}
+	if s.v == wire.EngineV3 {
+		packets = append(packets, s.connect("/", "", nil)...)
+	}
+	return packets
+}
+
+// startHeartbeat arms the timers: in v4 the server pings and waits for a
+// pong; in v3 the client pings and the server only watches for silence.
+func (s *session) startHeartbeat() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cfg := s.srv.cfg
+	if s.v == wire.EngineV4 {
+		s.pingTimer = time.AfterFunc(cfg.PingInterval, s.ping)
+		return
+	}
+	s.deadTimer = time.AfterFunc(cfg.PingInterval+cfg.PingTimeout, func() { s.terminate("ping timeout") })
+}
+
+// ping sends a v4 ping and gives the client PingTimeout to answer.
+func (s *session) ping() {
+	s.send(wire.Packet{Type: wire.Ping})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	if s.deadTimer == nil {
+		s.deadTimer = time.AfterFunc(s.srv.cfg.PingTimeout, func() { s.terminate("ping timeout") })
+	} else {
+		s.deadTimer.Reset(s.srv.cfg.PingTimeout)
+	}
+}
+
+func (s *session) onPong() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.pingTimer == nil {
+		return
+	}
+	if s.deadTimer != nil {
+		s.deadTimer.Stop()
+	}
+	s.pingTimer.Reset(s.srv.cfg.PingInterval)
+}
+
+// heard notes that the client spoke (v3 liveness).
+func (s *session) heard() {
+	if s.v != wire.EngineV3 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed && s.deadTimer != nil {
+		s.deadTimer.Reset(s.srv.cfg.PingInterval + s.srv.cfg.PingTimeout)
+	}
+}
+
+// send queues packets, in order and contiguously, for the client. It never
+// blocks; packets sent after the session started closing are dropped.
+func (s *session) send(packets ...wire.Packet) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.closing {
+		return
+	}
+	s.out = append(s.out, packets...)
+	s.kick()
+}
+
+// kick starts draining out. The caller holds mu.
+func (s *session) kick() {
+	if s.websocket != nil {
+		if !s.flushing {
+			s.flushing = true
+			go s.flushWebsocket()
+		}
+		return
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// flushWebsocket writes queued packets until none is left, each with a
+// deadline; it is the only writer of data frames.
+func (s *session) flushWebsocket() {
+	var buf []byte
+	for {
+		s.mu.Lock()
+		batch, ws, closing := s.out, s.websocket, s.closing
+		s.out = nil
+		if len(batch) == 0 {
+			s.flushing = false
+			s.mu.Unlock()
+			if closing {
+				deadline := time.Now().Add(time.Second)
+				_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), deadline)
+				s.terminate("server disconnect")
+			}
+			return
+		}
+		s.mu.Unlock()
+		for _, p := range batch {
+			frame, binary := wire.AppendFrame(s.v, buf[:0], p)
+			buf = frame
+			kind := websocket.TextMessage
+			if binary {
+				kind = websocket.BinaryMessage
+			}
+			_ = ws.SetWriteDeadline(time.Now().Add(s.srv.cfg.WriteTimeout))
+			if err := ws.WriteMessage(kind, frame); err != nil {
+				s.mu.Lock()
+				s.flushing = false
+				s.mu.Unlock()
+				s.terminate("transport error")
+				return
+			}
+		}
+	}
+}
+
+// closeGracefully delivers what is queued, then closes the session, as
+// socket.io's disconnect(true) does.
+func (s *session) closeGracefully() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.closing {
+		return
+	}
+	s.closing = true
+	if s.websocket == nil {
+		s.out = append(s.out, wire.Packet{Type: wire.Close})
+		// A client that stops polling must not keep the session open.
+		time.AfterFunc(s.srv.cfg.PingTimeout, func() { s.terminate("close timeout") })
+	}
+	s.kick()
+}
+
+// terminate closes the session at once: timers stop, the websocket closes,
+// a waiting GET returns, sockets leave their rooms. Safe to call repeatedly.
+func (s *session) terminate(reason string) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	for _, t := range []*time.Timer{s.pingTimer, s.deadTimer} {
+		if t != nil {
+			t.Stop()
+		}
+	}
+	ws := s.websocket
+	sockets := s.sockets
+	s.sockets = nil
+	close(s.gone)
+	s.mu.Unlock()
+
+	s.srv.unregister(s)
+	if ws != nil {
+		_ = ws.Close()
+	}
+	for _, sock := range sockets {
+		sock.closed()
+	}
+	_ = reason // kept for debugging; the client sees the effect only
+}
+
+// onPacket handles one incoming Engine.IO packet. The caller holds inMu.
+func (s *session) onPacket(p wire.Packet) error {
+	s.heard()
+	switch p.Type {
+	case wire.Ping:
+		if s.v == wire.EngineV3 {
+			s.send(wire.Packet{Type: wire.Pong, Data: p.Data})
+		}
+	case wire.Pong:
+		if s.v == wire.EngineV4 {
+			s.onPong()
+		}
+	case wire.Message:
+		if p.Binary {
+			return s.onAttachment(p.Data)
+		}
+		return s.onSocketText(p.Data)
+	case wire.Close:
+		s.terminate("client close")
+		return errSessionClosed
+	}
+	return nil
+}
+
+var errSessionClosed = errors.New("session closed")
+
+// openPolling answers a polling handshake.
+func (s *session) openPolling(w http.ResponseWriter, r *http.Request) {
+	writePayload(w, s.v, s.openPackets([]string{"websocket"}))
+	s.startHeartbeat()
+}
+
+func writePayload(w http.ResponseWriter, v wire.EngineVersion, packets []wire.Packet) error {
+	body := wire.AppendPayload(v, nil, packets)
+	w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
+	w.Header().Set("Cache-Control", "no-store")
+	_, err := w.Write(body)
+	return err
+}
+
+// servePoll answers a polling GET: it waits until there is something to
+// send, or for at most pollWait (a noop then), and sends everything queued.
+func (s *session) servePoll(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	switch {
+	case s.closed:
+		s.mu.Unlock()
+		engineError(w, http.StatusBadRequest, errUnknownSID, "Session ID unknown")
+		return
+	case s.websocket != nil:
+		s.mu.Unlock()
+		engineError(w, http.StatusBadRequest, errBadRequest, "Bad request: the session runs on websocket")
+		return
+	case s.polling:
+		s.mu.Unlock()
+		s.terminate("overlapping polls")
+		engineError(w, http.StatusBadRequest, errBadRequest, "Bad request: overlapping polling requests")
+		return
+	}
+	s.polling = true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.polling = false
+		s.mu.Unlock()
+	}()
+
+	idle := time.NewTimer(s.pollWait())
+	defer idle.Stop()
+	for {
+		packets, last := s.takeForPoll()
+		if packets != nil {
+			err := writePayload(w, s.v, packets)
+			if last || err != nil {
+				s.terminate("server disconnect")
+			}
+			return
+		}
+		select {
+		case <-s.wake:
+		case <-s.gone:
+			_ = writePayload(w, s.v, []wire.Packet{{Type: wire.Close}})
+			return
+		case <-idle.C:
+			_ = writePayload(w, s.v, []wire.Packet{{Type: wire.Noop}})
+			return
+		case <-r.Context().Done():
+			return
+		}
+	}
+}
+
+// pollWait is the longest a GET waits with nothing to send. In v3 that is
+// the ping interval; in v4 the server's own ping ends the wait after the
+// ping interval, so the limit only matters if that ping is lost.
+func (s *session) pollWait() time.Duration {
+	if s.v == wire.EngineV3 {
+		return s.srv.cfg.PingInterval
+	}
+	return s.srv.cfg.PingInterval + s.srv.cfg.PingTimeout
+}
+
+// takeForPoll returns what a waiting GET should send now (nil: keep
+// waiting), and whether it ends the session.
+func (s *session) takeForPoll() (packets []wire.Packet, last bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.websocket != nil || s.probed {
+		// The client is moving to websocket: release its GET.
+		s.probed = false
+		return []wire.Packet{{Type: wire.Noop}}, false
+	}
+	if len(s.out) == 0 {
+		return nil, false
+	}
+	packets, s.out = s.out, nil
+	return packets, s.closing
+}
+
+// serveData handles a polling POST: the client's packets.
+func (s *session) serveData(w http.ResponseWriter, r *http.Request) {
+	limit := s.srv.cfg.MaxHTTPBufferSize
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(limit)))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			s.terminate("max payload exceeded")
+			http.Error(w, "payload too large: the target's maxHttpBufferSize is "+strconv.Itoa(limit)+" bytes (--max-http-buffer-size)", http.StatusRequestEntityTooLarge)
+			return
+		}
+		s.terminate("transport error")
+		return
+	}
+	s.inMu.Lock()
+	err = wire.DecodePayload(s.v, body, limit, s.onPacket)
+	s.inMu.Unlock()
+	if err != nil && !errors.Is(err, errSessionClosed) {
+		s.terminate("parse error")
+		engineError(w, http.StatusBadRequest, errBadRequest, "Bad request: "+err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "text/html")
+	_, _ = io.WriteString(w, "ok")
+}
+
+// runWebsocket serves a session opened directly on websocket until it ends.
+func (s *session) runWebsocket(ws *websocket.Conn) {
+	ws.SetReadLimit(int64(s.srv.cfg.MaxHTTPBufferSize))
+	s.mu.Lock()
+	s.websocket = ws
+	s.mu.Unlock()
+	s.send(s.openPackets([]string{})...)
+	s.startHeartbeat()
+	s.readWebsocket(ws)
+}
+
+// serveUpgrade moves a polling session to websocket: the client probes
+// (2probe), the server answers (3probe) and releases the waiting GET with a
+// noop, the client sends the upgrade packet (5), and from then on every
+// packet travels on the websocket.
+func (s *session) serveUpgrade(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	if s.closed || s.websocket != nil || s.upgrading {
+		s.mu.Unlock()
+		engineError(w, http.StatusBadRequest, errBadRequest, "Bad request: the session cannot upgrade now")
+		return
+	}
+	s.upgrading = true
+	s.mu.Unlock()
+
+	ws, err := s.srv.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		s.endUpgrade(nil)
+		return
+	}
+	ws.SetReadLimit(int64(s.srv.cfg.MaxHTTPBufferSize))
+	if err := s.probe(ws); err != nil {
+		s.endUpgrade(nil)
+		_ = ws.Close()
+		return
+	}
+	s.endUpgrade(ws)
+	s.readWebsocket(ws)
+}
+
+// probe runs the upgrade handshake on ws.
+func (s *session) probe(ws *websocket.Conn) error {
+	_ = ws.SetReadDeadline(time.Now().Add(upgradeTimeout))
+	p, err := readPacket(ws, s.v)
+	if err != nil {
+		return err
+	}
+	if p.Type != wire.Ping || string(p.Data) != "probe" {
+		return errors.New("expected the probe ping")
+	}
+	frame, _ := wire.AppendFrame(s.v, nil, wire.Packet{Type: wire.Pong, Data: []byte("probe")})
+	_ = ws.SetWriteDeadline(time.Now().Add(s.srv.cfg.WriteTimeout))
+	if err := ws.WriteMessage(websocket.TextMessage, frame); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.probed = true
+	s.kick()
+	s.mu.Unlock()
+	for {
+		p, err := readPacket(ws, s.v)
+		if err != nil {
+			return err
+		}
+		switch p.Type {
+		case wire.Upgrade:
+			_ = ws.SetReadDeadline(time.Time{})
+			return nil
+		case wire.Noop, wire.Ping:
+		default:
+			return errors.New("unexpected packet during upgrade")
+		}
+	}
+}
+
+// endUpgrade records the outcome of a probe: ws is nil when it failed.
+func (s *session) endUpgrade(ws *websocket.Conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.upgrading = false
+	if ws == nil {
+		s.probed = false
+		return
+	}
+	if s.closed {
+		_ = ws.Close()
+		return
+	}
+	s.websocket = ws
+	// Release a waiting GET and write anything queued on the websocket.
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	if len(s.out) > 0 || s.closing {
+		s.kick()
+	}
+}
+
+func readPacket(ws *websocket.Conn, v wire.EngineVersion) (wire.Packet, error) {
+	kind, data, err := ws.ReadMessage()
+	if err != nil {
+		return wire.Packet{}, err
+	}
+	return wire.DecodeFrame(v, data, kind == websocket.BinaryMessage)
+}
+
+// readWebsocket is the websocket's only reader; it returns when the session
+// ends, and ends it when the connection fails.
+func (s *session) readWebsocket(ws *websocket.Conn) {
+	defer s.terminate("transport close")
+	for {
+		kind, data, err := ws.ReadMessage()
+		if err != nil {
+			if errors.Is(err, websocket.ErrReadLimit) {
+				s.terminate("max payload exceeded")
+			}
+			return
+		}
+		p, err := wire.DecodeFrame(s.v, data, kind == websocket.BinaryMessage)
+		if err != nil {
+			s.terminate("parse error")
+			return
+		}
+		s.inMu.Lock()
+		err = s.onPacket(p)
+		s.inMu.Unlock()
+		if err != nil {
+			if !errors.Is(err, errSessionClosed) {
+				s.terminate("parse error")
+			}
+			return
+		}
+	}
+}
