@@ -1,0 +1,119 @@
+package metrics
+
+import (
+	"bytes"
+	"compress/zlib"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// The V2 compressed encoding of HdrHistogram (as written by the Java, C and
+// Go implementations): base64 of a 4-byte cookie, a 4-byte length and the
+// zlib-compressed body; the body starts with a 40-byte header (cookie,
+// payload length, normalizing offset, significant digits, lowest and
+// highest trackable values, conversion ratio) followed by the counts as
+// zig-zag LEB128 varints, runs of zeros as negative numbers.
+const (
+	compressedCookie = 0x1c849304 // low nibble 0; the next one is a word size
+	bodyCookie       = 0x1c849303
+	headerLen        = 40
+
+	// MaxEncodedLen bounds the text DecodeHistogram accepts. A histogram of
+	// the package's geometry encodes to at most about 290 KB, even with
+	// every bucket full of huge counts.
+	MaxEncodedLen = 1 << 20
+)
+
+// ErrEncoding is wrapped by every error of DecodeHistogram.
+var ErrEncoding = errors.New("invalid encoded histogram")
+
+// EncodeHistogram returns the histogram in HdrHistogram's V2 compressed
+// encoding, base64, as HdrHistogram's tools read it. The encoding is exact:
+// DecodeHistogram returns a histogram with the same count in every bucket.
+func EncodeHistogram(h *hdrhistogram.Histogram) (string, error) {
+	b, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+	if err != nil {
+		return "", fmt.Errorf("encoding histogram: %w", err)
+	}
+	return string(b), nil
+}
+
+// DecodeHistogram reads what EncodeHistogram writes. It accepts only the
+// package's geometry (1 µs .. 1 h, 3 significant digits), the only one that
+// merges exactly, and checks the header before the decoder allocates
+// anything from it: hostile input is rejected with an error wrapping
+// ErrEncoding, never a panic or an allocation larger than a histogram.
+func DecodeHistogram(s string) (*hdrhistogram.Histogram, error) {
+	if len(s) > MaxEncodedLen {
+		return nil, fmt.Errorf("%w: %d bytes, more than the %d a histogram takes", ErrEncoding, len(s), MaxEncodedLen)
+	}
+	raw, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrEncoding, err)
+	}
+	if err := checkHeader(raw); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrEncoding, err)
+	}
+	h, err := hdrhistogram.Decode([]byte(s))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrEncoding, err)
+	}
+	if err := checkGeometry(h); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrEncoding, err)
+	}
+	return h, nil
+}
+
+// checkHeader validates the outer and inner headers of a decoded (base64)
+// histogram, inflating no more than the inner header.
+func checkHeader(raw []byte) error {
+	if len(raw) < 8 {
+		return fmt.Errorf("%d bytes, shorter than the 8-byte header", len(raw))
+	}
+	if cookie := binary.BigEndian.Uint32(raw[0:4]) &^ 0xf0; cookie != compressedCookie {
+		return fmt.Errorf("cookie %#x is not a V2 compressed histogram", cookie)
+	}
+	n := binary.BigEndian.Uint32(raw[4:8])
+	if uint64(n) > uint64(len(raw)-8) {
+		return fmt.Errorf("compressed length %d exceeds the %d bytes present", n, len(raw)-8)
+	}
+	z, err := zlib.NewReader(bytes.NewReader(raw[8 : 8+n]))
+	if err != nil {
+		return err
+	}
+	defer z.Close()
+	var hdr [headerLen]byte
+	if _, err := io.ReadFull(z, hdr[:]); err != nil {
+		return fmt.Errorf("reading the header: %v", err)
+	}
+	var (
+		cookie  = binary.BigEndian.Uint32(hdr[0:4]) &^ 0xf0
+		payload = int32(binary.BigEndian.Uint32(hdr[4:8]))
+		digits  = int32(binary.BigEndian.Uint32(hdr[12:16]))
+		lowest  = int64(binary.BigEndian.Uint64(hdr[16:24]))
+		highest = int64(binary.BigEndian.Uint64(hdr[24:32]))
+		ratio   = math.Float64frombits(binary.BigEndian.Uint64(hdr[32:40]))
+	)
+	switch {
+	case cookie != bodyCookie:
+		return fmt.Errorf("body cookie %#x is not a V2 histogram", cookie)
+	case digits != SignificantDigits || lowest != LowestValue || highest != HighestValue:
+		return fmt.Errorf("histogram tracks %d..%d at %d digits, not %d..%d at %d digits; it cannot be merged exactly",
+			lowest, highest, digits, LowestValue, HighestValue, SignificantDigits)
+	case payload < 0 || payload > maxPayload:
+		return fmt.Errorf("payload length %d out of range 0..%d", payload, maxPayload)
+	case ratio != 1 && ratio != 0:
+		return fmt.Errorf("conversion ratio %v; sockload histograms hold plain microseconds", ratio)
+	}
+	return nil
+}
+
+// maxPayload is the largest counts payload of the package's geometry: one
+// varint of at most 9 bytes per bucket.
+var maxPayload = int32(len(NewHistogram().Export().Counts) * 9)
