@@ -65,6 +65,9 @@ func (s *Server) handle(sock *socket, event string, sp wire.SocketPacket, attach
 		name, _ := arg[string](args, 0)
 		count, _ := arg[float64](args, 1)
 		n := int(min(max(count, 0), maxPush))
+		if name == "" {
+			n = 0 // an event needs a name
+		}
 		for i := range n {
 			sock.emit(name, i)
 		}
@@ -80,8 +83,10 @@ func (s *Server) handle(sock *socket, event string, sp wire.SocketPacket, attach
 		if len(args) > 2 {
 			rest = args[2:]
 		}
-		for _, member := range s.rooms.inRoom(sock.namespace, room) {
-			member.emit(name, rest...)
+		if name != "" {
+			for _, member := range s.rooms.inRoom(sock.namespace, room) {
+				member.emit(name, rest...)
+			}
 		}
 		ack(true)
 	case "disconnect-me":
