@@ -28,6 +28,7 @@ const (
 // PacketType is an Engine.IO packet type.
 type PacketType byte
 
+// The Engine.IO packet types; in text form, the digit that starts a packet.
 const (
 	Open    PacketType = 0
 	Close   PacketType = 1
@@ -214,6 +215,8 @@ const recordSeparator = 0x1e
 // AppendPayload appends packets encoded as one polling request or response
 // body, in the text form (binary packets as base64; in v3 the client asks for
 // this with the b64=1 query parameter).
+// In v4 a text packet's Data must not hold the separator 0x1e, which
+// Socket.IO text (JSON) never does.
 func AppendPayload(v EngineVersion, dst []byte, packets []Packet) []byte {
 	for i, p := range packets {
 		if v == EngineV3 {

@@ -10,6 +10,7 @@ import (
 // SocketPacketType is a Socket.IO packet type.
 type SocketPacketType byte
 
+// The Socket.IO packet types; the digit that starts a packet's text.
 const (
 	Connect      SocketPacketType = 0
 	Disconnect   SocketPacketType = 1
@@ -68,6 +69,8 @@ type SocketPacket struct {
 	Data json.RawMessage
 }
 
+// Errors returned by the Socket.IO decoders, wrapped with detail; test with
+// errors.Is.
 var (
 	ErrBadSocketPacket = errors.New("malformed Socket.IO packet")
 	ErrBadPlaceholder  = errors.New("Socket.IO binary placeholder out of range")
@@ -341,17 +344,13 @@ func EventName(data json.RawMessage) (string, error) {
 		}
 		return s, nil
 	case c == '-' || c >= '0' && c <= '9':
-		end := i
-		for end < len(data) && isNumberByte(data[end]) {
-			end++
+		end, ok := scanNumber(data, i)
+		if !ok {
+			return "", fmt.Errorf("%w: event name is not a valid number", ErrBadSocketPacket)
 		}
 		return string(data[i:end]), nil
 	}
 	return "", fmt.Errorf("%w: event without a name", ErrBadSocketPacket)
-}
-
-func isNumberByte(c byte) bool {
-	return c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'
 }
 
 func skipSpace(b []byte, i int) int {
@@ -366,7 +365,10 @@ func skipSpace(b []byte, i int) int {
 // is dropped (skipName). JSON numbers decode as float64, objects as
 // map[string]any, arrays as []any, as encoding/json does. A placeholder
 // whose num is not an index of attachments fails with ErrBadPlaceholder.
-// Empty data decodes as no arguments.
+// Empty data decodes as no arguments. Data nested deeper than 1000 levels
+// is refused. Like encoding/json, it allocates up to about 60 bytes per
+// input byte for data made of tiny objects (a Go map is large), so callers
+// bound the input (the websocket read limit, maxPayload).
 func DecodeArgs(data json.RawMessage, attachments [][]byte, skipName bool) ([]any, error) {
 	if len(data) == 0 {
 		return nil, nil

@@ -314,6 +314,8 @@ func TestEventName(t *testing.T) {
 		{` [ "foo" , 1]`, "foo", true},
 		{`["a\"b\u00e9\ud83d\ude00",1]`, "a\"bé😀", true},
 		{`[12,"x"]`, "12", true},
+		{`[-1.5e3]`, "-1.5e3", true},
+		{`[-]`, "", false},
 		{`[]`, "", false},
 		{`[null]`, "", false},
 		{`{"a":1}`, "", false},
