@@ -2,18 +2,82 @@ package main
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 
+	"github.com/sockload/sockload/scenario"
 	"github.com/spf13/cobra"
 )
 
 func newValidateCommand(pio *processIO) *cobra.Command {
-	return &cobra.Command{
-		Use:    "validate FILE",
-		Short:  "Check a scenario file and print its plan",
-		Args:   cobra.ExactArgs(1),
-		Hidden: true,
+	var environment, overrides, variables string
+	cmd := &cobra.Command{
+		Use:   "validate FILE",
+		Short: "Check a scenario file and print its plan",
+		Long: `Validate loads a scenario file (Artillery's YAML format) as "run" would,
+and prints either OK with the plan (phases, total duration, expected
+arrivals, scenarios and their weights) or every error in the file, each
+with file:line:col, the offending line and how to fix it.
+
+Exit status: 0 when the file is valid, 2 when it is not.`,
+		Example: `  sockload validate my-scenario.yml
+  sockload validate my-scenario.yml -e staging
+  sockload validate my-scenario.yml --overrides '{"config": {"phases": [{"duration": 10, "arrivalRate": 1}]}}'`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withExit(exitInvalid, errors.New("validate is not available yet"))
+			opts := scenario.Options{
+				Environment: environment,
+				Overrides:   []byte(overrides),
+				Variables:   []byte(variables),
+				Getenv:      pio.getenv,
+			}
+			return validate(pio, args[0], opts)
 		},
 	}
+	cmd.Flags().StringVarP(&environment, "environment", "e", "", "use the settings of config.environments.`NAME`")
+	cmd.Flags().StringVar(&overrides, "overrides", "", "a `JSON` object deep-merged over the file (maps merge, lists replace)")
+	cmd.Flags().StringVarP(&variables, "variables", "v", "", "a `JSON` object of variables, replacing those of config.variables")
+	return cmd
+}
+
+// validate loads path and prints the plan or every error. Invalid input
+// exits with exitInvalid; the diagnostics are printed here, not by runCLI.
+func validate(pio *processIO, path string, opts scenario.Options) error {
+	s, err := scenario.Load(path, opts)
+	var invalid *scenario.Error
+	if errors.As(err, &invalid) {
+		for _, d := range invalid.Diagnostics {
+			fmt.Fprint(pio.stderr, d.String(), "\n")
+		}
+		for _, d := range invalid.Warnings {
+			fmt.Fprint(pio.stderr, d.String(), "\n")
+		}
+		n := len(invalid.Diagnostics)
+		fmt.Fprintf(pio.stderr, "%s is not valid: %d %s\n", path, n, plural(n, "error", "errors"))
+		return withExit(exitInvalid, errors.New(""))
+	}
+	if err != nil {
+		return withExit(exitInvalid, err)
+	}
+	for _, w := range s.Warnings {
+		fmt.Fprint(pio.stderr, w.String(), "\n")
+	}
+	fmt.Fprintf(pio.stdout, "OK %s\n", path)
+	env := ""
+	if s.Environment != "" {
+		env = fmt.Sprintf(" (environment %q)", s.Environment)
+	}
+	fmt.Fprintf(pio.stdout, "Target: %s%s\n", s.Config.Target, env)
+	fmt.Fprint(pio.stdout, s.Plan().String())
+	if len(s.Warnings) > 0 {
+		fmt.Fprintf(pio.stdout, "%d %s (see above)\n", len(s.Warnings), plural(len(s.Warnings), "warning", "warnings"))
+	}
+	return nil
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return strings.TrimSpace(many)
 }

@@ -1,0 +1,134 @@
+package scenario
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Plan is what a run of the script will do, in outline: its phases one
+// after another, how long they last and how many VUs they start. The exact
+// arrival instants are computed by package phases; this is the summary a
+// user checks before running.
+type Plan struct {
+	Phases           []PhasePlan
+	Duration         time.Duration // sum of the phases; VUs still running may outlast it
+	ExpectedArrivals float64       // VUs the phases start, before any maxVusers cap
+	Scenarios        []ScenarioPlan
+}
+
+// PhasePlan is one phase of the plan.
+type PhasePlan struct {
+	Index            int // 1-based
+	Name             string
+	Start            time.Duration // offset from the start of the run
+	Duration         time.Duration
+	ExpectedArrivals float64
+	Description      string // e.g. "10/s for 1m", "ramp 1/s -> 20/s over 2m", "pause 30s"
+}
+
+// ScenarioPlan is a scenario and its share of the VUs.
+type ScenarioPlan struct {
+	Name   string
+	Weight int
+	Share  float64 // Weight / sum of weights, 0..1
+	Steps  int     // steps in its flow, loops counted once
+}
+
+// ExpectedArrivals returns the number of VUs the phase starts: rate times
+// duration, the mean of the two rates for a ramp, the count for
+// arrivalCount, none for a pause.
+func (p Phase) ExpectedArrivals() float64 {
+	secs := p.Duration.Seconds()
+	switch {
+	case p.Pause > 0:
+		return 0
+	case p.ArrivalCount > 0:
+		return float64(p.ArrivalCount)
+	case p.HasRampTo:
+		return (p.ArrivalRate + p.RampTo) / 2 * secs
+	}
+	return p.ArrivalRate * secs
+}
+
+func (p Phase) describe() string {
+	d := formatDuration(p.Duration)
+	switch {
+	case p.Pause > 0:
+		return "pause " + d
+	case p.ArrivalCount > 0:
+		return fmt.Sprintf("%d VUs over %s", p.ArrivalCount, d)
+	case p.HasRampTo:
+		return fmt.Sprintf("ramp %s/s -> %s/s over %s", formatFloat(p.ArrivalRate), formatFloat(p.RampTo), d)
+	}
+	return fmt.Sprintf("%s/s for %s", formatFloat(p.ArrivalRate), d)
+}
+
+// Plan summarises the script's phases and scenarios.
+func (s *Script) Plan() Plan {
+	var pl Plan
+	for i, p := range s.Config.Phases {
+		desc := p.describe()
+		if p.MaxVusers > 0 {
+			desc += fmt.Sprintf(", at most %d running", p.MaxVusers)
+		}
+		if p.Mode == ModePoisson {
+			desc += ", poisson"
+		}
+		pp := PhasePlan{Index: i + 1, Name: p.Name, Start: pl.Duration, Duration: p.Duration,
+			ExpectedArrivals: p.ExpectedArrivals(), Description: desc}
+		pl.Phases = append(pl.Phases, pp)
+		pl.Duration += p.Duration
+		pl.ExpectedArrivals += pp.ExpectedArrivals
+	}
+	total := 0
+	for _, sc := range s.Scenarios {
+		total += sc.Weight
+	}
+	for i, sc := range s.Scenarios {
+		name := sc.Name
+		if name == "" {
+			name = fmt.Sprintf("scenario %d", i+1)
+		}
+		sp := ScenarioPlan{Name: name, Weight: sc.Weight, Steps: len(sc.Flow)}
+		if total > 0 {
+			sp.Share = float64(sc.Weight) / float64(total)
+		}
+		pl.Scenarios = append(pl.Scenarios, sp)
+	}
+	return pl
+}
+
+// formatDuration prints 1m30s as "1m30s", 2m0s as "2m", 500ms as "500ms".
+func formatDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
+}
+
+// String renders the plan as validate prints it.
+func (pl Plan) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Phases (%d, %s in total, about %s VUs):\n", len(pl.Phases), formatDuration(pl.Duration), formatFloat(round1(pl.ExpectedArrivals)))
+	for _, p := range pl.Phases {
+		name := ""
+		if p.Name != "" {
+			name = fmt.Sprintf(" %q", p.Name)
+		}
+		fmt.Fprintf(&b, "  %d.%s at %s: %s, about %s VUs\n", p.Index, name, formatDuration(p.Start), p.Description, formatFloat(round1(p.ExpectedArrivals)))
+	}
+	fmt.Fprintf(&b, "Scenarios (%d):\n", len(pl.Scenarios))
+	for _, sc := range pl.Scenarios {
+		fmt.Fprintf(&b, "  %q weight %d (%s%%), %d steps\n", sc.Name, sc.Weight, formatFloat(round1(sc.Share*100)), sc.Steps)
+	}
+	return b.String()
+}
+
+func round1(f float64) float64 {
+	return float64(int64(f*10+0.5)) / 10
+}

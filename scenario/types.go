@@ -1,0 +1,359 @@
+package scenario
+
+import (
+	"time"
+)
+
+// Script is a loaded scenario file: what the engine runs. Load returns it
+// fully validated and with every default applied, so a consumer never has
+// to look at YAML or guess a default. A Script is immutable after Load and
+// safe to share between goroutines; per-VU state (variables, captures,
+// random numbers) lives in a Context the engine owns.
+type Script struct {
+	// Path is the file as given to Load; Dir the directory that relative
+	// paths in it (payload files) are resolved against.
+	Path string
+	Dir  string
+	// Environment is the name chosen with -e, or "" (it is $environment).
+	Environment string
+	Config      Config
+	Scenarios   []Scenario
+	// Warnings are findings that do not stop the file from running (an
+	// option that belongs elsewhere, a processor that is declared but unused).
+	Warnings []Diagnostic
+}
+
+// Config is the config: section after environments and overrides are merged.
+type Config struct {
+	Target    string // e.g. "http://localhost:3000"; never empty
+	TargetPos Pos
+	Phases    []Phase // never empty
+	// Timeout bounds a response, an acknowledgement and a waitFor step
+	// (config.timeout, seconds; default 10 s). Artillery applies it to
+	// responses only; here a lost ack fails the step instead of hanging.
+	Timeout time.Duration
+	// SocketIO holds the client options of config.socketio merged with
+	// config.engines.socketio-v3 (and, with a warning, config.engines.socketio).
+	// Each Scenario carries its own merged copy: use Scenario.SocketIO.
+	SocketIO SocketIOOptions
+	// Engines lists the engines enabled under config.engines ("socketio-v3").
+	Engines []string
+	// TLS: RejectUnauthorized is false when certificate errors are ignored.
+	TLS TLS
+	// Payloads are the CSV files of config.payload, loaded.
+	Payloads []*Payload
+	// Variables maps a name to its values; a VU gets one chosen at random
+	// (a single value is a list of one). Values may be templates.
+	Variables map[string][]*Template
+	// Defaults holds config.defaults.think.jitter, applied to think steps
+	// that have no jitter of their own.
+	DefaultJitter *Jitter
+	// Ensure and Plugins are kept whole, as data with positions, for the
+	// checks evaluated after a run: config.ensure and config.plugins (whose
+	// "ensure" entry Artillery also reads).
+	Ensure  *Data
+	Plugins *Data
+	// Processor is the JavaScript file named by config.processor; it never
+	// runs here (see Warnings).
+	Processor string
+}
+
+// TLS holds config.tls.
+type TLS struct {
+	RejectUnauthorized bool // default true
+}
+
+// ArrivalMode says how arrivals are spaced inside a phase.
+type ArrivalMode int
+
+const (
+	// ModeUniform spaces arrivals evenly (Artillery's default).
+	ModeUniform ArrivalMode = iota
+	// ModePoisson draws exponential gaps with the same mean rate.
+	ModePoisson
+)
+
+func (m ArrivalMode) String() string {
+	if m == ModePoisson {
+		return "poisson"
+	}
+	return "uniform"
+}
+
+// Phase is one entry of config.phases. Exactly one of these shapes holds:
+//   - Pause > 0: no arrivals for Pause (Duration == Pause);
+//   - ArrivalCount > 0: that many arrivals spread evenly over Duration;
+//   - RampTo set (HasRampTo): the rate goes linearly from ArrivalRate to RampTo;
+//   - otherwise a constant ArrivalRate (VUs per second) for Duration.
+//
+// The arrival instants themselves are computed by package phases.
+type Phase struct {
+	Pos          Pos
+	Name         string
+	Duration     time.Duration // > 0
+	ArrivalRate  float64       // VUs per second, >= 0
+	RampTo       float64
+	HasRampTo    bool
+	ArrivalCount int
+	Pause        time.Duration
+	MaxVusers    int // 0 = no cap
+	Mode         ArrivalMode
+}
+
+// ServerVersion is the major version of the socket.io server under test,
+// set with config.socketio.serverVersion. Version 2 servers speak Engine.IO
+// protocol 3 and Socket.IO protocol 4; versions 3 and 4 speak Engine.IO 4
+// and Socket.IO 5. The default is 4.
+type ServerVersion int
+
+// EngineIOProtocol returns the Engine.IO protocol revision (3 or 4).
+func (v ServerVersion) EngineIOProtocol() int {
+	if v == 2 {
+		return 3
+	}
+	return 4
+}
+
+// SocketIOOptions are socket.io-client's options as the scenario sets them,
+// with socket.io-client's defaults where it does not.
+type SocketIOOptions struct {
+	// Transports in order; the default is ["polling", "websocket"]
+	// (polling first, then upgrade). ["websocket"] connects directly.
+	Transports []string
+	Path       string // default "/socket.io"
+	// Query is added to the connection URL. Values may be templates
+	// (rendered per VU, e.g. from a CSV row). A query string is split into
+	// its pairs at load.
+	Query []KeyTemplate
+	// ExtraHeaders are sent with the handshake (and every polling request).
+	ExtraHeaders []KeyTemplate
+	// Auth is the CONNECT payload (Socket.IO v5 / socket.io 3+); nil for none.
+	Auth *Template
+	// ConnectTimeout bounds the connection (option "timeout"; default 20 s).
+	ConnectTimeout       time.Duration
+	Reconnection         bool          // default false here: a load test counts a drop, it does not hide it
+	ReconnectionAttempts int           // 0 = unlimited, as Infinity in socket.io-client
+	ReconnectionDelay    time.Duration // default 1 s
+	ReconnectionDelayMax time.Duration // default 5 s
+	RandomizationFactor  float64       // default 0.5
+	// ForceNew opens a separate Engine.IO connection per namespace instead
+	// of multiplexing them over one (forceNew: true or multiplex: false).
+	ForceNew      bool
+	ServerVersion ServerVersion
+	Pos           Pos // where the options were set (config.socketio), for errors at run time
+}
+
+// KeyTemplate is a name and a templated value, in file order.
+type KeyTemplate struct {
+	Key   string
+	Value *Template
+}
+
+// Scenario is one entry of scenarios:.
+type Scenario struct {
+	Pos    Pos
+	Name   string // "" when the file names none; Plan shows "scenario N"
+	Weight int    // >= 0; default 1; a VU picks a scenario with probability Weight/sum
+	Engine string // "socketio" or "socketio-v3"; both speak to any server version
+	// SocketIO is the complete client options for this scenario: config's,
+	// then the scenario's own socketio: keys, each replacing the whole value
+	// of the same key (as Artillery does).
+	SocketIO SocketIOOptions
+	// ConnectAtStart is true unless the flow starts with a connect step for
+	// the main namespace "/": as in Artillery, the VU connects "/" before its
+	// first step.
+	ConnectAtStart bool
+	Flow           []Step
+}
+
+// Step is one step of a flow: *EmitStep, *ThinkStep, *LoopStep, *LogStep,
+// *ConnectStep or *WaitForStep. Switch on the type.
+type Step interface {
+	// Position returns where the step starts in the file.
+	Position() Pos
+	isStep()
+}
+
+// EmitStep emits an event on a namespace; when Acknowledge is set it waits
+// for the ack and checks it, and when Response is set it waits for that
+// event and checks it. Both may be set: both are checked, and the step ends
+// when both have arrived (each within the step timeout).
+type EmitStep struct {
+	Pos Pos
+	// Namespace is "/" unless the step says otherwise (a template).
+	Namespace *Template
+	Event     *Template // renders to a string; never empty
+	// Args are the event's arguments: emit: {channel, data} gives [data]
+	// (none when data is absent); emit: [event, a, b] gives [a, b].
+	Args        []*Template
+	Acknowledge *Check // nil: fire and forget, no ack requested
+	Response    *Response
+}
+
+// Response is an event expected after an emit.
+type Response struct {
+	Event *Template // response.channel or response.on
+	Check
+	// Concat compares a string Args to all received arguments joined.
+	Concat bool
+}
+
+// ArgsMode says how Check.Args is compared with what arrived.
+type ArgsMode int
+
+const (
+	ArgsNone      ArgsMode = iota // no args/data check
+	ArgsAll                       // a list: deep-equals the list of all arguments
+	ArgsLast                      // an object (or number, bool): deep-equals the last argument
+	ArgsSubstring                 // a string: is a substring of the last argument (or of all joined, with Concat)
+)
+
+// Check is what an ack, a response or a waited-for event must satisfy, and
+// what to capture from it. JSONPath expressions apply to the list of the
+// event's arguments: $.0 (or $[0]) is the first.
+type Check struct {
+	Pos      Pos
+	Args     *Template
+	ArgsMode ArgsMode
+	Match    []Match
+	Capture  []Capture
+}
+
+// Match compares the value at JSON with Value (rendered). Values compare
+// as JSON (deep equality); a string Value also matches a number or boolean
+// with that text, since YAML scenarios often write "42" for 42.
+type Match struct {
+	Pos   Pos
+	JSON  *JSONPath // defaults to $.0
+	Value *Template
+}
+
+// Capture stores the value at JSON in the VU's variable As.
+type Capture struct {
+	Pos  Pos
+	JSON *JSONPath
+	As   string
+	// Strict fails the VU when nothing is found (default true, as Artillery).
+	Strict bool
+}
+
+// ThinkStep pauses the VU.
+type ThinkStep struct {
+	Pos      Pos
+	Duration *Template // seconds (number) or a duration string; use ThinkDuration
+	Jitter   *Jitter   // nil: none (Config.DefaultJitter may apply)
+}
+
+// Jitter randomises a think time: either a percentage of it or an absolute
+// amount, applied as ± uniformly.
+type Jitter struct {
+	Percent float64       // e.g. 20 for "20%"
+	Amount  time.Duration // used when Percent is 0
+}
+
+// LoopCount is how many times a loop runs: From..To-1 ($loopCount goes
+// from From while below To, as Artillery counts "1-15"). Forever when To < 0.
+type LoopCount struct {
+	From, To int
+}
+
+// LoopStep repeats Steps: Count times, or once per element of Over (a
+// literal list or the name of a variable holding one), or forever when
+// neither is set. $loopCount (or LoopValue) and $loopElement (or
+// LoopElement) are set in the VU's variables at each iteration.
+type LoopStep struct {
+	Pos         Pos
+	Steps       []Step
+	Count       *Template // nil when absent; renders to a number or "a-b"; see ParseLoopCount
+	Over        []*Template
+	OverVar     string // the variable holding the list, when over: names one
+	LoopValue   string // default "$loopCount"
+	LoopElement string // default "$loopElement"
+}
+
+// LogStep prints a message (a template) to the run's log.
+type LogStep struct {
+	Pos     Pos
+	Message *Template
+}
+
+// ConnectStep connects a namespace with options of its own, e.g. auth or
+// query rendered from the VU's CSV row. Options are complete: the
+// scenario's options with the step's keys replacing theirs. A connect for
+// "/" as the first step replaces the connection Artillery opens at start.
+type ConnectStep struct {
+	Pos       Pos
+	Namespace *Template // default "/"
+	Options   SocketIOOptions
+}
+
+// WaitForStep waits, without emitting, for Count events named Event on
+// Namespace, each checked like a response. Events received on the namespace
+// since it connected (or since the previous waitFor of the same event)
+// count, so a push that arrives while earlier steps run is not missed.
+// It fails after Timeout (default: config.timeout).
+type WaitForStep struct {
+	Pos       Pos
+	Namespace *Template
+	Event     *Template
+	Count     int // >= 1
+	Timeout   time.Duration
+	Check
+}
+
+func (s *EmitStep) Position() Pos    { return s.Pos }
+func (s *ThinkStep) Position() Pos   { return s.Pos }
+func (s *LoopStep) Position() Pos    { return s.Pos }
+func (s *LogStep) Position() Pos     { return s.Pos }
+func (s *ConnectStep) Position() Pos { return s.Pos }
+func (s *WaitForStep) Position() Pos { return s.Pos }
+
+func (*EmitStep) isStep()    {}
+func (*ThinkStep) isStep()   {}
+func (*LoopStep) isStep()    {}
+func (*LogStep) isStep()     {}
+func (*ConnectStep) isStep() {}
+func (*WaitForStep) isStep() {}
+
+var (
+	_ Step = (*EmitStep)(nil)
+	_ Step = (*ThinkStep)(nil)
+	_ Step = (*LoopStep)(nil)
+	_ Step = (*LogStep)(nil)
+	_ Step = (*ConnectStep)(nil)
+	_ Step = (*WaitForStep)(nil)
+)
+
+// DataKind is the kind of a Data value.
+type DataKind int
+
+const (
+	DataNull DataKind = iota
+	DataScalar
+	DataList
+	DataMap
+)
+
+// Data is YAML data kept whole with positions (ensure, plugins), for
+// consumers that interpret it later and want to point at its lines.
+type Data struct {
+	Pos    Pos
+	Kind   DataKind
+	Scalar any     // string, int64, float64 or bool when Kind == DataScalar
+	List   []*Data // Kind == DataList
+	Keys   []string
+	Values []*Data // Kind == DataMap: Values[i] is the value of Keys[i]
+}
+
+// Get returns the value of key in a map, or nil.
+func (d *Data) Get(key string) *Data {
+	if d == nil || d.Kind != DataMap {
+		return nil
+	}
+	for i, k := range d.Keys {
+		if k == key {
+			return d.Values[i]
+		}
+	}
+	return nil
+}
