@@ -1,0 +1,31 @@
+// Package engine runs a load test: it starts virtual users (VUs) at the
+// intended instants of a phases.Plan (an open model: each arrival starts
+// whatever the others are doing), runs each VU's scenario flow against the
+// target with the socketio client, and records what happens into a
+// metrics.Registry.
+//
+// # Metric names
+//
+// Artillery's names where Artillery has the metric, the same style where it
+// has none:
+//
+//	vusers.created, vusers.created_by_name.<scenario>, vusers.completed,
+//	vusers.failed, vusers.skipped (over maxVusers), vusers.cancelled (still
+//	running when the grace period after the last phase ended, or at an
+//	interrupt), vusers.session_length
+//	socketio.emit, socketio.emit_rate, socketio.response_time (acks and
+//	responses; fire-and-forget emits are not timed),
+//	socketio.response_time.<event>, socketio.connect_time,
+//	socketio.messages_received, socketio.bytes_received,
+//	socketio.disconnects.<reason>, socketio.reconnect_attempts,
+//	socketio.reconnects, errors.<code>
+//	engine.arrival_lag (actual minus intended start of each VU),
+//	engine.cpu_us (CPU time the generator process used, in µs)
+//
+// # Failure
+//
+// A step that fails (a timeout, a mismatch, a connection refused) fails its
+// VU: the error is counted as errors.<code>, the VU as vusers.failed, its
+// remaining steps are skipped and its connections closed. The run goes on.
+// Every wait is bounded by the scenario's timeout, so no VU hangs.
+package engine

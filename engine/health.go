@@ -1,0 +1,80 @@
+package engine
+
+import (
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/sockload/sockload/metrics"
+)
+
+// engineMetrics are the handles the engine records through, looked up once.
+type engineMetrics struct {
+	created, completed, failed, skipped, cancelled metrics.Counter
+	emit, messages, bytes, reconnects, attempts    metrics.Counter
+	cpu                                            metrics.Counter
+	sessionLength, responseTime, connectTime       metrics.Histogram
+	arrivalLag                                     metrics.Histogram
+}
+
+func newEngineMetrics(reg *metrics.Registry) engineMetrics {
+	return engineMetrics{
+		created:       reg.Counter(MetricVUsersCreated),
+		completed:     reg.Counter(MetricVUsersCompleted),
+		failed:        reg.Counter(MetricVUsersFailed),
+		skipped:       reg.Counter(MetricVUsersSkipped),
+		cancelled:     reg.Counter(MetricVUsersCancelled),
+		emit:          reg.Counter(MetricEmit),
+		messages:      reg.Counter(MetricMessagesReceived),
+		bytes:         reg.Counter(MetricBytesReceived),
+		reconnects:    reg.Counter(MetricReconnects),
+		attempts:      reg.Counter(MetricReconnectAttempts),
+		cpu:           reg.Counter(MetricCPU),
+		sessionLength: reg.Histogram(MetricSessionLength),
+		responseTime:  reg.Histogram(MetricResponseTime),
+		connectTime:   reg.Histogram(MetricConnectTime),
+		arrivalLag:    reg.Histogram(MetricArrivalLag),
+	}
+}
+
+// cpuSampleEvery is how often the generator's CPU time is added to
+// engine.cpu_us; intervals see it to within this much.
+const cpuSampleEvery = time.Second
+
+// watchCPU adds the process's CPU time (user + system) to engine.cpu_us
+// every second until the returned function is called, which adds the rest.
+func (r *Runner) watchCPU() (stop func()) {
+	last := processCPU()
+	sample := func() {
+		now := processCPU()
+		r.m.cpu.Add(int64((now - last) / time.Microsecond))
+		last = now
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(cpuSampleEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-tick.C:
+				sample()
+			case <-done:
+				sample()
+				return
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+// processCPU returns the CPU time the process has used so far.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

@@ -1,0 +1,273 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sockload/sockload/metrics"
+	"github.com/sockload/sockload/phases"
+	"github.com/sockload/sockload/scenario"
+)
+
+// Config is what a run needs. Script, Plan and Registry are required.
+type Config struct {
+	Script *scenario.Script
+	// Plan is the arrival plan, normally PlanOf(Script), or a shard of it.
+	Plan     phases.Plan
+	Registry *metrics.Registry
+	// Seed drives the choice of scenarios, payload rows, variables and
+	// Poisson arrivals; 0 picks one at random.
+	Seed uint64
+	// Grace is how long VUs still running after the last phase may go on
+	// before they are cancelled; 0 means DefaultGrace(Script).
+	Grace time.Duration
+	// Log receives the messages of log steps; nil discards them.
+	Log func(msg string)
+	// Getenv reads the process environment for $env templates.
+	Getenv func(string) string
+	// InsecureSkipVerify disables TLS verification for every scenario
+	// (also set by tls.rejectUnauthorized: false in the scenario).
+	InsecureSkipVerify bool
+	// DialContext, when set, opens every TCP connection (e.g. to rotate
+	// source addresses).
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// Result describes how a run ended. The measurements themselves are in the
+// Registry.
+type Result struct {
+	Start, End time.Time
+	// Interrupted is true when the run's context ended before the plan did.
+	Interrupted bool
+	// Launched counts the VUs started, Skipped those over maxVusers,
+	// Cancelled those still running at the end.
+	Launched, Skipped, Cancelled int64
+}
+
+// Status is a live view of a running test, for progress displays.
+type Status struct {
+	Elapsed  time.Duration
+	Total    time.Duration // the plan's duration
+	Phase    int           // index of the current phase; len(plan) after the last
+	Active   int64         // VUs running now
+	Offered  int64         // arrivals due so far (launched + skipped)
+	Launched int64
+	Finished bool // arrivals are over; VUs are winding down
+}
+
+// Runner runs one test. Create it with New, then call Run once; Status may be
+// called from any goroutine meanwhile.
+type Runner struct {
+	cfg     Config
+	grace   time.Duration
+	weights []int
+	names   []string // metric-safe scenario names
+	rng     *rand.Rand
+	m       engineMetrics
+
+	start    atomic.Int64 // unix nanoseconds of the run's start; 0 before
+	phase    atomic.Int64
+	active   atomic.Int64
+	offered  atomic.Int64
+	launched atomic.Int64
+	finished atomic.Bool
+	nextID   atomic.Uint64
+	// cancelled counts VUs stopped by the end of the grace period or an
+	// interrupt.
+	cancelled atomic.Int64
+
+	waits          map[*scenario.Scenario]*waitSet
+	eventHists     sync.Map // event name → metrics.Histogram
+	eventHistCount atomic.Int64
+}
+
+// New checks cfg and prepares a Runner.
+func New(cfg Config) (*Runner, error) {
+	if cfg.Script == nil || cfg.Registry == nil {
+		return nil, errors.New("engine: Script and Registry are required")
+	}
+	if len(cfg.Script.Scenarios) == 0 {
+		return nil, errors.New("engine: the script has no scenarios")
+	}
+	if err := cfg.Plan.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Seed == 0 {
+		cfg.Seed = rand.Uint64() | 1
+	}
+	if cfg.Getenv == nil {
+		cfg.Getenv = func(string) string { return "" }
+	}
+	r := &Runner{cfg: cfg, grace: cfg.Grace, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15))}
+	if r.grace <= 0 {
+		r.grace = DefaultGrace(cfg.Script)
+	}
+	total := 0
+	for i, sc := range cfg.Script.Scenarios {
+		r.weights = append(r.weights, sc.Weight)
+		total += sc.Weight
+		name := sc.Name
+		if name == "" {
+			name = fmt.Sprintf("scenario %d", i+1)
+		}
+		r.names = append(r.names, name)
+	}
+	if total <= 0 {
+		return nil, errors.New("engine: every scenario has weight 0, so no VU can start; give one a positive weight")
+	}
+	r.m = newEngineMetrics(cfg.Registry)
+	r.prepareWaits()
+	return r, nil
+}
+
+// Status returns a snapshot of the run's progress.
+func (r *Runner) Status() Status {
+	s := Status{
+		Total:    r.cfg.Plan.Duration(),
+		Phase:    int(r.phase.Load()),
+		Active:   r.active.Load(),
+		Offered:  r.offered.Load(),
+		Launched: r.launched.Load(),
+		Finished: r.finished.Load(),
+	}
+	if st := r.start.Load(); st != 0 {
+		s.Elapsed = time.Since(time.Unix(0, st))
+	}
+	return s
+}
+
+// Run runs the plan. It returns when every VU has ended: after the last
+// arrival and the grace period, or soon after ctx ends (an interrupt: no
+// more arrivals, running VUs cancelled). The error is non-nil only when the
+// run could not start.
+func (r *Runner) Run(ctx context.Context) (Result, error) {
+	sched, err := r.cfg.Plan.Schedule(r.cfg.Seed)
+	if err != nil {
+		return Result{}, err
+	}
+	start := time.Now()
+	r.start.Store(start.UnixNano())
+	res := Result{Start: start}
+
+	vuCtx, cancelVUs := context.WithCancel(context.Background())
+	defer cancelVUs()
+	var wg sync.WaitGroup
+	stopCPU := r.watchCPU()
+	defer stopCPU()
+
+	res.Interrupted = r.arrive(ctx, vuCtx, sched, start, &wg)
+	r.finished.Store(true)
+	r.phase.Store(int64(len(r.cfg.Plan)))
+
+	r.windDown(ctx, &wg, cancelVUs, res.Interrupted)
+	res.End = time.Now()
+	res.Launched = r.launched.Load()
+	res.Skipped = r.offered.Load() - res.Launched
+	res.Cancelled = r.cancelled.Load()
+	return res, nil
+}
+
+// arrive starts a VU at each arrival's intended instant until the schedule
+// ends or ctx does; it reports whether ctx ended first.
+func (r *Runner) arrive(ctx, vuCtx context.Context, sched *phases.Schedule, start time.Time, wg *sync.WaitGroup) (interrupted bool) {
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	defer timer.Stop()
+	for {
+		a, ok := sched.Next()
+		if !ok {
+			// Let the last phase run to its end, so that a run lasts its
+			// plan's duration, as Artillery's does.
+			return !sleepUntil(ctx, timer, start, r.cfg.Plan.Duration())
+		}
+		r.phase.Store(int64(a.Phase))
+		if !sleepUntil(ctx, timer, start, a.At) {
+			return true
+		}
+		r.offered.Add(1)
+		if max := r.cfg.Plan[a.Phase].MaxVusers; max > 0 && r.active.Load() >= max {
+			r.m.skipped.Inc()
+			continue
+		}
+		lag := time.Since(start) - a.At
+		r.launch(vuCtx, wg, lag)
+	}
+}
+
+// sleepUntil waits until offset at after start; false if ctx ended first.
+func sleepUntil(ctx context.Context, timer *time.Timer, start time.Time, at time.Duration) bool {
+	wait := at - time.Since(start)
+	if wait <= 0 {
+		return ctx.Err() == nil
+	}
+	timer.Reset(wait)
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		timer.Stop()
+		return false
+	}
+}
+
+func (r *Runner) launch(vuCtx context.Context, wg *sync.WaitGroup, lag time.Duration) {
+	id := r.nextID.Add(1)
+	idx := r.pickScenario()
+	v := r.newVU(id, idx)
+	r.launched.Add(1)
+	r.active.Add(1)
+	r.m.created.Inc()
+	r.cfg.Registry.Counter(MetricVUsersCreatedByName + r.names[idx]).Inc()
+	v.rec.Record(r.m.arrivalLag, max(lag, time.Microsecond))
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer r.active.Add(-1)
+		v.run(vuCtx)
+	}()
+}
+
+// pickScenario chooses a scenario with probability weight/sum, as Artillery.
+func (r *Runner) pickScenario() int {
+	if len(r.weights) == 1 {
+		return 0
+	}
+	total := 0
+	for _, w := range r.weights {
+		total += w
+	}
+	n := r.rng.IntN(total)
+	for i, w := range r.weights {
+		if n < w {
+			return i
+		}
+		n -= w
+	}
+	return len(r.weights) - 1
+}
+
+// windDown waits for the running VUs: up to the grace period after a normal
+// end, not at all after an interrupt; then it cancels those still running
+// and waits for them to close their connections.
+func (r *Runner) windDown(ctx context.Context, wg *sync.WaitGroup, cancelVUs context.CancelFunc, interrupted bool) {
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	if !interrupted {
+		grace := time.NewTimer(r.grace)
+		defer grace.Stop()
+		select {
+		case <-done:
+			return
+		case <-grace.C:
+		case <-ctx.Done():
+		}
+	}
+	cancelVUs()
+	<-done
+}

@@ -1,0 +1,202 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/sockload/sockload/scenario"
+	"github.com/sockload/sockload/socketio"
+	"github.com/sockload/sockload/socketio/wire"
+)
+
+// maxMailbox bounds the events a namespace keeps for waitFor steps; older
+// ones are dropped past it, so a chatty server cannot grow a VU without
+// bound.
+const maxMailbox = 10000
+
+// vuSocket is one namespace of a VU: the client socket, and the events kept
+// for its waitFor steps.
+type vuSocket struct {
+	sock    *socketio.Socket
+	own     *socketio.Manager // set when the socket has a connection of its own
+	offAny  func()
+	mu      sync.Mutex
+	mailbox map[string][]socketio.Message
+	arrived chan struct{} // closed and replaced when an event is kept
+}
+
+func (s *vuSocket) close() {
+	if s.offAny != nil {
+		s.offAny()
+	}
+	s.sock.Close()
+	if s.own != nil {
+		s.own.Close()
+	}
+}
+
+// keep stores m for waitFor steps.
+func (s *vuSocket) keep(m socketio.Message) {
+	s.mu.Lock()
+	q := s.mailbox[m.Event]
+	if len(q) >= maxMailbox {
+		q = q[1:]
+	}
+	s.mailbox[m.Event] = append(q, m)
+	close(s.arrived)
+	s.arrived = make(chan struct{})
+	s.mu.Unlock()
+}
+
+// take removes and returns the first n events named event, waiting for them
+// until ctx ends; on ctx's end it returns what it has.
+func (s *vuSocket) take(ctx context.Context, event string, n int) ([]socketio.Message, error) {
+	for {
+		s.mu.Lock()
+		q := s.mailbox[event]
+		if len(q) >= n {
+			got := append([]socketio.Message(nil), q[:n]...)
+			s.mailbox[event] = q[n:]
+			s.mu.Unlock()
+			return got, nil
+		}
+		arrived := s.arrived
+		s.mu.Unlock()
+		select {
+		case <-arrived:
+		case <-ctx.Done():
+			s.mu.Lock()
+			got := len(s.mailbox[event])
+			s.mu.Unlock()
+			return nil, fmt.Errorf("%d of %d %q events arrived", got, n, event)
+		}
+	}
+}
+
+// socket returns the VU's socket for namespace, connecting it on first use
+// with the scenario's options.
+func (v *vu) socket(ctx context.Context, namespace string) (*vuSocket, error) {
+	if s, ok := v.sockets[namespace]; ok {
+		if !s.sock.Connected() {
+			return nil, failf("not connected", "namespace %s is not connected (the connection was lost)", namespace)
+		}
+		return s, nil
+	}
+	if v.manager == nil {
+		opts, err := v.clientOptions(&v.scenario.SocketIO)
+		if err != nil {
+			return nil, err
+		}
+		m, err := socketio.NewManager(v.r.cfg.Script.Config.Target, opts)
+		if err != nil {
+			return nil, failf("bad target", "%v", err)
+		}
+		v.manager = m
+	}
+	return v.connect(ctx, v.manager, namespace, nil)
+}
+
+// connect joins namespace on manager and records the connect time. own is
+// the manager when it belongs to this socket alone.
+func (v *vu) connect(ctx context.Context, m *socketio.Manager, namespace string, own *socketio.Manager) (*vuSocket, error) {
+	s := &vuSocket{sock: m.Socket(namespace), own: own, mailbox: map[string][]socketio.Message{}, arrived: make(chan struct{})}
+	waited := v.r.waitedEvents(v.scenario)
+	s.offAny = s.sock.OnAny(func(msg socketio.Message) {
+		v.r.m.messages.Inc()
+		v.r.m.bytes.Add(int64(msg.Size()))
+		if waited.has(namespace, msg.Event) {
+			s.keep(msg)
+		}
+	})
+	start := time.Now()
+	if err := s.sock.Connect(ctx); err != nil {
+		s.close()
+		return nil, connectFailure(namespace, err)
+	}
+	v.rec.Record(v.r.m.connectTime, time.Since(start))
+	v.sockets[namespace] = s
+	return s, nil
+}
+
+// connectStep connects a namespace with options of its own, over a
+// connection of its own, replacing an earlier socket of that namespace.
+func (v *vu) connectStep(ctx context.Context, st *scenario.ConnectStep) error {
+	namespace := renderNamespace(st.Namespace, &v.tctx)
+	if old, ok := v.sockets[namespace]; ok {
+		old.close()
+		delete(v.sockets, namespace)
+	}
+	opts, err := v.clientOptions(&st.Options)
+	if err != nil {
+		return err
+	}
+	m, err := socketio.NewManager(v.r.cfg.Script.Config.Target, opts)
+	if err != nil {
+		return failf("bad target", "%v", err)
+	}
+	_, err = v.connect(ctx, m, namespace, m)
+	return err
+}
+
+func connectFailure(namespace string, err error) error {
+	if ce, ok := err.(*socketio.ConnectError); ok {
+		return failf("connect_error: "+ce.Message, "namespace %s refused: %s", namespace, ce.Message)
+	}
+	return &stepError{code: classifyNetworkError(err), err: fmt.Errorf("connecting %s: %w", namespace, err)}
+}
+
+// clientOptions renders the scenario's options for this VU.
+func (v *vu) clientOptions(o *scenario.SocketIOOptions) (socketio.Options, error) {
+	cfg := &v.r.cfg
+	opts := socketio.Options{
+		EngineVersion:        wire.EngineVersion(o.ServerVersion.EngineIOProtocol()),
+		Transports:           o.Transports,
+		Path:                 o.Path,
+		ConnectTimeout:       o.ConnectTimeout,
+		DisableReconnection:  !o.Reconnection,
+		ReconnectionAttempts: o.ReconnectionAttempts,
+		ReconnectionDelay:    o.ReconnectionDelay,
+		ReconnectionDelayMax: o.ReconnectionDelayMax,
+		RandomizationFactor:  o.RandomizationFactor,
+		ForceNew:             o.ForceNew,
+		InsecureSkipVerify:   cfg.InsecureSkipVerify || !cfg.Script.Config.TLS.RejectUnauthorized,
+		DialContext:          cfg.DialContext,
+		OnDisconnect: func(_, reason string, _ error) {
+			cfg.Registry.Counter(MetricDisconnects + metricSuffix(reason)).Inc()
+		},
+		OnReconnectAttempt: func(int) { v.r.m.attempts.Inc() },
+		OnReconnect:        func(int) { v.r.m.reconnects.Inc() },
+	}
+	if len(o.Query) > 0 {
+		opts.Query = url.Values{}
+		for _, kv := range o.Query {
+			opts.Query.Add(kv.Key, scenario.RenderString(kv.Value, &v.tctx))
+		}
+	}
+	if len(o.ExtraHeaders) > 0 {
+		opts.ExtraHeaders = http.Header{}
+		for _, kv := range o.ExtraHeaders {
+			opts.ExtraHeaders.Add(kv.Key, scenario.RenderString(kv.Value, &v.tctx))
+		}
+	}
+	if o.Auth != nil {
+		auth, ok := o.Auth.Render(&v.tctx).(map[string]any)
+		if !ok {
+			return opts, failf("bad auth", "socketio auth (line %d) must render to an object, like auth: {token: \"{{ token }}\"}", o.Pos.Line)
+		}
+		opts.Auth = auth
+	}
+	return opts, nil
+}
+
+func renderNamespace(t *scenario.Template, ctx *scenario.Context) string {
+	ns := scenario.RenderString(t, ctx)
+	if ns == "" {
+		return "/"
+	}
+	return ns
+}

@@ -1,0 +1,234 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/sockload/sockload/scenario"
+	"github.com/sockload/sockload/socketio"
+)
+
+// steps runs steps in order, stopping at the first failure.
+func (v *vu) steps(ctx context.Context, steps []scenario.Step) error {
+	for _, st := range steps {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := v.step(ctx, st); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (v *vu) step(ctx context.Context, st scenario.Step) error {
+	switch st := st.(type) {
+	case *scenario.EmitStep:
+		return v.emit(ctx, st)
+	case *scenario.ThinkStep:
+		return v.think(ctx, st)
+	case *scenario.LoopStep:
+		return v.loop(ctx, st)
+	case *scenario.LogStep:
+		if v.r.cfg.Log != nil {
+			v.r.cfg.Log(scenario.RenderString(st.Message, &v.tctx))
+		}
+		return nil
+	case *scenario.ConnectStep:
+		return v.connectStep(ctx, st)
+	case *scenario.WaitForStep:
+		return v.waitFor(ctx, st)
+	}
+	return fmt.Errorf("engine: unknown step %T at line %d", st, st.Position().Line)
+}
+
+// emit sends an event; with acknowledge it waits for the ack, with response
+// for the response event, each within the timeout, and checks them.
+func (v *vu) emit(ctx context.Context, st *scenario.EmitStep) error {
+	namespace := renderNamespace(st.Namespace, &v.tctx)
+	s, err := v.socket(ctx, namespace)
+	if err != nil {
+		return err
+	}
+	event := scenario.RenderString(st.Event, &v.tctx)
+	args := make([]any, len(st.Args))
+	for i, a := range st.Args {
+		args[i] = a.Render(&v.tctx)
+	}
+	stepCtx, cancel := context.WithTimeout(ctx, v.timeout)
+	defer cancel()
+
+	var response *socketio.Expectation
+	var responseEvent string
+	if st.Response != nil {
+		responseEvent = scenario.RenderString(st.Response.Event, &v.tctx)
+		response = s.sock.Expect(responseEvent, 1)
+	}
+	sentAt := time.Now()
+	if st.Acknowledge != nil {
+		ack, err := s.sock.EmitWithAck(stepCtx, event, args...)
+		if err != nil {
+			return v.emitFailure(ctx, event, "ack", err)
+		}
+		v.r.m.emit.Inc()
+		v.r.m.messages.Inc()
+		v.r.m.bytes.Add(int64(ack.Size()))
+		v.recordResponse(event, ack.ReceivedAt.Sub(ack.SentAt))
+		if err := v.check(st.Acknowledge, ack, false); err != nil {
+			return err
+		}
+	} else {
+		if err := s.sock.Emit(event, args...); err != nil {
+			return v.emitFailure(ctx, event, "emit", err)
+		}
+		v.r.m.emit.Inc()
+	}
+	if response == nil {
+		return nil
+	}
+	msgs, err := response.Wait(stepCtx)
+	if err != nil {
+		return v.emitFailure(ctx, responseEvent, "response", err)
+	}
+	if st.Acknowledge == nil {
+		// The ack already timed this emit; otherwise the response does.
+		v.recordResponse(event, msgs[0].ReceivedAt.Sub(sentAt))
+	}
+	return v.check(&st.Response.Check, msgs[0], st.Response.Concat)
+}
+
+// emitFailure names a failed emit, ack or response wait.
+func (v *vu) emitFailure(ctx context.Context, event, what string, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	switch {
+	case errorsIsDeadline(err):
+		return failf(what+" timeout", "no %s for %q within %s (config.timeout)", what, event, v.timeout)
+	case errorsIsPayloadTooLarge(err):
+		return &stepError{code: "payload too large", err: err}
+	case errorsIsNotConnected(err):
+		return &stepError{code: "not connected", err: err}
+	}
+	return &stepError{code: classifyNetworkError(err), err: fmt.Errorf("%s %q: %w", what, event, err)}
+}
+
+// maxEventHistograms bounds the per-event response time histograms, so a
+// templated event name cannot create one per VU.
+const maxEventHistograms = 100
+
+func (v *vu) recordResponse(event string, d time.Duration) {
+	d = max(d, time.Microsecond)
+	v.rec.Record(v.r.m.responseTime, d)
+	if h, ok := v.r.eventHistogram(event); ok {
+		v.rec.Record(h, d)
+	}
+}
+
+func (v *vu) think(ctx context.Context, st *scenario.ThinkStep) error {
+	d, err := scenario.ThinkDuration(st.Duration, &v.tctx)
+	if err != nil {
+		return failf("bad think", "think at line %d: %v", st.Pos.Line, err)
+	}
+	jitter := st.Jitter
+	if jitter == nil {
+		jitter = v.r.cfg.Script.Config.DefaultJitter
+	}
+	d = applyJitter(d, jitter, v.tctx.Rand)
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// applyJitter moves d by a uniform amount in ±jitter, never below zero.
+func applyJitter(d time.Duration, j *scenario.Jitter, rng *rand.Rand) time.Duration {
+	spread := jitterBound(d, j)
+	if spread <= 0 {
+		return d
+	}
+	d += time.Duration(rng.Int64N(int64(2*spread)+1)) - spread
+	return max(d, 0)
+}
+
+func (v *vu) loop(ctx context.Context, st *scenario.LoopStep) error {
+	valueVar, elementVar := st.LoopValue, st.LoopElement
+	iterate := func(i int, elem any) error {
+		v.tctx.Vars[valueVar] = i
+		if elem != nil {
+			v.tctx.Vars[elementVar] = elem
+		}
+		return v.steps(ctx, st.Steps)
+	}
+	switch {
+	case st.Count != nil:
+		c, err := scenario.ParseLoopCount(st.Count.Render(&v.tctx))
+		if err != nil {
+			return failf("bad loop count", "loop at line %d: %v", st.Pos.Line, err)
+		}
+		for i := c.From; c.To < 0 || i < c.To; i++ {
+			if err := iterate(i, nil); err != nil {
+				return err
+			}
+		}
+	case st.OverVar != "":
+		list, ok := v.tctx.Vars[st.OverVar].([]any)
+		if !ok {
+			return failf("bad loop", "loop at line %d: variable %q is not a list", st.Pos.Line, st.OverVar)
+		}
+		for i, elem := range list {
+			if err := iterate(i, elem); err != nil {
+				return err
+			}
+		}
+	case st.Over != nil:
+		for i, t := range st.Over {
+			if err := iterate(i, t.Render(&v.tctx)); err != nil {
+				return err
+			}
+		}
+	default:
+		// A loop without count or over repeats until the VU is
+		// cancelled at the end of the run.
+		for i := 0; ; i++ {
+			if err := iterate(i, nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (v *vu) waitFor(ctx context.Context, st *scenario.WaitForStep) error {
+	namespace := renderNamespace(st.Namespace, &v.tctx)
+	s, err := v.socket(ctx, namespace)
+	if err != nil {
+		return err
+	}
+	event := scenario.RenderString(st.Event, &v.tctx)
+	timeout := st.Timeout
+	if timeout <= 0 {
+		timeout = v.timeout
+	}
+	waitCtx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	msgs, err := s.take(waitCtx, event, st.Count)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return failf("waitFor timeout", "waitFor %q at line %d: %v within %s", event, st.Pos.Line, err, timeout)
+	}
+	for _, m := range msgs {
+		if err := v.check(&st.Check, m, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}

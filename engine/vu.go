@@ -1,0 +1,132 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/sockload/sockload/metrics"
+	"github.com/sockload/sockload/scenario"
+	"github.com/sockload/sockload/socketio"
+)
+
+// vu is one virtual user: one run of a scenario's flow with its own
+// variables and connections. It lives on its own goroutine.
+type vu struct {
+	r        *Runner
+	id       uint64
+	scenario *scenario.Scenario
+	rec      metrics.Recorder
+	tctx     scenario.Context
+	timeout  time.Duration
+
+	// manager is the VU's default connection, with the scenario's options;
+	// namespaces share it unless the options say forceNew.
+	manager *socketio.Manager
+	// sockets are the VU's namespaces by name, connected on first use.
+	sockets map[string]*vuSocket
+}
+
+// stepError is a failed step: code names it in errors.<code>.
+type stepError struct {
+	code string
+	err  error
+}
+
+func (e *stepError) Error() string { return e.code + ": " + e.err.Error() }
+func (e *stepError) Unwrap() error { return e.err }
+
+func failf(code, format string, args ...any) error {
+	return &stepError{code: code, err: fmt.Errorf(format, args...)}
+}
+
+func (r *Runner) newVU(id uint64, scenarioIndex int) *vu {
+	sc := &r.cfg.Script.Scenarios[scenarioIndex]
+	v := &vu{
+		r:        r,
+		id:       id,
+		scenario: sc,
+		rec:      r.cfg.Registry.Recorder(id),
+		timeout:  r.cfg.Script.Config.Timeout,
+		sockets:  map[string]*vuSocket{},
+	}
+	v.tctx = scenario.Context{
+		Vars:        map[string]any{},
+		Environment: r.cfg.Script.Environment,
+		Getenv:      r.cfg.Getenv,
+		Rand:        rand.New(rand.NewPCG(r.rng.Uint64(), id)),
+	}
+	r.bindData(v, id)
+	return v
+}
+
+// bindData gives the VU its variables and payload rows. It runs on the
+// arrival goroutine, which owns r.rng.
+func (r *Runner) bindData(v *vu, id uint64) {
+	cfg := &r.cfg.Script.Config
+	for name, values := range cfg.Variables {
+		if len(values) == 0 {
+			continue
+		}
+		v.tctx.Vars[name] = values[r.rng.IntN(len(values))].Render(&v.tctx)
+	}
+	for _, p := range cfg.Payloads {
+		if len(p.Rows) == 0 {
+			continue
+		}
+		row := int((id - 1) % uint64(len(p.Rows)))
+		if p.Order == scenario.OrderRandom {
+			row = r.rng.IntN(len(p.Rows))
+		}
+		p.Bind(v.tctx.Vars, row)
+	}
+}
+
+// run runs the flow and records the VU's outcome.
+func (v *vu) run(ctx context.Context) {
+	start := time.Now()
+	err := v.flow(ctx)
+	v.closeAll()
+	m := &v.r.m
+	switch {
+	case err == nil:
+		m.completed.Inc()
+		v.rec.Record(m.sessionLength, time.Since(start))
+	case ctx.Err() != nil:
+		m.cancelled.Inc()
+		v.r.cancelled.Add(1)
+	default:
+		m.failed.Inc()
+		v.r.cfg.Registry.Counter(MetricErrors + errorCode(err)).Inc()
+	}
+}
+
+func (v *vu) flow(ctx context.Context) error {
+	if v.scenario.ConnectAtStart {
+		if _, err := v.socket(ctx, "/"); err != nil {
+			return err
+		}
+	}
+	return v.steps(ctx, v.scenario.Flow)
+}
+
+func (v *vu) closeAll() {
+	for _, s := range v.sockets {
+		s.close()
+	}
+	if v.manager != nil {
+		v.manager.Close()
+	}
+}
+
+// errorCode names an error for errors.<code>: the step's own code, or a
+// short name for network failures that users of Artillery recognise.
+func errorCode(err error) string {
+	var se *stepError
+	if errors.As(err, &se) {
+		return se.code
+	}
+	return classifyNetworkError(err)
+}
