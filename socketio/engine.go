@@ -123,6 +123,9 @@ type engine struct {
 	rootPacket  *wire.SocketPacket
 
 	assembly assembly // binary packet being received (reader only)
+
+	// beats counts heartbeats: pings answered (v4) or pongs received (v3).
+	beats atomic.Int64
 }
 
 func newEngine(cfg *config, recv receiver, jar http.CookieJar) *engine {
@@ -283,10 +286,12 @@ func (e *engine) receive(now time.Time, p wire.Packet) error {
 	case wire.Ping:
 		if !v3 {
 			e.liveness.Reset(e.livenessTimeout())
+			e.beats.Add(1)
 			go e.sendControl(wire.Packet{Type: wire.Pong})
 		}
 	case wire.Pong:
 		if v3 {
+			e.beats.Add(1)
 			e.pinger.Reset(e.pingInterval())
 		}
 	case wire.Close:

@@ -134,7 +134,9 @@ func (s *Socket) finishJoinLocked(err error) {
 // returns the channel closed when it is answered.
 func (s *Socket) join(e *engine) <-chan struct{} {
 	s.mu.Lock()
-	if s.joinEng == e {
+	if s.joinEng == e || (!s.active && s.joinDone != nil) {
+		// Already sent there, or the attempt is over (refused or closed
+		// meanwhile): joinErr says how.
 		d := s.joinDone
 		s.mu.Unlock()
 		return d
