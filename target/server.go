@@ -136,7 +136,15 @@ func (s *Server) Close() error {
 
 // ServeHTTP routes the Engine.IO path and GET /__stats; anything else is 404.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Close waits for handlers; none may start once it has begun.
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		http.Error(w, "the target is shutting down", http.StatusServiceUnavailable)
+		return
+	}
 	s.handlers.Add(1)
+	s.mu.Unlock()
 	defer s.handlers.Done()
 	switch {
 	case r.URL.Path == "/__stats":
