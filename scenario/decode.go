@@ -358,13 +358,14 @@ func (d *decoder) script(root *yaml.Node, s *Script) {
 				"a %q flow runs once around the test in Artillery; sockload does not run it", key)
 		}
 	}
+	ck, _ := lookup(root, "config")
 	if config == nil {
 		if !d.misplaced["target"] {
 			d.errf(root, "add a config: section with target: and phases:, like:\nconfig:\n  target: \"http://localhost:3000\"\n  phases:\n    - duration: 60\n      arrivalRate: 10",
 				"the file has no config: section")
 		}
 	} else {
-		d.config(config, &s.Config)
+		d.config(ck, config, &s.Config)
 	}
 	sk, scenarios := lookup(root, "scenarios")
 	switch {
@@ -382,7 +383,7 @@ func (d *decoder) script(root *yaml.Node, s *Script) {
 	}
 }
 
-func (d *decoder) config(n *yaml.Node, c *Config) {
+func (d *decoder) config(key, n *yaml.Node, c *Config) {
 	keys, vals, ok := d.pairs(n, "config", "")
 	if !ok {
 		return
@@ -439,10 +440,10 @@ func (d *decoder) config(n *yaml.Node, c *Config) {
 		}
 	}
 	if !targetSeen && !d.misplaced["target"] {
-		d.errf(n, "add the server's URL under config:, like:\n  target: \"http://localhost:3000\"", "config has no target")
+		d.errf(key, "add the server's URL under config:, like:\n  target: \"http://localhost:3000\"", "config has no target")
 	}
 	if !phasesSeen && !d.misplaced["phases"] {
-		d.errf(n, "add phases under config:, like:\n  phases:\n    - duration: 60\n      arrivalRate: 10", "config has no phases")
+		d.errf(key, "add phases under config:, like:\n  phases:\n    - duration: 60\n      arrivalRate: 10", "config has no phases")
 	}
 	d.timeout = c.Timeout
 	c.SocketIO = d.socketIO(d.configOptionLayers(n), Pos{})
@@ -453,7 +454,7 @@ func (d *decoder) target(v *yaml.Node) string {
 	if !ok {
 		return ""
 	}
-	s, _ := val.(string)
+	s := toText(val)
 	u, err := url.Parse(s)
 	if s == "" || err != nil || u.Host == "" {
 		d.errf(v, "write the server's URL with its scheme, like \"http://localhost:3000\"", "target %q is not a URL", s)
@@ -569,8 +570,8 @@ func (d *decoder) phase(n *yaml.Node) (Phase, bool) {
 		}
 		good = good && ok
 	}
-	if !good {
-		return p, false
+	if !good || d.hasUnknownKeys(n, ctxPhase) {
+		return p, false // the cause is reported already
 	}
 	switch {
 	case hasPause:
@@ -650,7 +651,7 @@ func (d *decoder) scenario(n *yaml.Node, c *Config) Scenario {
 		d.warnf(n, "add engine: socketio (or socketio-v3); Artillery runs a scenario without an engine as HTTP",
 			"this scenario names no engine; it runs as socketio here")
 	}
-	if !flowSeen && !d.misplaced["flow"] {
+	if !flowSeen && !d.misplaced["flow"] && !d.hasUnknownKeys(n, ctxScenario) {
 		d.errf(n, "add flow: with the steps of the scenario, like:\n  flow:\n    - emit: [\"hello\", \"world\"]", "this scenario has no flow")
 	}
 	sc.SocketIO = d.socketIO(layers, Pos{})
@@ -662,6 +663,23 @@ func (d *decoder) scenario(n *yaml.Node, c *Config) Scenario {
 		}
 	}
 	return sc
+}
+
+// hasUnknownKeys reports whether mapping n has keys that ctx does not know
+// (reported by the placement check), or keys of ctx were found misplaced:
+// then a "missing key" error would only repeat the same mistake.
+func (d *decoder) hasUnknownKeys(n *yaml.Node, ctx context) bool {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if _, ok := childOf(ctx, n.Content[i].Value); !ok {
+			return true
+		}
+	}
+	for k := range schema[ctx] {
+		if d.misplaced[k] {
+			return true
+		}
+	}
+	return false
 }
 
 func contains(list []string, s string) bool {

@@ -1,7 +1,6 @@
 package scenario
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -17,10 +16,11 @@ import (
 // larger file is a mistake (or an attack) and is refused before reading.
 const MaxFileSize = 10 << 20
 
-// MaxNodes caps the values a file may expand to through YAML aliases
-// (*name), so that a "billion laughs" file is refused instead of
-// exhausting memory.
-const MaxNodes = 1_000_000
+// MaxAliasValues caps the values a file may gain through YAML aliases
+// (*name), each alias counting the values it copies, so that a "billion
+// laughs" file is refused instead of exhausting memory. Values written out
+// in the file are bounded by MaxFileSize instead.
+const MaxAliasValues = 100_000
 
 // Options change how a file is loaded. The zero value loads the file as
 // written.
@@ -148,7 +148,7 @@ func parseYAML(ds *diagnostics, name string, data []byte) *yaml.Node {
 		ds.add(SeverityError, name, Pos{}, "a scenario file has config: (target, phases) and scenarios:", "the file is empty")
 		return nil
 	}
-	ex := &expander{budget: MaxNodes, seen: map[*yaml.Node]bool{}}
+	ex := &expander{budget: MaxAliasValues, seen: map[*yaml.Node]bool{}}
 	root, err := ex.expand(doc.Content[0])
 	if err != nil {
 		ds.add(SeverityError, name, ex.at, "a scenario file needs no more than a few thousand values; remove the aliases that multiply each other", "%v", err)
@@ -165,17 +165,19 @@ func parseYAML(ds *diagnostics, name string, data []byte) *yaml.Node {
 // applies merge keys (<<), counting every value it visits so that
 // exponential alias nesting stops at the budget.
 type expander struct {
-	budget int
+	budget  int
+	inAlias int // > 0 while expanding an alias: only those values count
 	at     Pos
 	seen   map[*yaml.Node]bool // anchors being expanded, to refuse cycles
 }
 
-var errTooManyNodes = errors.New("the file expands to too many values through YAML aliases (&anchor / *alias): refused, as a YAML bomb would be")
+var errTooManyNodes = fmt.Errorf("this alias makes the file expand to more than %d values through YAML aliases (&anchor / *alias): refused, as a YAML bomb would be", MaxAliasValues)
 
 func (ex *expander) expand(n *yaml.Node) (*yaml.Node, error) {
-	ex.budget--
+	if ex.inAlias > 0 {
+		ex.budget--
+	}
 	if ex.budget < 0 {
-		ex.at = pos(n)
 		return nil, errTooManyNodes
 	}
 	switch n.Kind {
@@ -185,7 +187,11 @@ func (ex *expander) expand(n *yaml.Node) (*yaml.Node, error) {
 			return nil, fmt.Errorf("alias *%s refers to itself", n.Value)
 		}
 		ex.seen[n.Alias] = true
-		defer delete(ex.seen, n.Alias)
+		if ex.inAlias == 0 {
+			ex.at = pos(n) // report the outermost alias: that is the one to remove
+		}
+		ex.inAlias++
+		defer func() { delete(ex.seen, n.Alias); ex.inAlias-- }()
 		return ex.expand(n.Alias)
 	case yaml.DocumentNode:
 		if len(n.Content) == 0 {
@@ -326,7 +332,7 @@ func (d *decoder) parseJSONObject(source string, data []byte) *yaml.Node {
 		d.ds.add(SeverityError, source, Pos{}, `write a JSON object, like '{"config": {"target": "http://localhost:3000"}}'`, "%s: %s", source, msg)
 		return nil
 	}
-	ex := &expander{budget: MaxNodes, seen: map[*yaml.Node]bool{}}
+	ex := &expander{budget: MaxAliasValues, seen: map[*yaml.Node]bool{}}
 	n, err := ex.expand(doc.Content[0])
 	if err != nil {
 		d.ds.add(SeverityError, source, ex.at, "", "%v", err)

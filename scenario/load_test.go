@@ -2,7 +2,9 @@ package scenario
 
 import (
 	"errors"
+	"os"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -100,5 +102,45 @@ func TestSeedBrokenPointsAtFirstWrongLine(t *testing.T) {
 	}
 	if len(invalid.Diagnostics) < 5 {
 		t.Errorf("only %d errors: every misplaced line should be reported", len(invalid.Diagnostics))
+	}
+}
+
+// TestHugeFileRefused checks that a file over MaxFileSize is refused from
+// its size, before it is read or parsed.
+func TestHugeFileRefused(t *testing.T) {
+	path := t.TempDir() + "/huge.yml"
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(MaxFileSize + 1); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	_, err = Load(path, Options{})
+	var invalid *Error
+	if !errors.As(err, &invalid) || !strings.Contains(invalid.Error(), "more than the 10 MiB") {
+		t.Fatalf("Load(huge) = %v", err)
+	}
+	_, err = Parse("huge.yml", make([]byte, MaxFileSize+1), Options{})
+	if !errors.As(err, &invalid) {
+		t.Fatalf("Parse(huge) = %v", err)
+	}
+}
+
+// TestBombRefusedQuickly checks that alias expansion stops at the budget:
+// the billion-laughs file would expand to 9^10 values.
+func TestBombRefusedQuickly(t *testing.T) {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	before := ms.TotalAlloc
+	_, err := Load("../testdata/scenarios/invalid/bomb.yml", Options{})
+	var invalid *Error
+	if !errors.As(err, &invalid) || !strings.Contains(invalid.Error(), "YAML bomb") {
+		t.Fatalf("Load(bomb) = %v", err)
+	}
+	runtime.ReadMemStats(&ms)
+	if used := ms.TotalAlloc - before; used > 1<<30 {
+		t.Errorf("refusing the bomb allocated %d MiB", used>>20)
 	}
 }

@@ -127,7 +127,8 @@ var schema = map[context]map[string]child{
 		"capture": {Map: ctxCapture, Item: ctxCapture},
 	},
 	ctxMatch:   {"json": free, "value": free},
-	ctxCapture: {"json": free, "as": free, "strict": free},
+	ctxCapture: {"json": free, "as": free, "strict": free,
+		"regexp": free, "xpath": free, "header": free, "selector": free},
 	ctxWaitFor: {
 		"event": free, "channel": free, "on": free, "count": free,
 		"args": free, "data": free, "timeout": free,

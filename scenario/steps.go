@@ -157,6 +157,9 @@ func (d *decoder) emit(step, v *yaml.Node) Step {
 	switch v.Kind {
 	case yaml.MappingNode:
 		_, ch := lookup(v, "channel")
+		if ch == nil && d.hasUnknownKeys(v, ctxEmit) {
+			return nil // a misspelt channel: reported by the placement check
+		}
 		if ch == nil || isNull(ch) || ch.Value == "" && ch.Kind == yaml.ScalarNode {
 			at := v
 			if ch != nil {
