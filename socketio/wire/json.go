@@ -83,6 +83,18 @@ func (e *encoder) appendValue(dst []byte, v any) ([]byte, error) {
 		return append(dst, ']'), nil
 	case map[string]any:
 		return e.appendMap(dst, v)
+	case []string:
+		if v == nil {
+			return append(dst, "null"...), nil
+		}
+		dst = append(dst, '[')
+		for i, x := range v {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendJSONString(dst, x)
+		}
+		return append(dst, ']'), nil
 	}
 	return e.appendOther(dst, v)
 }
@@ -549,73 +561,61 @@ func (d *decoder) attachment(num any) (any, error) {
 // string decodes the JSON string at d.pos; with keep false it only
 // validates it and returns nil.
 func (d *decoder) string(keep bool) (any, error) {
-	s, end, ok := scanStringKeep(d.data, d.pos, keep)
+	end, plain, ok := scanString(d.data, d.pos)
 	if !ok {
 		return nil, d.fail("invalid string")
 	}
+	body := d.data[d.pos+1 : end-1]
 	d.pos = end
 	if !keep {
 		return nil, nil
 	}
-	return s, nil
+	if plain && utf8.Valid(body) {
+		return string(body), nil
+	}
+	return string(appendUnescaped(make([]byte, 0, len(body)), body)), nil
 }
 
-// scanString decodes the JSON string starting at b[i] == '"', returning it
-// and the index after its closing quote.
-func scanString(b []byte, i int) (string, int, bool) {
-	return scanStringKeep(b, i, true)
-}
-
-func scanStringKeep(b []byte, i int, keep bool) (string, int, bool) {
+// scanString checks the JSON string starting at b[i] == '"' and returns the
+// index after its closing quote, and whether it holds no escapes.
+func scanString(b []byte, i int) (end int, plain, ok bool) {
 	i++ // opening quote
-	start := i
 	for ; i < len(b); i++ {
 		c := b[i]
 		if c == '"' {
-			if !keep {
-				return "", i + 1, true
-			}
-			if utf8.Valid(b[start:i]) {
-				return string(b[start:i]), i + 1, true
-			}
-			return string(appendUnescaped(nil, b[start:i])), i + 1, true
+			return i + 1, true, true
 		}
 		if c == '\\' {
 			break
 		}
 		if c < 0x20 {
-			return "", i, false
+			return i, false, false
 		}
 	}
-	// Escapes: find the end, checking each escape, then unescape.
 	for ; i < len(b); i++ {
-		c := b[i]
-		switch {
+		switch c := b[i]; {
 		case c == '"':
-			if !keep {
-				return "", i + 1, true
-			}
-			return string(appendUnescaped(make([]byte, 0, i-start), b[start:i])), i + 1, true
+			return i + 1, false, true
 		case c == '\\':
 			i++
 			if i == len(b) {
-				return "", i, false
+				return i, false, false
 			}
 			switch b[i] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 			case 'u':
 				if len(b)-i < 5 || !isHex4(b[i+1:i+5]) {
-					return "", i, false
+					return i, false, false
 				}
 				i += 4
 			default:
-				return "", i, false
+				return i, false, false
 			}
 		case c < 0x20:
-			return "", i, false
+			return i, false, false
 		}
 	}
-	return "", i, false
+	return i, false, false
 }
 
 func isHex4(b []byte) bool {
@@ -717,7 +717,7 @@ func skipValue(b []byte, i, depth int) (int, bool) {
 	}
 	switch c := b[i]; c {
 	case '"':
-		_, end, ok := scanStringKeep(b, i, false)
+		end, _, ok := scanString(b, i)
 		return end, ok
 	case '{', '[':
 		if depth >= maxDepth {
@@ -751,7 +751,7 @@ func skipContainer(b []byte, i, depth int) (int, bool) {
 			if i >= len(b) || b[i] != '"' {
 				return i, false
 			}
-			if _, i, ok = scanStringKeep(b, i, false); !ok {
+			if i, _, ok = scanString(b, i); !ok {
 				return i, false
 			}
 			i = skipSpace(b, i)

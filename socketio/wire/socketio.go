@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"unicode/utf8"
 )
 
 // SocketPacketType is a Socket.IO packet type.
@@ -309,6 +310,32 @@ func ConnectErrorMessage(data json.RawMessage) string {
 	return string(data)
 }
 
+// DecodeConnectData decodes the object a CONNECT packet carries (the
+// client's auth, or the server's {"sid":...}); nil when there is none.
+func DecodeConnectData(data json.RawMessage) (map[string]any, error) {
+	if len(data) == 0 {
+		return nil, nil
+	}
+	d := decoder{data: data}
+	d.skipSpace()
+	if d.pos == len(d.data) || d.data[d.pos] != '{' {
+		return nil, d.fail("CONNECT data is not an object")
+	}
+	v, err := d.object()
+	if err != nil {
+		return nil, err
+	}
+	d.skipSpace()
+	if d.pos != len(d.data) {
+		return nil, d.fail("data after the object")
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, d.fail("CONNECT data is a binary placeholder")
+	}
+	return m, nil
+}
+
 // ConnectSID returns the session id a protocol v5 server sends in its
 // CONNECT answer ({"sid":"..."}), or "" when data carries none (protocol v4).
 func ConnectSID(data json.RawMessage) (string, error) {
@@ -328,29 +355,46 @@ func ConnectSID(data json.RawMessage) (string, error) {
 // without decoding the rest. A numeric name (the protocol allows it) is
 // returned as its JSON text.
 func EventName(data json.RawMessage) (string, error) {
+	var buf [64]byte
+	name, err := AppendEventName(buf[:0], data)
+	if err != nil {
+		return "", err
+	}
+	return string(name), nil
+}
+
+// AppendEventName appends the event name of an event's Data to dst, as
+// EventName returns it. With a reused dst it does not allocate, and a map
+// indexed with string(name) does not either: the way to count events by
+// name on a hot path.
+func AppendEventName(dst []byte, data json.RawMessage) ([]byte, error) {
 	i := skipSpace(data, 0)
 	if i == len(data) || data[i] != '[' {
-		return "", fmt.Errorf("%w: event data is not an array", ErrBadSocketPacket)
+		return dst, fmt.Errorf("%w: event data is not an array", ErrBadSocketPacket)
 	}
 	i = skipSpace(data, i+1)
 	if i == len(data) {
-		return "", fmt.Errorf("%w: event data is not an array", ErrBadSocketPacket)
+		return dst, fmt.Errorf("%w: event data is not an array", ErrBadSocketPacket)
 	}
 	switch c := data[i]; {
 	case c == '"':
-		s, _, ok := scanString(data, i)
+		end, plain, ok := scanString(data, i)
 		if !ok {
-			return "", fmt.Errorf("%w: event name is not a valid string", ErrBadSocketPacket)
+			return dst, fmt.Errorf("%w: event name is not a valid string", ErrBadSocketPacket)
 		}
-		return s, nil
+		body := data[i+1 : end-1]
+		if plain && utf8.Valid(body) {
+			return append(dst, body...), nil
+		}
+		return appendUnescaped(dst, body), nil
 	case c == '-' || c >= '0' && c <= '9':
 		end, ok := scanNumber(data, i)
 		if !ok {
-			return "", fmt.Errorf("%w: event name is not a valid number", ErrBadSocketPacket)
+			return dst, fmt.Errorf("%w: event name is not a valid number", ErrBadSocketPacket)
 		}
-		return string(data[i:end]), nil
+		return append(dst, data[i:end]...), nil
 	}
-	return "", fmt.Errorf("%w: event without a name", ErrBadSocketPacket)
+	return dst, fmt.Errorf("%w: event without a name", ErrBadSocketPacket)
 }
 
 func skipSpace(b []byte, i int) int {

@@ -444,3 +444,41 @@ func TestSocketPacketTypeString(t *testing.T) {
 		t.Fatalf("BinaryAck.String() = %q", got)
 	}
 }
+
+func TestAppendEventName(t *testing.T) {
+	buf := make([]byte, 0, 64)
+	data := json.RawMessage(`["message",1]`)
+	var err error
+	if n := testing.AllocsPerRun(100, func() { buf, err = AppendEventName(buf[:0], data) }); n != 0 || err != nil {
+		t.Fatalf("AppendEventName allocates %v times (%v)", n, err)
+	}
+	if string(buf) != "message" {
+		t.Fatalf("AppendEventName = %q", buf)
+	}
+	got, err := AppendEventName([]byte("x:"), json.RawMessage(`["a\nb\u00e9"]`))
+	if err != nil || string(got) != "x:a\nbé" {
+		t.Fatalf("AppendEventName = %q, %v", got, err)
+	}
+}
+
+func TestDecodeConnectData(t *testing.T) {
+	tests := []struct {
+		data string
+		want map[string]any
+		ok   bool
+	}{
+		{``, nil, true},
+		{`{"token":"123","n":1}`, map[string]any{"token": "123", "n": 1.0}, true},
+		{` {} `, map[string]any{}, true},
+		{`[]`, nil, false},
+		{`{"a":1} x`, nil, false},
+		{`{"a":}`, nil, false},
+		{`{"_placeholder":true,"num":0}`, nil, false},
+	}
+	for _, tt := range tests {
+		got, err := DecodeConnectData(json.RawMessage(tt.data))
+		if (err == nil) != tt.ok || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("DecodeConnectData(%s) = %v, %v; want %v (ok %v)", tt.data, got, err, tt.want, tt.ok)
+		}
+	}
+}
