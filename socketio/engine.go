@@ -162,6 +162,10 @@ func openEngine(ctx context.Context, cfg *config, recv receiver, jar http.Cookie
 // armHeartbeat starts the liveness timer (and, in v3, the client's pings)
 // from the handshake, as engine.io-client does.
 func (e *engine) armHeartbeat() {
+	// The timers' callbacks read these fields under e.mu: they may fire
+	// before the assignments below complete.
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	e.liveness = time.AfterFunc(e.livenessTimeout(), func() {
 		e.shutdown(ReasonPingTimeout, fmt.Errorf("no heartbeat from the server within %v", e.livenessTimeout()), false)
 	})
@@ -308,7 +312,9 @@ func (e *engine) ping() {
 		return
 	default:
 	}
+	e.mu.Lock()
 	e.liveness.Reset(time.Duration(e.hs.PingTimeout) * time.Millisecond)
+	e.mu.Unlock()
 	e.sendControl(wire.Packet{Type: wire.Ping})
 }
 
@@ -342,13 +348,13 @@ func (e *engine) shutdown(reason string, err error, graceful bool) {
 	e.closeOnce.Do(func() {
 		e.reason, e.closeErr = reason, err
 		close(e.done)
+		e.mu.Lock()
 		if e.liveness != nil {
 			e.liveness.Stop()
 		}
 		if e.pinger != nil {
 			e.pinger.Stop()
 		}
-		e.mu.Lock()
 		tr, probe := e.tr, e.probe
 		e.mu.Unlock()
 		tr.close(graceful)
