@@ -33,6 +33,8 @@ type processIO struct {
 	// isTerminal reports whether stdout is a terminal (live view) or not
 	// (plain interval reports, as in CI logs).
 	isTerminal bool
+	// exit ends the process at once (a second interrupt).
+	exit func(code int)
 }
 
 func newProcessIO() *processIO {
@@ -46,6 +48,7 @@ func newProcessIO() *processIO {
 			return ch, func() { signal.Stop(ch) }
 		},
 		isTerminal: stdoutIsTerminal(),
+		exit:       os.Exit,
 	}
 }
 
@@ -104,6 +107,7 @@ func newRootCommand(pio *processIO) *cobra.Command {
 		newVersionCommand(pio),
 		newValidateCommand(pio),
 		newServeCommand(pio),
+		newRunCommand(pio),
 	)
 	return root
 }

@@ -18,6 +18,7 @@ func runInProcess(t *testing.T, args ...string) (stdout, stderr string, code exi
 		signals: func() (<-chan os.Signal, func()) {
 			return make(chan os.Signal), func() {}
 		},
+		exit: func(code int) { t.Fatalf("the CLI exited the process with %d", code) },
 	}
 	code = runCLI(pio, args)
 	return out.String(), errOut.String(), code

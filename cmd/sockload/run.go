@@ -1,0 +1,281 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sockload/sockload/engine"
+	"github.com/sockload/sockload/metrics"
+	"github.com/sockload/sockload/phases"
+	"github.com/sockload/sockload/report"
+	"github.com/sockload/sockload/scenario"
+	"github.com/sockload/sockload/socketio/wire"
+	"github.com/sockload/sockload/target"
+)
+
+// runFlags are the options of `sockload run`, named as Artillery's.
+type runFlags struct {
+	target       string
+	environment  string
+	output       string
+	overrides    string
+	variables    string
+	quiet        bool
+	solo         bool
+	scenarioName string
+	insecure     bool
+	serve        bool
+	interval     time.Duration
+	grace        time.Duration
+	seed         uint64
+}
+
+func newRunCommand(pio *processIO) *cobra.Command {
+	var f runFlags
+	cmd := &cobra.Command{
+		Use:   "run FILE",
+		Short: "Run a load test from a scenario file",
+		Long: `Run a load test: start virtual users at the arrival rates of the scenario's
+phases, each a real Socket.IO client running one of its scenarios, and report
+latencies, errors and the generator's own health.
+
+On a terminal a live view is refreshed every second; otherwise (CI logs) a
+report is printed every interval. A summary follows at the end. The first
+Ctrl-C stops arrivals, cancels running VUs and writes every report; a second
+one exits at once, saving what it can.`,
+		Example: `  sockload run --serve examples/my-scenario.yml
+  sockload run -e staging -o report.json my-scenario.yml
+  sockload run --overrides '{"config":{"phases":[{"duration":10,"arrivalRate":2}]}}' my-scenario.yml`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runTest(cmd.Context(), pio, args[0], f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVarP(&f.target, "target", "t", "", "target URL, replacing config.target")
+	fl.StringVarP(&f.environment, "environment", "e", "", "use config.environments.<name>")
+	fl.StringVarP(&f.output, "output", "o", "", "write a JSON report to this file")
+	fl.StringVar(&f.overrides, "overrides", "", "JSON object deep-merged over the scenario file (lists replace)")
+	fl.StringVarP(&f.variables, "variables", "v", "", "JSON object of variables, replacing config.variables of the same names")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "print only the summary")
+	fl.BoolVar(&f.solo, "solo", false, "run a single virtual user")
+	fl.StringVar(&f.scenarioName, "scenario-name", "", "run only the scenario of this name")
+	fl.BoolVarP(&f.insecure, "insecure", "k", false, "do not verify TLS certificates")
+	fl.BoolVar(&f.serve, "serve", false, "start the built-in target on the scenario's target address (loopback only) for the run")
+	fl.DurationVar(&f.interval, "interval", metrics.DefaultInterval, "length of the report intervals")
+	fl.DurationVar(&f.grace, "grace", 0, "how long VUs may run after the last phase before they are cancelled (default: the longest a flow can take)")
+	fl.Uint64Var(&f.seed, "seed", 0, "seed for random choices (scenarios, payload rows, poisson arrivals); 0 picks one")
+	return cmd
+}
+
+func runTest(ctx context.Context, pio *processIO, path string, f runFlags) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	script, err := loadForRun(pio, path, f)
+	if err != nil {
+		return err
+	}
+	if f.output != "" {
+		if err := report.CheckWritable(f.output); err != nil {
+			return withExit(exitInvalid, err)
+		}
+	}
+	if f.interval < time.Second || f.interval%time.Second != 0 {
+		return withExit(exitInvalid, fmt.Errorf("--interval %s: use a whole number of seconds, at least 1s", f.interval))
+	}
+	plan := engine.PlanOf(script)
+	if f.solo {
+		plan = phases.Plan{{Name: "solo", Duration: time.Millisecond, ArrivalCount: 1}}
+	}
+	if f.serve {
+		srv, err := serveTarget(ctx, script)
+		if err != nil {
+			return withExit(exitInvalid, err)
+		}
+		defer srv.Close()
+		fmt.Fprintf(pio.stderr, "Serving the built-in target on %s for this run.\n", srv.URL())
+	}
+
+	start := time.Now()
+	reg := metrics.New(start, metrics.Options{Interval: f.interval, Rates: engine.Rates})
+	runner, err := engine.New(engine.Config{
+		Script: script, Plan: plan, Registry: reg, Seed: f.seed, Grace: f.grace,
+		Log:                func(msg string) { fmt.Fprintln(pio.stdout, msg) },
+		Getenv:             pio.getenv,
+		InsecureSkipVerify: f.insecure,
+	})
+	if err != nil {
+		return withExit(exitInvalid, err)
+	}
+	out := newRunOutput(pio, f, script, plan, runner)
+	collector := report.NewCollector(reg, f.interval)
+	collector.OnSecond = out.second
+	collector.OnInterval = out.interval
+
+	runCtx, interrupt := context.WithCancel(ctx)
+	defer interrupt()
+	stopSignals := watchInterrupts(pio, interrupt, func() {
+		// A second interrupt: save what there is and exit now.
+		out.finish(collector, engine.Result{Start: start, End: time.Now(), Interrupted: true}, f.output)
+	})
+	defer stopSignals()
+
+	collectCtx, stopCollecting := context.WithCancel(context.Background())
+	collected := make(chan struct{})
+	go func() { collector.Run(collectCtx); close(collected) }()
+	printPlan(pio, f, script, plan)
+	res, runErr := runner.Run(runCtx)
+	stopCollecting()
+	<-collected
+	if runErr != nil {
+		return withExit(exitRunError, runErr)
+	}
+	if err := out.finish(collector, res, f.output); err != nil {
+		return withExit(exitRunError, err)
+	}
+	if res.Interrupted {
+		return withExit(exitInterrupted, errors.New("interrupted; the reports hold the partial run"))
+	}
+	return nil
+}
+
+// loadForRun loads the scenario with the command line's changes applied.
+func loadForRun(pio *processIO, path string, f runFlags) (*scenario.Script, error) {
+	opts := scenario.Options{Environment: f.environment, Getenv: pio.getenv}
+	if f.overrides != "" {
+		opts.Overrides = []byte(f.overrides)
+	}
+	if f.variables != "" {
+		opts.Variables = []byte(f.variables)
+	}
+	if f.target != "" {
+		// Through the overrides, so the target is validated like one
+		// written in the file.
+		merged, err := mergeTargetOverride(opts.Overrides, f.target)
+		if err != nil {
+			return nil, withExit(exitInvalid, err)
+		}
+		opts.Overrides = merged
+	}
+	script, err := scenario.Load(path, opts)
+	if err != nil {
+		return nil, withExit(exitInvalid, err)
+	}
+	for _, w := range script.Warnings {
+		fmt.Fprintln(pio.stderr, w.String())
+	}
+	if f.scenarioName != "" {
+		if err := keepScenario(script, f.scenarioName); err != nil {
+			return nil, withExit(exitInvalid, err)
+		}
+	}
+	return script, nil
+}
+
+// mergeTargetOverride adds config.target to a JSON overrides object.
+func mergeTargetOverride(overrides []byte, target string) ([]byte, error) {
+	obj := map[string]any{}
+	if len(overrides) > 0 {
+		if err := json.Unmarshal(overrides, &obj); err != nil {
+			return nil, fmt.Errorf("--overrides is not a JSON object: %w", err)
+		}
+	}
+	cfg, _ := obj["config"].(map[string]any)
+	if cfg == nil {
+		cfg = map[string]any{}
+	}
+	cfg["target"] = target
+	obj["config"] = cfg
+	return json.Marshal(obj)
+}
+
+func keepScenario(s *scenario.Script, name string) error {
+	var names []string
+	for _, sc := range s.Scenarios {
+		if sc.Name == name {
+			sc.Weight = max(sc.Weight, 1)
+			s.Scenarios = []scenario.Scenario{sc}
+			return nil
+		}
+		names = append(names, fmt.Sprintf("%q", sc.Name))
+	}
+	return fmt.Errorf("--scenario-name %q: no scenario has that name; the file has %s", name, strings.Join(names, ", "))
+}
+
+// serveTarget starts the built-in target on the scenario's target address,
+// which must be loopback: --serve never opens a port to the network.
+func serveTarget(ctx context.Context, s *scenario.Script) (*target.Server, error) {
+	u, err := url.Parse(s.Config.Target)
+	if err != nil {
+		return nil, fmt.Errorf("--serve: target %q: %w", s.Config.Target, err)
+	}
+	host, port := u.Hostname(), u.Port()
+	if port == "" {
+		return nil, fmt.Errorf("--serve: target %q has no port; write it as http://127.0.0.1:3000", s.Config.Target)
+	}
+	if u.Scheme == "https" || u.Scheme == "wss" {
+		return nil, fmt.Errorf("--serve: the built-in target speaks plain http; write the target as http://%s", u.Host)
+	}
+	if !isLoopback(host) {
+		return nil, fmt.Errorf("--serve: target %q is not a loopback address; the built-in target only listens on this machine (use 127.0.0.1 or localhost)", s.Config.Target)
+	}
+	if host == "localhost" {
+		host = "127.0.0.1"
+	}
+	cfg := target.Config{Addr: net.JoinHostPort(host, port), EngineVersion: wire.EngineV4}
+	if len(s.Scenarios) > 0 && s.Scenarios[0].SocketIO.ServerVersion.EngineIOProtocol() == 3 {
+		cfg.EngineVersion = wire.EngineV3
+	}
+	return target.Start(ctx, cfg)
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// watchInterrupts cancels the run at the first interrupt and calls last at
+// the second, then exits the process.
+func watchInterrupts(pio *processIO, first context.CancelFunc, last func()) (stop func()) {
+	signals, stopSignals := pio.signals()
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-signals:
+		case <-done:
+			return
+		}
+		fmt.Fprintln(pio.stderr, "\nInterrupted: stopping arrivals and cancelling running VUs (Ctrl-C again to exit at once).")
+		first()
+		select {
+		case <-signals:
+		case <-done:
+			return
+		}
+		fmt.Fprintln(pio.stderr, "Interrupted again: saving what there is and exiting.")
+		last()
+		pio.exit(int(exitInterrupted))
+	}()
+	return func() { close(done); stopSignals() }
+}
+
+func printPlan(pio *processIO, f runFlags, s *scenario.Script, plan phases.Plan) {
+	if f.quiet {
+		return
+	}
+	fmt.Fprintf(pio.stdout, "Test run: %s against %s, %d phase(s), %s, about %.0f arrivals (%d cores)\n",
+		s.Path, s.Config.Target, len(plan), plan.Duration(), plan.ExpectedCount(), runtime.NumCPU())
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/sockload/sockload/engine"
+	"github.com/sockload/sockload/metrics"
+	"github.com/sockload/sockload/phases"
+	"github.com/sockload/sockload/report"
+	"github.com/sockload/sockload/scenario"
+)
+
+// runOutput prints a run's progress (a live line on a terminal, interval
+// reports otherwise) and its end: the summary and the JSON report.
+type runOutput struct {
+	pio    *processIO
+	flags  runFlags
+	script *scenario.Script
+	plan   phases.Plan
+	runner *engine.Runner
+
+	lastOffered, lastLaunched int64
+	liveShown                 bool
+
+	finishOnce sync.Once
+	finishErr  error
+}
+
+func newRunOutput(pio *processIO, f runFlags, s *scenario.Script, plan phases.Plan, r *engine.Runner) *runOutput {
+	return &runOutput{pio: pio, flags: f, script: s, plan: plan, runner: r}
+}
+
+// second refreshes the live view on a terminal.
+func (o *runOutput) second(sec, interval metrics.Snapshot) {
+	if o.flags.quiet || !o.pio.isTerminal {
+		return
+	}
+	st := o.runner.Status()
+	secs := sec.Duration().Seconds()
+	if secs <= 0 {
+		secs = 1
+	}
+	live := report.Live{
+		Phase:          o.phaseLabel(st),
+		Elapsed:        st.Elapsed,
+		Total:          st.Total,
+		Active:         st.Active,
+		Offered:        float64(st.Offered-o.lastOffered) / secs,
+		Achieved:       float64(st.Launched-o.lastLaunched) / secs,
+		EmitsPerSecond: float64(sec.Counters[engine.MetricEmit]) / secs,
+		Saturated:      report.Assess(sec, runtime.NumCPU()).Warning(),
+	}
+	o.lastOffered, o.lastLaunched = st.Offered, st.Launched
+	live = report.LiveFrom(live, interval)
+	fmt.Fprintf(o.pio.stdout, "\r\x1b[K%s", live.Line())
+	o.liveShown = true
+}
+
+func (o *runOutput) phaseLabel(st engine.Status) string {
+	if st.Phase >= len(o.plan) {
+		return "winding down"
+	}
+	p := o.plan[st.Phase]
+	label := fmt.Sprintf("phase %d/%d", st.Phase+1, len(o.plan))
+	if p.Name != "" {
+		label += " " + p.Name
+	}
+	return label
+}
+
+// interval prints a completed interval where there is no live view.
+func (o *runOutput) interval(snap metrics.Snapshot) {
+	if o.flags.quiet || o.pio.isTerminal {
+		return
+	}
+	report.WriteInterval(o.pio.stdout, snap)
+}
+
+// finish builds the report from what was collected, prints the summary
+// and writes the JSON report. It runs once, even when a second interrupt
+// races the normal end.
+func (o *runOutput) finish(c *report.Collector, res engine.Result, output string) error {
+	o.finishOnce.Do(func() { o.finishErr = o.write(c, res, output) })
+	return o.finishErr
+}
+
+func (o *runOutput) write(c *report.Collector, res engine.Result, output string) error {
+	agg, intervals, err := c.Results()
+	if err != nil {
+		return fmt.Errorf("collecting the metrics: %w", err)
+	}
+	if o.liveShown {
+		fmt.Fprintln(o.pio.stdout)
+	}
+	rep := &report.Report{
+		SchemaVersion: report.SchemaVersion,
+		Tool:          "sockload " + buildVersion(),
+		Scenario:      o.script.Path,
+		Target:        o.script.Config.Target,
+		Plan:          planOf(o.plan),
+		Run: report.RunInfo{
+			Start: res.Start, End: res.End, Interrupted: res.Interrupted,
+			Launched: res.Launched, Skipped: res.Skipped, Cancelled: res.Cancelled,
+		},
+		Aggregate:    agg,
+		Intermediate: intervals,
+		Generator:    report.Assess(agg, runtime.NumCPU()),
+	}
+	if rep.Run.End.IsZero() {
+		rep.Run.End = time.Now()
+	}
+	report.WriteSummary(o.pio.stdout, rep)
+	if output == "" {
+		return nil
+	}
+	if err := rep.WriteJSON(output); err != nil {
+		return err
+	}
+	fmt.Fprintf(o.pio.stdout, "Report written to %s\n", output)
+	return nil
+}
+
+func planOf(plan phases.Plan) []report.PlanPhase {
+	out := make([]report.PlanPhase, len(plan))
+	for i, p := range plan {
+		out[i] = report.PlanPhase{
+			Name:            p.Name,
+			Description:     p.String(),
+			StartSeconds:    plan.Start(i).Seconds(),
+			DurationSeconds: p.Duration.Seconds(),
+			ExpectedArrival: p.ExpectedCount(),
+			MaxVusers:       p.MaxVusers,
+		}
+	}
+	return out
+}

@@ -1,0 +1,152 @@
+// Package report turns a run's metrics into what people and machines read:
+// the plain text of intervals and the summary (in Artillery's layout and
+// names), the live view's line, and the JSON report.
+package report
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/sockload/sockload/metrics"
+)
+
+// SchemaVersion is the version of the JSON report's layout. It changes when
+// a field changes meaning or goes away, not when one is added.
+const SchemaVersion = 1
+
+// Report is the JSON report of a run (-o report.json). Aggregate and
+// Intermediate carry the exact data (counters and encoded histograms), so
+// reports of shards merge exactly.
+type Report struct {
+	SchemaVersion int    `json:"schemaVersion"`
+	Tool          string `json:"tool"`
+	// Scenario is the scenario file; Target the server under test.
+	Scenario string `json:"scenario"`
+	Target   string `json:"target"`
+	// Plan lists the phases as run.
+	Plan []PlanPhase `json:"plan"`
+	Run  RunInfo     `json:"run"`
+	// Aggregate is the whole run; Intermediate its intervals in order, each
+	// a metrics.Snapshot in its JSON form (see Intervals).
+	Aggregate    metrics.Snapshot  `json:"aggregate"`
+	Intermediate []json.RawMessage `json:"intermediate"`
+	Generator    Generator         `json:"generator"`
+}
+
+// PlanPhase describes one phase of the plan.
+type PlanPhase struct {
+	Name            string  `json:"name,omitempty"`
+	Description     string  `json:"description"`
+	StartSeconds    float64 `json:"startSeconds"`
+	DurationSeconds float64 `json:"durationSeconds"`
+	ExpectedArrival float64 `json:"expectedArrivals"`
+	MaxVusers       int64   `json:"maxVusers,omitempty"`
+}
+
+// RunInfo tells how the run went as a whole.
+type RunInfo struct {
+	Start       time.Time `json:"start"`
+	End         time.Time `json:"end"`
+	Interrupted bool      `json:"interrupted"`
+	Launched    int64     `json:"launched"`
+	Skipped     int64     `json:"skipped"`
+	Cancelled   int64     `json:"cancelled"`
+	Shard       string    `json:"shard,omitempty"`
+}
+
+// CheckWritable makes sure a report can be written at path before a run
+// starts, so that a long run is never lost to a bad path: the directory
+// must exist and take a new file, and path must not be a directory.
+func CheckWritable(path string) error {
+	if info, err := os.Stat(path); err == nil && info.IsDir() {
+		return fmt.Errorf("%s is a directory: give a file name such as %s", path, filepath.Join(path, "report.json"))
+	}
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".sockload-check-*")
+	if err != nil {
+		return fmt.Errorf("cannot write the report to %s: %w (create the directory or choose another path)", path, unwrapPath(err))
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// WriteFileAtomic writes data to path through a temporary file in the same
+// directory and a rename, so a reader never sees a half-written report and
+// an interrupted write leaves the old file (if any) whole.
+func WriteFileAtomic(path string, write func(io.Writer) error) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // a no-op after the rename
+	if err := write(f); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp, 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+// WriteJSON writes the report to path atomically.
+func (r *Report) WriteJSON(path string) error {
+	return WriteFileAtomic(path, func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	})
+}
+
+// ReadJSON reads a report written by WriteJSON.
+func ReadJSON(path string) (*Report, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var r Report
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("%s is not a sockload JSON report: %w", path, err)
+	}
+	if r.SchemaVersion == 0 || r.SchemaVersion > SchemaVersion {
+		return nil, fmt.Errorf("%s has report schema version %d; this sockload reads up to %d", path, r.SchemaVersion, SchemaVersion)
+	}
+	return &r, nil
+}
+
+// Intervals decodes the intermediate snapshots.
+func (r *Report) Intervals() ([]metrics.Snapshot, error) {
+	out := make([]metrics.Snapshot, len(r.Intermediate))
+	for i, raw := range r.Intermediate {
+		if err := json.Unmarshal(raw, &out[i]); err != nil {
+			return nil, fmt.Errorf("interval %d: %w", i, err)
+		}
+	}
+	return out, nil
+}
