@@ -1,0 +1,112 @@
+package metrics
+
+import (
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// recordingGoroutines is how many goroutines per CPU record at once in the
+// parallel benchmarks: many virtual users share few cores.
+const recordingGoroutines = 64
+
+// mutexRecorder is the design the sharded registry is measured against: one
+// mutex guarding one histogram and one counter.
+type mutexRecorder struct {
+	mu sync.Mutex
+	h  *hdrhistogram.Histogram
+	n  int64
+}
+
+func (m *mutexRecorder) record(us int64) {
+	m.mu.Lock()
+	_ = m.h.RecordValue(us)
+	m.n++
+	m.mu.Unlock()
+}
+
+// latencies returns a cheap varying stream of values (xorshift), so that the
+// benchmarks touch many buckets, as real latencies do.
+func latencies(seed uint64) func() int64 {
+	x := seed*0x9e3779b97f4a7c15 | 1
+	return func() int64 {
+		x ^= x << 13
+		x ^= x >> 7
+		x ^= x << 17
+		return int64(x%200_000) + 1
+	}
+}
+
+func benchMutex(b *testing.B) {
+	m := &mutexRecorder{h: NewHistogram()}
+	var ids atomic.Uint64
+	b.SetParallelism(recordingGoroutines)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		next := latencies(ids.Add(1))
+		for pb.Next() {
+			m.record(next())
+		}
+	})
+}
+
+func benchSharded(b *testing.B) {
+	r := New(time.Now(), Options{})
+	h := r.Histogram("socketio.response_time")
+	c := r.Counter("socketio.emit")
+	var ids atomic.Uint64
+	b.SetParallelism(recordingGoroutines)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		id := ids.Add(1)
+		rec := r.Recorder(id)
+		next := latencies(id)
+		for pb.Next() {
+			rec.RecordMicros(h, next())
+			c.Inc()
+		}
+	})
+}
+
+// BenchmarkRecordParallel records one latency and one counter increment per
+// operation from 64 goroutines per CPU, into one mutex-guarded histogram and
+// into the sharded registry, side by side.
+func BenchmarkRecordParallel(b *testing.B) {
+	b.Run("design=single-mutex", benchMutex)
+	b.Run("design=sharded", benchSharded)
+}
+
+// BenchmarkRotate measures swapping an interval out of a registry holding
+// a histogram in every shard.
+func BenchmarkRotate(b *testing.B) {
+	r := New(time.Now(), Options{})
+	h := r.Histogram("socketio.response_time")
+	now := time.Now()
+	for b.Loop() {
+		for id := range uint64(len(r.shards)) {
+			r.Recorder(id).RecordMicros(h, int64(id)+1)
+		}
+		now = now.Add(time.Second)
+		r.Rotate(now)
+	}
+}
+
+func BenchmarkEncodeDecode(b *testing.B) {
+	h := NewHistogram()
+	next := latencies(1)
+	for range 100_000 {
+		_ = h.RecordValue(next())
+	}
+	for b.Loop() {
+		enc, err := EncodeHistogram(h)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := DecodeHistogram(enc); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
