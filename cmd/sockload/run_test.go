@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sockload/sockload/engine"
+	"github.com/sockload/sockload/internal/refserver"
+	"github.com/sockload/sockload/report"
+)
+
+// cliRun is one in-process run of the CLI with a signal source the test
+// controls.
+type cliRun struct {
+	signals chan os.Signal
+	out     syncBuffer
+	errOut  syncBuffer
+}
+
+// syncBuffer is a bytes.Buffer safe for the run's goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (c *cliRun) run(t *testing.T, args ...string) exitCode {
+	t.Helper()
+	pio := &processIO{
+		stdout: &c.out,
+		stderr: &c.errOut,
+		getenv: func(string) string { return "" },
+		signals: func() (<-chan os.Signal, func()) {
+			return c.signals, func() {}
+		},
+		exit: func(code int) { t.Errorf("the CLI exited the process with %d", code) },
+	}
+	return runCLI(pio, args)
+}
+
+func newCLIRun() *cliRun { return &cliRun{signals: make(chan os.Signal, 2)} }
+
+func readReport(t *testing.T, path string) *report.Report {
+	t.Helper()
+	r, err := report.ReadJSON(path)
+	if err != nil {
+		t.Fatalf("reading the JSON report: %v", err)
+	}
+	return r
+}
+
+func exampleScenario(t *testing.T) string {
+	t.Helper()
+	path, err := filepath.Abs("../../examples/my-scenario.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// The example scenario, shortened to five arrivals, against the Node
+// reference server: every count is exact.
+func TestExampleScenarioCountsAgainstReferenceServer(t *testing.T) {
+	t.Parallel()
+	srv := refserver.Start(t, refserver.V4, "--namespaces", "/,/my-namespace")
+	out := filepath.Join(t.TempDir(), "report.json")
+	c := newCLIRun()
+	code := c.run(t, "run", "-q", "-t", srv.URL, "-o", out,
+		"--overrides", `{"config":{"phases":[{"duration":1,"arrivalCount":5}]}}`,
+		exampleScenario(t))
+	if code != exitOK {
+		t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, c.out.String(), c.errOut.String())
+	}
+	rep := readReport(t, out)
+	counters := rep.Aggregate.Counters
+	for name, want := range map[string]int64{
+		engine.MetricVUsersCreated:   5,
+		engine.MetricVUsersCompleted: 5,
+		engine.MetricVUsersFailed:    0,
+		engine.MetricEmit:            20, // two hello, one namespaced hello, one ping each
+	} {
+		if counters[name] != want {
+			t.Errorf("%s = %d, want %d", name, counters[name], want)
+		}
+	}
+	if h := rep.Aggregate.Histograms[engine.MetricResponseTime+".ping"]; h == nil || h.TotalCount() != 5 {
+		t.Errorf("want 5 acknowledged pings timed")
+	}
+	got := srv.Stats().Received
+	if got["/"]["hello"] != 10 || got["/"]["ping"] != 5 || got["/my-namespace"]["hello"] != 5 {
+		t.Errorf("the server received %v", got)
+	}
+	if !strings.Contains(c.out.String(), "Summary report") {
+		t.Errorf("no summary in the output:\n%s", c.out.String())
+	}
+}
+
+// The README's first command, shortened: the built-in target served in the
+// same process.
+func TestServedExampleFinishesWithExpectedCounts(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "report.json")
+	c := newCLIRun()
+	code := c.run(t, "run", "--serve", "-o", out,
+		"-t", "http://127.0.0.1:"+freePort(t),
+		"--overrides", `{"config":{"phases":[{"duration":2,"arrivalRate":2}]}}`,
+		exampleScenario(t))
+	if code != exitOK {
+		t.Fatalf("exit code %d\nstderr:\n%s", code, c.errOut.String())
+	}
+	counters := readReport(t, out).Aggregate.Counters
+	if counters[engine.MetricVUsersCompleted] != 4 || counters[engine.MetricEmit] != 16 || counters[engine.MetricVUsersFailed] != 0 {
+		t.Errorf("counters %v", counters)
+	}
+}
+
+func TestUnwritableOutputFailsBeforeTheRun(t *testing.T) {
+	c := newCLIRun()
+	start := time.Now()
+	code := c.run(t, "run", "-o", filepath.Join(t.TempDir(), "missing", "r.json"), exampleScenario(t))
+	if code != exitInvalid || !strings.Contains(c.errOut.String(), "cannot write the report") {
+		t.Fatalf("code %d, stderr %q", code, c.errOut.String())
+	}
+	if time.Since(start) > 10*time.Second {
+		t.Error("the run started before the output path was checked")
+	}
+}
+
+func TestInterruptWritesPartialReport(t *testing.T) {
+	t.Parallel()
+	srv := refserver.Start(t, refserver.V4, "--namespaces", "/,/my-namespace")
+	out := filepath.Join(t.TempDir(), "report.json")
+	c := newCLIRun()
+	time.AfterFunc(2500*time.Millisecond, func() { c.signals <- os.Interrupt })
+	code := c.run(t, "run", "-q", "-t", srv.URL, "-o", out, exampleScenario(t))
+	if code != exitInterrupted {
+		t.Fatalf("exit code %d, want %d; stderr:\n%s", code, exitInterrupted, c.errOut.String())
+	}
+	rep := readReport(t, out)
+	created := rep.Aggregate.Counters[engine.MetricVUsersCreated]
+	if !rep.Run.Interrupted || created == 0 || created > 40 {
+		t.Errorf("interrupted %v with %d VUs created", rep.Run.Interrupted, created)
+	}
+	if rep.Aggregate.Counters[engine.MetricVUsersCancelled] != created {
+		t.Errorf("cancelled %d of %d thinking VUs", rep.Aggregate.Counters[engine.MetricVUsersCancelled], created)
+	}
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return port
+}
