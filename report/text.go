@@ -65,6 +65,9 @@ func WriteMetrics(w io.Writer, snap metrics.Snapshot) {
 		entries = append(entries, entry{name, func() { dotted(w, name, strconv.FormatInt(n, 10)) }})
 	}
 	for name, rate := range snap.Rates() {
+		if rate == 0 {
+			continue
+		}
 		entries = append(entries, entry{name, func() { dotted(w, name, fmt.Sprintf("%s/sec", formatNumber(math.Round(rate*10)/10))) }})
 	}
 	for name, s := range snap.Summaries() {
