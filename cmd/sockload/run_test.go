@@ -175,3 +175,78 @@ func freePort(t *testing.T) string {
 	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	return port
 }
+
+// A target that dies in the middle of a run and comes back on the same
+// port: the run goes on, counts what failed by reason, sees the
+// reconnections, ends on time and writes its report.
+func TestTargetRestartedMidRun(t *testing.T) {
+	t.Parallel()
+	srv := refserver.Start(t, refserver.V4)
+	dir := t.TempDir()
+	scenarioPath := filepath.Join(dir, "restart.yml")
+	writeFile(t, scenarioPath, `
+config:
+  target: "`+srv.URL+`"
+  timeout: 2
+  phases:
+    - duration: 6
+      arrivalRate: 4
+  socketio:
+    transports: ["websocket"]
+    reconnection: true
+    reconnectionDelay: 200
+    reconnectionDelayMax: 400
+scenarios:
+  - flow:
+      - emit: ["ping"]
+        acknowledge:
+          match: {value: "pong"}
+      - think: 3
+      - emit: ["ping"]
+        acknowledge:
+          match: {value: "pong"}
+`)
+	time.AfterFunc(2*time.Second, func() {
+		srv.Stop()
+		time.Sleep(time.Second)
+		srv.Restart()
+	})
+	out := filepath.Join(dir, "report.json")
+	c := newCLIRun()
+	start := time.Now()
+	code := c.run(t, "run", "-q", "-o", out, scenarioPath)
+	elapsed := time.Since(start)
+	if code != exitOK {
+		t.Fatalf("exit code %d; stderr:\n%s", code, c.errOut.String())
+	}
+	// 6 s of phase, then at most a flow (3 s of think and two 2 s
+	// timeouts) plus the grace period's margin.
+	if elapsed > 30*time.Second {
+		t.Errorf("the run took %s", elapsed)
+	}
+	counters := readReport(t, out).Aggregate.Counters
+	if counters[engine.MetricVUsersCreated] != 24 {
+		t.Errorf("created %d VUs, want 24", counters[engine.MetricVUsersCreated])
+	}
+	for _, name := range []string{
+		engine.MetricErrors + "ECONNREFUSED",
+		engine.MetricDisconnects + "transport_close",
+		engine.MetricReconnects,
+		engine.MetricVUsersCompleted,
+		engine.MetricVUsersFailed,
+	} {
+		if counters[name] == 0 {
+			t.Errorf("%s is 0; counters: %v", name, counters)
+		}
+	}
+	if got := counters[engine.MetricVUsersCompleted] + counters[engine.MetricVUsersFailed] + counters[engine.MetricVUsersCancelled]; got != 24 {
+		t.Errorf("completed + failed + cancelled = %d, want 24", got)
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
