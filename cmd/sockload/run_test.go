@@ -19,8 +19,10 @@ import (
 // controls.
 type cliRun struct {
 	signals chan os.Signal
-	out     syncBuffer
-	errOut  syncBuffer
+	// exited receives the code of each call to processIO.exit.
+	exited chan int
+	out    syncBuffer
+	errOut syncBuffer
 }
 
 // syncBuffer is a bytes.Buffer safe for the run's goroutines.
@@ -50,12 +52,14 @@ func (c *cliRun) run(t *testing.T, args ...string) exitCode {
 		signals: func() (<-chan os.Signal, func()) {
 			return c.signals, func() {}
 		},
-		exit: func(code int) { t.Errorf("the CLI exited the process with %d", code) },
+		exit: func(code int) { c.exited <- code },
 	}
 	return runCLI(pio, args)
 }
 
-func newCLIRun() *cliRun { return &cliRun{signals: make(chan os.Signal, 2)} }
+func newCLIRun() *cliRun {
+	return &cliRun{signals: make(chan os.Signal, 2), exited: make(chan int, 1)}
+}
 
 func readReport(t *testing.T, path string) *report.Report {
 	t.Helper()
@@ -248,5 +252,31 @@ func writeFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A second interrupt exits at once with the report saved: the VUs'
+// 30-second think is not waited for.
+func TestSecondInterruptSavesAndExits(t *testing.T) {
+	t.Parallel()
+	srv := refserver.Start(t, refserver.V4, "--namespaces", "/,/my-namespace")
+	out := filepath.Join(t.TempDir(), "report.json")
+	c := newCLIRun()
+	time.AfterFunc(1500*time.Millisecond, func() {
+		c.signals <- os.Interrupt
+		c.signals <- os.Interrupt
+	})
+	go c.run(t, "run", "-q", "-t", srv.URL, "-o", out, exampleScenario(t))
+	select {
+	case code := <-c.exited:
+		if code != int(exitInterrupted) {
+			t.Errorf("exit code %d, want %d", code, exitInterrupted)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("a second interrupt did not exit")
+	}
+	rep := readReport(t, out)
+	if !rep.Run.Interrupted || rep.Aggregate.Counters[engine.MetricVUsersCreated] == 0 {
+		t.Errorf("the saved report holds %+v", rep.Run)
 	}
 }
