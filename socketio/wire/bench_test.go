@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -11,16 +12,31 @@ import (
 var benchArgs = []any{"hello world", map[string]any{"user": "vu-123", "n": 42.0, "ok": true}}
 
 func BenchmarkEncodeEvent(b *testing.B) {
-	b.ReportAllocs()
-	buf := make([]byte, 0, 512)
-	for b.Loop() {
-		var err error
-		buf, _, err = AppendEventPacket(append(buf[:0], '4'), "/chat", NoID, "message", benchArgs)
-		if err != nil {
-			b.Fatal(err)
+	b.Run("wire", func(b *testing.B) {
+		b.ReportAllocs()
+		buf := make([]byte, 0, 512)
+		for b.Loop() {
+			var err error
+			buf, _, err = AppendEventPacket(append(buf[:0], '4'), "/chat", NoID, "message", benchArgs)
+			if err != nil {
+				b.Fatal(err)
+			}
 		}
-	}
-	b.SetBytes(int64(len(buf)))
+		b.SetBytes(int64(len(buf)))
+	})
+	// encoding_json is the baseline the wire figure is read against.
+	b.Run("encoding_json", func(b *testing.B) {
+		b.ReportAllocs()
+		buf := make([]byte, 0, 512)
+		for b.Loop() {
+			data, err := json.Marshal(append([]any{"message"}, benchArgs...))
+			if err != nil {
+				b.Fatal(err)
+			}
+			buf = append(append(buf[:0], "42/chat,"...), data...)
+		}
+		b.SetBytes(int64(len(buf)))
+	})
 }
 
 var benchEventFrame = []byte(`42/chat,["message","hello world",{"n":42,"ok":true,"user":"vu-123"}]`)
@@ -69,6 +85,20 @@ func BenchmarkDecodeEvent(b *testing.B) {
 			}
 			if _, err := DecodeArgs(sp.Data, nil, true); err != nil {
 				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("full_encoding_json", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(benchEventFrame)))
+		for b.Loop() {
+			data := benchEventFrame[len("42/chat,"):]
+			var args []any
+			if err := json.Unmarshal(data, &args); err != nil {
+				b.Fatal(err)
+			}
+			if _, ok := args[0].(string); !ok {
+				b.Fatal("no name")
 			}
 		}
 	})

@@ -9,4 +9,16 @@
 // panic on hostile input and never allocate more than a small multiple of
 // their input; results alias the input where documented, so callers that keep
 // them past the input buffer's life must copy.
+//
+// Sending an event over a websocket takes one buffer and no allocation:
+//
+//	buf = append(buf[:0], '4') // Engine.IO message type
+//	buf, atts, err := wire.AppendEventPacket(buf, "/chat", id, "message", args)
+//	// write buf as a text frame, then each attachment as a binary frame:
+//	frame, binary := wire.AppendFrame(v, frame[:0], wire.Packet{Type: wire.Message, Data: atts[i], Binary: true})
+//
+// Receiving is DecodeFrame (or DecodePayload for polling), then
+// DecodeSocketPacket on a text Message, then, for a BinaryEvent or
+// BinaryAck, the next Attachments binary messages, and finally
+// AppendEventName and DecodeArgs on the packet's Data.
 package wire

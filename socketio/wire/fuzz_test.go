@@ -199,3 +199,44 @@ func FuzzDecodeArgs(f *testing.F) {
 		}
 	})
 }
+
+func FuzzAppendEventData(f *testing.F) {
+	f.Add("message", "héllo \"😀\"\n\x01", 1.5, int64(-7))
+	f.Add("", "a\xffb", 1e21, int64(0))
+	f.Add("e", "\u2028<>&", -1e-7, int64(1<<62))
+	f.Fuzz(func(t *testing.T, event, s string, x float64, n int64) {
+		args := []any{s, x, n, map[string]any{s: []any{s, true}}}
+		data, atts, err := AppendEventData(nil, event, args)
+		if err != nil {
+			if x == x && x-x == 0 { // finite numbers always encode
+				t.Fatalf("AppendEventData: %v", err)
+			}
+			return
+		}
+		if len(atts) != 0 {
+			t.Fatalf("attachments %v without []byte arguments", atts)
+		}
+		// encoding/json reads back what it would have written itself.
+		var got []any
+		if err := json.Unmarshal(data, &got); err != nil {
+			t.Fatalf("AppendEventData wrote invalid JSON %q: %v", data, err)
+		}
+		if event != "" {
+			args = append([]any{event}, args...)
+		}
+		var want []any
+		ref, _ := json.Marshal(args)
+		if err := json.Unmarshal(ref, &want); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("AppendEventData = %s, encoding/json = %s", data, ref)
+		}
+		if event != "" {
+			name, err := EventName(data)
+			if err != nil || name != want[0] {
+				t.Fatalf("EventName(%s) = %q, %v; want %q", data, name, err, want[0])
+			}
+		}
+	})
+}
