@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// FuzzSchedule builds a two-phase plan (the second phase is a fixed
+// FuzzSchedule builds a two-phase plan (bit 2 of mode sets Ramp) (the second phase is a fixed
 // constant rate, to check the handover) from arbitrary parameters, and
 // checks that invalid ones give an error while valid ones give instants in
 // order, inside their phases, as many as ExpectedCount says, and that Shard
@@ -24,6 +24,7 @@ func FuzzSchedule(f *testing.F) {
 		ph := Phase{
 			Name: "fuzzed", Duration: time.Duration(durNs), ArrivalRate: rate, RampTo: rampTo,
 			ArrivalCount: count, Pause: pause, Mode: Mode(mode % 3), MaxVusers: maxVusers,
+			Ramp: mode&4 != 0,
 		}
 		plan := Plan{ph, {Duration: time.Second, ArrivalRate: 3}}
 		s, err := plan.Schedule(seed)

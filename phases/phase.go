@@ -56,8 +56,12 @@ type Phase struct {
 	// ramp).
 	ArrivalRate float64
 	// RampTo, when not 0, is the rate at the end of the phase: the rate goes
-	// linearly from ArrivalRate to RampTo. 0 means a constant ArrivalRate.
+	// linearly from ArrivalRate to RampTo. 0 means a constant ArrivalRate,
+	// unless Ramp is set.
 	RampTo float64
+	// Ramp makes the phase a ramp to RampTo even when RampTo is 0: a ramp
+	// down to zero (a scenario that says rampTo: 0).
+	Ramp bool
 	// ArrivalCount is a fixed total of arrivals spread evenly over Duration.
 	ArrivalCount int64
 	// Pause makes the phase idle for Duration.
@@ -193,7 +197,7 @@ func (p Phase) kind() kind {
 		return idle
 	case arrivals > 0:
 		return count
-	case rampTo > 0 && rampTo != rate:
+	case (rampTo > 0 || p.Ramp) && rampTo != rate:
 		return ramp
 	case rate > 0:
 		return constant

@@ -235,11 +235,13 @@ var ramps = []struct {
 	{1000, 2000, 15 * time.Second},
 	{0.01, 0.02, 10 * time.Minute},
 	{5, 5.000001, time.Minute},
+	{10, 0, 10 * time.Second},
+	{7, 0, 33 * time.Second},
 }
 
 func TestRampCountsPerSecondMatchTheIntegral(t *testing.T) {
 	for _, r := range ramps {
-		ph := Phase{Duration: r.d, ArrivalRate: r.a, RampTo: r.b}
+		ph := Phase{Duration: r.d, ArrivalRate: r.a, RampTo: r.b, Ramp: true}
 		arrivals := collect(t, Plan{ph}, 0, 1e6)
 		seconds := int(r.d / time.Second)
 		perSecond := make([]int, seconds)
@@ -270,7 +272,7 @@ func TestRampCountsPerSecondMatchTheIntegral(t *testing.T) {
 func TestRampInstantsSolveTheIntegral(t *testing.T) {
 	// Λ(t_k) = k for every arrival, to within the nanosecond rounding.
 	for _, r := range ramps {
-		ph := Phase{Duration: r.d, ArrivalRate: r.a, RampTo: r.b}
+		ph := Phase{Duration: r.d, ArrivalRate: r.a, RampTo: r.b, Ramp: true}
 		d := r.d.Seconds()
 		for k, a := range collect(t, Plan{ph}, 0, 1e6) {
 			ts := a.At.Seconds()
@@ -298,5 +300,24 @@ func TestTinyRates(t *testing.T) {
 		if len(got) != 1 || got[0].At != 0 || ph.ExpectedCount() != 1 {
 			t.Errorf("%v: arrivals %v, ExpectedCount %v; want the single arrival at the start", ph, got, ph.ExpectedCount())
 		}
+	}
+}
+
+func TestRampToZeroNeedsRamp(t *testing.T) {
+	constant := Phase{Duration: 10 * time.Second, ArrivalRate: 10}
+	down := Phase{Duration: 10 * time.Second, ArrivalRate: 10, Ramp: true}
+	if got := constant.ExpectedCount(); got != 100 {
+		t.Errorf("rampTo 0 without Ramp: %v arrivals, want a constant 10/s: 100", got)
+	}
+	arrivals := collect(t, Plan{down}, 0, 100)
+	if len(arrivals) != 50 || down.ExpectedCount() != 50 {
+		t.Fatalf("ramp 10/s → 0 over 10 s: %d arrivals, ExpectedCount %v, want 50", len(arrivals), down.ExpectedCount())
+	}
+	// Λ(t) = 10t − t²/2; arrival 49 solves Λ(t) = 49: t = 10 − √2.
+	if got, want := arrivals[49].At.Seconds(), 10-math.Sqrt2; math.Abs(got-want) > 1e-9 {
+		t.Errorf("last arrival at %v s, want %v s", got, want)
+	}
+	if s := down.String(); s != "ramp 10/s → 0/s for 10s" {
+		t.Errorf("String() = %q", s)
 	}
 }

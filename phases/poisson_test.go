@@ -15,11 +15,14 @@ import (
 func TestPoissonCountsMatchTheIntegral(t *testing.T) {
 	const seeds = 200
 	const window = 5 * time.Second
-	for _, r := range []struct{ a, b float64 }{{50, 0}, {0.5, 40}, {40, 2}} {
+	for _, r := range []struct {
+		a, b float64
+		ramp bool
+	}{{50, 0, false}, {0.5, 40, true}, {40, 2, true}, {30, 0, true}} {
 		d := 20 * time.Second
-		ph := Phase{Duration: d, ArrivalRate: r.a, RampTo: r.b, Mode: Poisson}
+		ph := Phase{Duration: d, ArrivalRate: r.a, RampTo: r.b, Ramp: r.ramp, Mode: Poisson}
 		b := r.b
-		if b == 0 {
+		if !r.ramp {
 			b = r.a
 		}
 		windows := int(d / window)

@@ -22,11 +22,13 @@ var shardPlans = map[string]Plan{
 		{Duration: 13 * time.Second, ArrivalRate: 2.7, RampTo: 0.1},
 		{Duration: time.Second, ArrivalCount: 1},
 		{Duration: 3 * time.Second, ArrivalRate: 1e-6},
+		{Duration: 9 * time.Second, ArrivalRate: 6.5, Ramp: true},
 	},
 	"poisson": {
 		{Duration: 20 * time.Second, ArrivalRate: 30, Mode: Poisson},
 		{Duration: 20 * time.Second, ArrivalRate: 1, RampTo: 40, Mode: Poisson},
 		{Duration: 5 * time.Second, ArrivalCount: 77, Mode: Poisson},
+		{Duration: 8 * time.Second, ArrivalRate: 25, Ramp: true, Mode: Poisson},
 	},
 }
 
