@@ -119,6 +119,9 @@ func (p *placement) mapping(fields []*keyEntry, ctx context, parent *keyEntry, p
 		return
 	}
 	for i, e := range fields {
+		if ctx == ctxRoot && strings.HasPrefix(e.key, "x-") {
+			continue // a holder of anchors for reuse (&name), as in compose files
+		}
 		c, ok := childOf(ctx, e.key)
 		if !ok {
 			if h := p.findHome(fields[:i], ctx, e, parent, parentCtx); h != nil {

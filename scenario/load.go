@@ -167,8 +167,8 @@ func parseYAML(ds *diagnostics, name string, data []byte) *yaml.Node {
 type expander struct {
 	budget  int
 	inAlias int // > 0 while expanding an alias: only those values count
-	at     Pos
-	seen   map[*yaml.Node]bool // anchors being expanded, to refuse cycles
+	at      Pos
+	seen    map[*yaml.Node]bool // anchors being expanded, to refuse cycles
 }
 
 var errTooManyNodes = fmt.Errorf("this alias makes the file expand to more than %d values through YAML aliases (&anchor / *alias): refused, as a YAML bomb would be", MaxAliasValues)

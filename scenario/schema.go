@@ -126,7 +126,7 @@ var schema = map[context]map[string]child{
 		"concat": free, "match": {Map: ctxMatch, Item: ctxMatch},
 		"capture": {Map: ctxCapture, Item: ctxCapture},
 	},
-	ctxMatch:   {"json": free, "value": free},
+	ctxMatch: {"json": free, "value": free},
 	ctxCapture: {"json": free, "as": free, "strict": free,
 		"regexp": free, "xpath": free, "header": free, "selector": free},
 	ctxWaitFor: {

@@ -1,0 +1,94 @@
+// Package scenario loads Artillery Socket.IO scenario files into typed,
+// validated scripts: the first stage of scenario.Load -> phases.Schedule ->
+// engine.Run -> metrics -> report. It imports nothing else of the project.
+//
+// # Loading
+//
+// Load (or Parse, for bytes in memory) returns a *Script with every default
+// applied, or a *Error holding every error of the file, each a Diagnostic
+// with file:line:col, the offending line, a caret under the column and a
+// hint saying how to fix it. Errors include unknown keys (with the closest
+// known key), keys indented out of the list item or mapping they belong to
+// (explained even when the YAML parser rejects the file, by scanning its
+// lines), wrong types, bad durations, ranges and templates, missing
+// target/phases/scenarios, payload files that are missing or have rows
+// with the wrong number of columns, and what cannot run here (JavaScript
+// processors, function steps, hooks, HTTP steps). Files over MaxFileSize
+// and files that alias-expand to more than MaxAliasValues values are
+// refused before they can exhaust memory.
+//
+// Options.Environment deep-merges config.environments.NAME over config
+// (maps merge, lists and scalars replace); Options.Overrides deep-merges a
+// JSON object over the whole file afterwards (as Artillery's --overrides);
+// Options.Variables replaces variables of config.variables by name (as
+// --variables). Errors in overrides point into them ("--overrides:1:37").
+//
+// # What the engine consumes
+//
+// Script.Config holds the target, the phases (Phase; arrival instants are
+// package phases' job), the timeout applied to responses, acks and waitFor
+// steps, payloads (CSV rows loaded at load time), variables and the ensure
+// and plugins blocks kept whole as Data. Each Scenario carries its complete
+// Socket.IO client options (SocketIOOptions) and its Flow, a list of Step:
+// *EmitStep, *ThinkStep, *LoopStep, *LogStep, *ConnectStep, *WaitForStep.
+// Values that may hold {{ templates }} are *Template, compiled once at load:
+// a VU renders them with its own Context (variables, payload row, captures,
+// loop state, random source), cheaply. Check.Verify implements the
+// acknowledge/response semantics, so the engine only has to deliver the
+// arguments it received.
+//
+// # Choices where Artillery is silent or weak
+//
+//   - Server version: config.socketio.serverVersion (2, 3 or 4; default 4)
+//     says which socket.io major the server runs. 2 selects Engine.IO
+//     protocol 3 and Socket.IO protocol 4 (socket.io 2.x servers); 3 and 4
+//     select Engine.IO 4 and Socket.IO 5. Artillery cannot reach 2.x servers.
+//
+//   - Socket.IO options are read from config.socketio, then
+//     config.engines.socketio-v3 (as the socketio-v3 engine merges them),
+//     then the scenario's socketio:, each key replacing the whole value of
+//     the same key below it. Options under config.engines.socketio, which
+//     Artillery ignores, are applied too, with a warning saying they belong
+//     in config.socketio.
+//
+//   - reconnection defaults to false (socket.io-client defaults to true): a
+//     load test must count a dropped connection, not hide it. Set
+//     reconnection: true to get socket.io-client's behaviour.
+//
+//   - The ack timeout is config.timeout (default 10 s), as for responses:
+//     Artillery waits for a lost ack forever.
+//
+//   - acknowledge and response on one step are both checked.
+//
+//   - waitFor waits for server-pushed events without emitting (see below).
+//
+//   - connect opens a namespace with options of its own, rendered per VU
+//     (auth or query from a CSV row); a connect to "/" as the first step
+//     replaces the connection Artillery opens at the start of a scenario.
+//
+//   - A scenario without engine: runs as socketio, with a warning (Artillery
+//     would run it as HTTP).
+//
+//   - JSON paths apply to the list of an event's arguments: $.0 of the ack
+//     args ["pong"] is "pong" (the socketio-v3 engine fails that match).
+//
+//   - Top-level keys starting with "x-" are allowed, to hold YAML anchors
+//     (&name) reused with aliases (*name) and merge keys (<<: *name).
+//
+// # The waitFor step
+//
+// Artillery cannot wait for an event the server pushes on its own. Here:
+//
+//	flow:
+//	  - waitFor:
+//	      event: "news"        # or channel: / on:
+//	      count: 3             # default 1
+//	      timeout: 5           # seconds or "500ms"; default config.timeout
+//	      match: {json: "$.0.kind", value: "breaking"}
+//	    namespace: "/feed"     # beside waitFor, as beside emit
+//
+// waitFor: "news" is short for event "news", count 1. Events received on the
+// namespace since it connected count, so a push that arrives while earlier
+// steps run is not lost; args/data, match and capture check each event as
+// for a response.
+package scenario
