@@ -221,8 +221,11 @@ func (s *session) closeGracefully() {
 	}
 	s.closing = true
 	if s.websocket == nil {
-		s.out = append(s.out, wire.Packet{Type: wire.Close})
-		// A client that stops polling must not keep the session open.
+		// takeForPoll sends the Close packet in a response of its own
+		// once out is drained, as engine.io does: clients handle the
+		// packets before it on a later tick, and would otherwise see the
+		// transport close first. A client that stops polling must not
+		// keep the session open.
 		time.AfterFunc(s.srv.cfg.PingTimeout, func() { s.terminate("close timeout") })
 	}
 	s.kick()
@@ -370,11 +373,14 @@ func (s *session) takeForPoll() (packets []wire.Packet, last bool) {
 		s.probed = false
 		return []wire.Packet{{Type: wire.Noop}}, false
 	}
-	if len(s.out) == 0 {
-		return nil, false
+	if len(s.out) > 0 {
+		packets, s.out = s.out, nil
+		return packets, false
 	}
-	packets, s.out = s.out, nil
-	return packets, s.closing
+	if s.closing {
+		return []wire.Packet{{Type: wire.Close}}, true
+	}
+	return nil, false
 }
 
 // serveData handles a polling POST: the client's packets.
