@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -114,27 +115,33 @@ func (e *encoder) appendPlaceholder(dst []byte, b []byte) []byte {
 	return append(dst, '}')
 }
 
+// mapEntry is one member of a map being encoded.
+type mapEntry struct {
+	key   string
+	value any
+}
+
 // appendMap writes m with its keys sorted, as encoding/json does, so that
 // the same value always encodes the same way.
 func (e *encoder) appendMap(dst []byte, m map[string]any) ([]byte, error) {
 	if err := e.enter(); err != nil {
 		return dst, err
 	}
-	var stack [16]string
-	keys := stack[:0]
-	for k := range m {
-		keys = append(keys, k)
+	var stack [16]mapEntry
+	entries := stack[:0]
+	for k, v := range m {
+		entries = append(entries, mapEntry{k, v})
 	}
-	slices.Sort(keys)
+	slices.SortFunc(entries, func(a, b mapEntry) int { return strings.Compare(a.key, b.key) })
 	dst = append(dst, '{')
-	for i, k := range keys {
+	for i, en := range entries {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendJSONString(dst, k)
+		dst = appendJSONString(dst, en.key)
 		dst = append(dst, ':')
 		var err error
-		if dst, err = e.appendValue(dst, m[k]); err != nil {
+		if dst, err = e.appendValue(dst, en.value); err != nil {
 			return dst, err
 		}
 	}
@@ -193,7 +200,7 @@ func (e *encoder) appendOther(dst []byte, v any) ([]byte, error) {
 		}
 		keys := rv.MapKeys()
 		slices.SortFunc(keys, func(a, b reflect.Value) int {
-			return cmpStrings(a.String(), b.String())
+			return strings.Compare(a.String(), b.String())
 		})
 		dst = append(dst, '{')
 		for i, k := range keys {
@@ -211,16 +218,6 @@ func (e *encoder) appendOther(dst []byte, v any) ([]byte, error) {
 		return append(dst, '}'), nil
 	}
 	return appendMarshaled(dst, v)
-}
-
-func cmpStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func appendMarshaled(dst []byte, v any) ([]byte, error) {
