@@ -166,7 +166,10 @@ func (v *vu) clientOptions(o *scenario.SocketIOOptions) (socketio.Options, error
 		InsecureSkipVerify:   cfg.InsecureSkipVerify || !cfg.Script.Config.TLS.RejectUnauthorized,
 		DialContext:          cfg.DialContext,
 		OnDisconnect: func(_, reason string, _ error) {
-			cfg.Registry.Counter(MetricDisconnects + metricSuffix(reason)).Inc()
+			// A VU closing its own sockets at its end is not news.
+			if reason != socketio.ReasonClientDisconnect {
+				cfg.Registry.Counter(MetricDisconnects + metricSuffix(reason)).Inc()
+			}
 		},
 		OnReconnectAttempt: func(int) { v.r.m.attempts.Inc() },
 		OnReconnect:        func(int) { v.r.m.reconnects.Inc() },
