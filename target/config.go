@@ -30,7 +30,8 @@ type Config struct {
 	// EngineVersion is 4 (socket.io 3.x/4.x, the default) or 3 (socket.io
 	// 2.x). A server speaks one generation, as the Node servers do.
 	EngineVersion wire.EngineVersion
-	// Namespaces lists the namespaces accepted; empty accepts every one.
+	// Namespaces lists the namespaces accepted besides the main one ("/",
+	// which socket.io servers always have); empty accepts every one.
 	Namespaces []string
 	// PingInterval and PingTimeout drive the heartbeat (defaults 25s and
 	// 20s, socket.io 4's). In v4 the server pings every PingInterval and
@@ -119,11 +120,14 @@ func (c Config) withDefaults() (Config, error) {
 			return c, fmt.Errorf("%s %d is negative: give zero or more", n.name, n.v)
 		}
 	}
-	for i, ns := range c.Namespaces {
+	namespaces := make([]string, 0, len(c.Namespaces))
+	for _, ns := range c.Namespaces {
 		if !strings.HasPrefix(ns, "/") {
-			c.Namespaces[i] = "/" + ns
+			ns = "/" + ns
 		}
+		namespaces = append(namespaces, ns)
 	}
+	c.Namespaces = namespaces
 	if !c.AllowRemote {
 		if err := checkLoopback(c.Addr); err != nil {
 			return c, err

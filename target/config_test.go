@@ -155,3 +155,26 @@ func FuzzSessionInput(f *testing.F) {
 		sess.terminate("fuzz done")
 	})
 }
+
+// TestSlowClientIsDropped checks that a client that never reads cannot make
+// the target queue without bound.
+func TestSlowClientIsDropped(t *testing.T) {
+	cfg, _ := Config{}.withDefaults()
+	srv := &Server{cfg: cfg, sessions: make(map[string]*session)}
+	sess := newSession(srv, "slow", httptest.NewRequest("GET", "/socket.io/?EIO=4&transport=polling", nil))
+	srv.sessions[sess.id] = sess
+	sess.inMu.Lock()
+	defer sess.inMu.Unlock()
+	body := "40\x1e42[\"push\",\"e\",100000]"
+	for i := range 2 {
+		if err := wire.DecodePayload(wire.EngineV4, []byte(body), 0, sess.onPacket); err != nil {
+			t.Fatal(err)
+		}
+		sess.mu.Lock()
+		closed, queued := sess.closed, len(sess.out)
+		sess.mu.Unlock()
+		if closed != (i == 1) {
+			t.Fatalf("after %d pushes of 100000 unread events: closed %v (%d queued), want %v", i+1, closed, queued, i == 1)
+		}
+	}
+}

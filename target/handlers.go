@@ -83,9 +83,10 @@ func (s *Server) handle(sock *socket, event string, sp wire.SocketPacket, attach
 		if len(args) > 2 {
 			rest = args[2:]
 		}
-		if name != "" {
+		// Members share the namespace: encode once, queue for each.
+		if packets, err := sock.encode(wire.Event, wire.NoID, name, rest); name != "" && err == nil {
 			for _, member := range s.rooms.inRoom(sock.namespace, room) {
-				member.emit(name, rest...)
+				member.sess.send(packets...)
 			}
 		}
 		ack(true)

@@ -271,9 +271,10 @@ func (s *Server) unregister(sess *session) {
 	}
 }
 
-// namespaceAllowed reports whether clients may connect to nsp.
+// namespaceAllowed reports whether clients may connect to nsp. The main
+// namespace always exists, as on socket.io servers.
 func (s *Server) namespaceAllowed(nsp string) bool {
-	if len(s.cfg.Namespaces) == 0 || (nsp == "/" && s.cfg.EngineVersion == wire.EngineV3) {
+	if len(s.cfg.Namespaces) == 0 || nsp == "/" {
 		return true
 	}
 	for _, allowed := range s.cfg.Namespaces {

@@ -146,16 +146,26 @@ func (s *session) heard() {
 	}
 }
 
+// maxQueued bounds the packets waiting for a client that does not read
+// (or poll); past it the session is closed rather than left to grow.
+const maxQueued = 1 << 17
+
 // send queues packets, in order and contiguously, for the client. It never
 // blocks; packets sent after the session started closing are dropped.
 func (s *session) send(packets ...wire.Packet) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed || s.closing {
+		s.mu.Unlock()
+		return
+	}
+	if len(s.out)+len(packets) > maxQueued {
+		s.mu.Unlock()
+		s.terminate("client too slow")
 		return
 	}
 	s.out = append(s.out, packets...)
 	s.kick()
+	s.mu.Unlock()
 }
 
 // kick starts draining out. The caller holds mu.

@@ -31,6 +31,7 @@ func TestNamespaces(t *testing.T) {
 		{"any namespace by default", nil, "/chat", wire.Connect, `"sid":`},
 		{"listed namespace", []string{"/", "/chat"}, "/chat", wire.Connect, `"sid":`},
 		{"unlisted namespace", []string{"/", "/chat"}, "/admin", wire.ConnectError, `"message":"Invalid namespace"`},
+		{"main namespace always exists", []string{"/chat"}, "/", wire.Connect, `"sid":`},
 	}
 	for _, v := range versions {
 		for _, tt := range tests {
