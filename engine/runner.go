@@ -82,6 +82,10 @@ type Runner struct {
 	// interrupt.
 	cancelled atomic.Int64
 
+	// runFlow runs a VU's flow; tests of arrival timing replace it with
+	// one that does no I/O, so that they can run in a synctest bubble.
+	runFlow func(ctx context.Context, v *vu) error
+
 	waits          map[*scenario.Scenario]*waitSet
 	eventHists     sync.Map // event name → metrics.Histogram
 	eventHistCount atomic.Int64
@@ -123,6 +127,7 @@ func New(cfg Config) (*Runner, error) {
 	}
 	r.m = newEngineMetrics(cfg.Registry)
 	r.prepareWaits()
+	r.runFlow = func(ctx context.Context, v *vu) error { return v.flow(ctx) }
 	return r, nil
 }
 

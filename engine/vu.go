@@ -87,7 +87,7 @@ func (r *Runner) bindData(v *vu, id uint64) {
 // run runs the flow and records the VU's outcome.
 func (v *vu) run(ctx context.Context) {
 	start := time.Now()
-	err := v.flow(ctx)
+	err := v.r.runFlow(ctx, v)
 	v.closeAll()
 	m := &v.r.m
 	switch {
