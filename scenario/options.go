@@ -107,6 +107,10 @@ func (d *decoder) socketIOOption(o *SocketIOOptions, key string, v *yaml.Node) {
 		}
 	case "serverVersion":
 		d.serverVersion(o, v)
+	case "parser":
+		if name, ok := d.str(v, "parser"); ok && name != "default" && name != "json" {
+			d.errf(v, "remove it: sockload speaks the default Socket.IO parser (JSON, with binary attachments)", "parser %q is not supported", name)
+		}
 	case "upgrade", "rememberUpgrade", "withCredentials", "autoConnect":
 		// Accepted for compatibility; they do not change how a VU connects here.
 	}

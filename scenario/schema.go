@@ -53,7 +53,7 @@ var socketIOKeys = map[string]child{
 	"reconnectionDelayMax": free, "randomizationFactor": free,
 	"forceNew": free, "multiplex": free, "serverVersion": free,
 	"upgrade": free, "rememberUpgrade": free, "withCredentials": free,
-	"autoConnect": free,
+	"autoConnect": free, "parser": free,
 }
 
 func withKeys(base map[string]child, extra map[string]child) map[string]child {
@@ -112,10 +112,12 @@ var schema = map[context]map[string]child{
 		"count": free, "over": free, "whileTrue": free, "loopValue": free,
 		"loopElement": free, "log": free, "connect": {Map: ctxConnect},
 		"waitFor": {Map: ctxWaitFor}, "function": free,
-		"get": free, "post": free, "put": free, "patch": free,
+		"reconnect": free, "get": free, "post": free, "put": free, "patch": free,
 		"delete": free, "head": free, "options": free,
 	},
-	ctxEmit: {"channel": free, "data": free},
+	// Artillery 1.x read response, acknowledge and namespace inside emit.
+	ctxEmit: {"channel": free, "data": free, "namespace": free,
+		"response": {Map: ctxResponse}, "acknowledge": {Map: ctxAcknowledge}},
 	ctxAcknowledge: {
 		"args": free, "data": free,
 		"match":   {Map: ctxMatch, Item: ctxMatch},

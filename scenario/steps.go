@@ -14,7 +14,7 @@ var stepKinds = []string{"emit", "think", "loop", "log", "connect", "waitFor", "
 
 // stepCompanions are the other keys each kind of step may have.
 var stepCompanions = map[string][]string{
-	"emit":    {"namespace", "acknowledge", "response"},
+	"emit":    {"namespace", "acknowledge", "response", "reconnect"},
 	"think":   {"jitter"},
 	"loop":    {"count", "over", "whileTrue", "loopValue", "loopElement"},
 	"waitFor": {"namespace"},
@@ -152,8 +152,30 @@ func (d *decoder) stringTemplate(v *yaml.Node, what string) *Template {
 	return t
 }
 
+// besideOrInside finds key beside emit on the step (Artillery 2) or inside
+// the emit mapping (Artillery 1.x, accepted with a warning).
+func (d *decoder) besideOrInside(step, emit *yaml.Node, key string) *yaml.Node {
+	_, beside := lookup(step, key)
+	ik, inside := lookup(emit, key)
+	if inside == nil {
+		return beside
+	}
+	if beside != nil {
+		d.errf(ik, "keep the one beside emit:", "%s is both beside and inside emit", key)
+		return beside
+	}
+	d.warnf(ik, fmt.Sprintf("move it out of emit, to line up with emit: (column %d), as Artillery 2 reads it; sockload reads both", step.Content[0].Column),
+		"%s inside emit is Artillery 1.x style; Artillery 2 ignores it there", key)
+	return inside
+}
+
 func (d *decoder) emit(step, v *yaml.Node) Step {
-	e := &EmitStep{Pos: pos(step), Namespace: d.namespace(step)}
+	e := &EmitStep{Pos: pos(step)}
+	if ns := d.besideOrInside(step, v, "namespace"); ns != nil {
+		e.Namespace = d.namespace(&yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Value: "namespace"}, ns}})
+	} else {
+		e.Namespace = Literal("/")
+	}
 	switch v.Kind {
 	case yaml.MappingNode:
 		_, ch := lookup(v, "channel")
@@ -190,10 +212,13 @@ func (d *decoder) emit(step, v *yaml.Node) Step {
 			"emit must be a mapping with channel and data, or a list [event, args...], not %s", kindName(v))
 		return nil
 	}
-	if _, ack := lookup(step, "acknowledge"); ack != nil {
+	if _, rc := lookup(step, "reconnect"); rc != nil {
+		e.Reconnect, _ = d.boolean(rc, "reconnect")
+	}
+	if ack := d.besideOrInside(step, v, "acknowledge"); ack != nil {
 		e.Acknowledge = d.check(ack, "acknowledge")
 	}
-	if _, resp := lookup(step, "response"); resp != nil {
+	if resp := d.besideOrInside(step, v, "response"); resp != nil {
 		e.Response = d.response(resp)
 	}
 	if e.Event == nil {

@@ -518,21 +518,43 @@ scenarios:
 	}
 }
 
+// TestArtillery1EmitForm checks the Artillery 1.x form, with response,
+// acknowledge and namespace inside emit: it loads, with warnings.
+func TestArtillery1EmitForm(t *testing.T) {
+	s := mustLoad(t, head+`
+scenarios:
+  - engine: socketio
+    flow:
+      - emit:
+          channel: "echo"
+          data: "hello"
+          namespace: "/nsp1"
+          response:
+            channel: "echoed"
+            data: "hello"
+      - emit:
+          channel: ping
+          acknowledge:
+            match: {value: pong}
+`)
+	e := s.Scenarios[0].Flow[0].(*EmitStep)
+	if ev(e.Namespace) != "/nsp1" || e.Response == nil || ev(e.Response.Event) != "echoed" {
+		t.Errorf("emit: %+v", e)
+	}
+	if s.Scenarios[0].Flow[1].(*EmitStep).Acknowledge == nil {
+		t.Error("acknowledge inside emit was dropped")
+	}
+	if len(s.Warnings) != 3 || !strings.Contains(s.Warnings[0].Hint, "column 9") {
+		t.Errorf("warnings: %v", s.Warnings)
+	}
+}
+
 func TestMoreErrors(t *testing.T) {
 	tests := []struct {
 		name string
 		src  string
 		want []string
 	}{
-		{"acknowledge inside emit", head + `
-scenarios:
-  - engine: socketio
-    flow:
-      - emit:
-          channel: ping
-          acknowledge:
-            match: {value: pong}
-`, []string{`"acknowledge" belongs beside "emit", not inside it`, "outdent it to column 9"}},
 		{"empty file", ``, []string{"the file is empty"}},
 		{"a list at the top", `- a`, []string{"not a mapping"}},
 		{"unknown environment", head + "\nscenarios: [{engine: socketio, flow: [{think: 1}]}]\n", nil},

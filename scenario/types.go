@@ -188,6 +188,9 @@ type EmitStep struct {
 	Args        []*Template
 	Acknowledge *Check // nil: fire and forget, no ack requested
 	Response    *Response
+	// Reconnect closes the namespace's connection and opens a new one
+	// before emitting (reconnect: true of the socketio-v3 engine).
+	Reconnect bool
 }
 
 // Response is an event expected after an emit.
