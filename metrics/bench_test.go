@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"runtime/metrics"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -40,17 +41,34 @@ func latencies(seed uint64) func() int64 {
 	}
 }
 
+// mutexWait returns the total time goroutines have spent blocked on
+// sync.Mutex and sync.RWMutex so far.
+func mutexWait() time.Duration {
+	sample := []metrics.Sample{{Name: "/sync/mutex/wait/total:seconds"}}
+	metrics.Read(sample)
+	return time.Duration(sample[0].Value.Float64() * 1e9)
+}
+
+// reportMutexWait reports the time spent waiting for locks per operation:
+// the contention a design causes, a figure that the load of other
+// processes on the machine disturbs less than ns/op.
+func reportMutexWait(b *testing.B, since time.Duration) {
+	b.ReportMetric(float64(mutexWait()-since)/float64(b.N), "lock-wait-ns/op")
+}
+
 func benchMutex(b *testing.B) {
 	m := &mutexRecorder{h: NewHistogram()}
 	var ids atomic.Uint64
 	b.SetParallelism(recordingGoroutines)
 	b.ReportAllocs()
+	wait := mutexWait()
 	b.RunParallel(func(pb *testing.PB) {
 		next := latencies(ids.Add(1))
 		for pb.Next() {
 			m.record(next())
 		}
 	})
+	reportMutexWait(b, wait)
 }
 
 func benchSharded(b *testing.B) {
@@ -60,6 +78,7 @@ func benchSharded(b *testing.B) {
 	var ids atomic.Uint64
 	b.SetParallelism(recordingGoroutines)
 	b.ReportAllocs()
+	wait := mutexWait()
 	b.RunParallel(func(pb *testing.PB) {
 		id := ids.Add(1)
 		rec := r.Recorder(id)
@@ -69,6 +88,7 @@ func benchSharded(b *testing.B) {
 			c.Inc()
 		}
 	})
+	reportMutexWait(b, wait)
 }
 
 // BenchmarkRecordParallel records one latency and one counter increment per

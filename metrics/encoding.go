@@ -114,6 +114,10 @@ func checkHeader(raw []byte) error {
 	return nil
 }
 
-// maxPayload is the largest counts payload of the package's geometry: one
+// bucketCount is the number of buckets of the package's geometry (checked
+// by a test), and maxPayload the largest counts payload it encodes to: one
 // varint of at most 9 bytes per bucket.
-var maxPayload = int32(len(NewHistogram().Export().Counts) * 9)
+const (
+	bucketCount = 23552
+	maxPayload  = bucketCount * 9
+)

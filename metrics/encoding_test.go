@@ -49,6 +49,12 @@ func TestEncodeRoundTrip(t *testing.T) {
 	}
 }
 
+func TestBucketCount(t *testing.T) {
+	if n := len(NewHistogram().Export().Counts); n != bucketCount {
+		t.Errorf("the geometry has %d buckets, bucketCount says %d", n, bucketCount)
+	}
+}
+
 func record(h *hdrhistogram.Histogram, values ...int64) *hdrhistogram.Histogram {
 	for _, v := range values {
 		_ = h.RecordValue(v)
