@@ -21,7 +21,9 @@
 // 2.8 s). Any positive rate yields at least the arrival at the start.
 //
 // Linear ramp from rate a to rate b over D (arrivalRate with rampTo; unlike
-// Artillery, which steps the rate once a second, the rate is linear in time):
+// Artillery, which steps the rate once a second, the rate is linear in time;
+// RampTo 0 means a constant rate unless Phase.Ramp is set, which makes it a
+// ramp down to zero):
 // the integrated rate is
 //
 //	Λ(t) = a·t + (b−a)·t²/(2D)
