@@ -19,6 +19,9 @@
 // the first one at the phase's start: a 60 s phase at 10/s holds exactly 600
 // arrivals, at 0, 0.1, ..., 59.9 s; a 3 s phase at 2.5/s holds 8 (the last at
 // 2.8 s). Any positive rate yields at least the arrival at the start.
+// Precisely, the phase holds the k whose instant, once rounded, is before
+// the end: for a rate r written in decimal, ceil(r·(D − ½ ns)) of them, which
+// is ceil(r·D) unless an instant falls within half a nanosecond of the end.
 //
 // Linear ramp from rate a to rate b over D (arrivalRate with rampTo; unlike
 // Artillery, which steps the rate once a second, the rate is linear in time;
@@ -40,7 +43,8 @@
 // ceil((a+b)·D/2) arrivals.
 //
 // Fixed count N over D (arrivalCount): arrival k is at k·D/N, computed in
-// exact integer arithmetic; the phase holds exactly N arrivals.
+// exact integer arithmetic and rounded down to the nanosecond; the phase
+// holds exactly N arrivals.
 //
 // Pause: no arrivals; the phase only takes its duration.
 //
