@@ -194,8 +194,8 @@ func TestCloseEndsEverything(t *testing.T) {
 		srv := serve(ctx, cfg, ln)
 		c := dialBubble(t, srv, ln)
 		c.write(t, wire.Packet{Type: wire.Message, Data: []byte("0")})
-		time.Sleep(3 * time.Second)
-		cancel() // as `sockload serve` does on a signal
+		time.Sleep(3500 * time.Millisecond) // ticks at 1s, 2s and 3s
+		cancel()                            // as `sockload serve` does on a signal
 		synctest.Wait()
 		if !c.isClosed() {
 			t.Fatal("the client is still connected after the context ended")
