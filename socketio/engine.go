@@ -92,7 +92,8 @@ type engine struct {
 
 	wmu sync.Mutex // serializes writes
 
-	// Upgrade hand-over between the probing goroutine and the reader.
+	// Upgrade hand-over between the probing goroutine and the reader,
+	// made by the prober before it sets pausing.
 	pausing atomic.Bool
 	paused  chan struct{}
 	resume  chan transport
@@ -105,16 +106,10 @@ type engine struct {
 	early    []wire.Packet
 	openedAt time.Time
 
-	// lastWrite is the size of the largest message in the latest write,
-	// to explain a close the server makes because of it.
-	lastWrite atomic.Int64
-
 	closeOnce sync.Once
 	done      chan struct{}
 	reason    string
 	closeErr  error
-
-	readerDone chan struct{}
 
 	// root is the socket.io 2.x automatic CONNECT of the main namespace
 	// (protocol v4), kept until a socket claims it.
@@ -133,10 +128,7 @@ func newEngine(cfg *config, recv receiver, jar http.CookieJar) *engine {
 	return &engine{
 		cfg: cfg, recv: recv, jar: jar,
 		ctx: ctx, cancel: cancel,
-		paused:     make(chan struct{}),
-		resume:     make(chan transport),
-		done:       make(chan struct{}),
-		readerDone: make(chan struct{}),
+		done: make(chan struct{}),
 	}
 }
 
@@ -237,31 +229,59 @@ func (e *engine) current() transport {
 // transportName is the name of the transport in use.
 func (e *engine) transportName() string { return e.current().name() }
 
-// run is the reader goroutine.
+// run is the reader goroutine. It is split in small functions so that the
+// stack it idles on (most clients, most of the time) stays small enough for
+// the garbage collector to shrink it.
 func (e *engine) run() {
-	defer close(e.readerDone)
-	var err error
-	for _, p := range e.early {
-		if err = e.receive(e.openedAt, p); err != nil {
-			break
-		}
+	err := e.deliverEarly()
+	if err == nil {
+		err = e.readLoop()
 	}
+	e.finish(err)
+}
+
+// deliverEarly hands over the packets that came with the handshake.
+func (e *engine) deliverEarly() error {
+	early := e.early
 	e.early = nil
-	tr := e.current()
-	for err == nil {
-		err = tr.read(e.receive)
-		if err == nil && e.pausing.Load() && tr.name() == TransportPolling {
-			tr, err = e.pause()
+	for _, p := range early {
+		if err := e.receive(e.openedAt, p); err != nil {
+			return err
 		}
 	}
+	return nil
+}
+
+func (e *engine) readLoop() error {
+	tr := e.current()
+	receive := e.receive
+	for {
+		err := tr.read(receive)
+		if err == nil && e.pausing.Load() {
+			tr, err = e.pauseIfPolling(tr)
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// finish closes the connection after the reader's last packet and reports
+// why.
+func (e *engine) finish(err error) {
 	reason, cause := reasonOf(err)
 	e.shutdown(reason, cause, false)
 	e.recv.onClose(e, e.reason, e.closeErr)
 }
 
-// pause hands the reader over to the upgrading goroutine once the last poll
-// has returned, and resumes on the websocket it hands back.
-func (e *engine) pause() (transport, error) {
+// pauseIfPolling hands the reader over to the upgrading goroutine once the
+// last poll has returned, and resumes on the websocket it hands back.
+//
+//go:noinline
+func (e *engine) pauseIfPolling(tr transport) (transport, error) {
+	if tr.name() != TransportPolling {
+		return tr, nil
+	}
 	select {
 	case e.paused <- struct{}{}:
 	case <-e.done:
@@ -389,6 +409,7 @@ func (e *engine) upgrade() {
 		ws.close(false)
 		return
 	}
+	e.paused, e.resume = make(chan struct{}), make(chan transport)
 	e.pausing.Store(true)
 	select {
 	case <-e.paused:

@@ -102,10 +102,17 @@ func (t *wsTransport) write(pkts []wire.Packet) (time.Time, error) {
 }
 
 func (t *wsTransport) read(fn func(time.Time, wire.Packet) error) error {
-	typ, r, err := t.conn.NextReader()
+	typ, r, err := t.conn.NextReader() // where idle clients wait: keep this frame small
 	if err != nil {
 		return t.readError(err)
 	}
+	return t.consume(typ, r, fn)
+}
+
+// consume reads and handles one message.
+//
+//go:noinline
+func (t *wsTransport) consume(typ int, r io.Reader, fn func(time.Time, wire.Packet) error) error {
 	buf := getBuffer()
 	defer putBuffer(buf)
 	if err := buf.readFrom(r); err != nil {
@@ -130,6 +137,8 @@ func (t *wsTransport) readWithin(ctx context.Context, fn func(time.Time, wire.Pa
 
 // readError classifies a failed read: the peer closing is "transport
 // close", anything else "transport error".
+//
+//go:noinline
 func (t *wsTransport) readError(err error) error {
 	var ce *websocket.CloseError
 	switch {
