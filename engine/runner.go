@@ -131,6 +131,10 @@ func New(cfg Config) (*Runner, error) {
 	return r, nil
 }
 
+// Seed returns the seed of the run's random choices (chosen by New when
+// Config.Seed is 0), with which Plan.Schedule gives the run's instants.
+func (r *Runner) Seed() uint64 { return r.cfg.Seed }
+
 // Status returns a snapshot of the run's progress.
 func (r *Runner) Status() Status {
 	s := Status{

@@ -22,11 +22,18 @@ type Collector struct {
 	// on the collector's goroutine.
 	OnSecond   func(second, interval metrics.Snapshot)
 	OnInterval func(metrics.Snapshot)
+	// Progress, when set, tells the VUs running and started so far, for
+	// the one-second windows.
+	Progress func() Progress
+	// Cores is the machine's core count, for the windows' CPU share.
+	Cores int
 
 	mu           sync.Mutex
 	current      metrics.Snapshot
 	aggregate    metrics.Snapshot
 	intermediate []json.RawMessage
+	windows      []Window
+	lastLaunched int64
 	err          error
 }
 
@@ -56,7 +63,13 @@ func (c *Collector) Run(ctx context.Context) {
 // take rotates the registry at now and closes the interval when asked.
 func (c *Collector) take(now time.Time, closeInterval bool) {
 	second := c.reg.Rotate(now)
+	var progress Progress
+	if c.Progress != nil {
+		progress = c.Progress()
+	}
 	c.mu.Lock()
+	c.windows = append(c.windows, windowOf(second, progress, progress.Launched-c.lastLaunched, c.Cores))
+	c.lastLaunched = progress.Launched
 	c.addLocked(&c.current, second)
 	current := c.current
 	var done *metrics.Snapshot
@@ -85,15 +98,28 @@ func (c *Collector) addLocked(into *metrics.Snapshot, s metrics.Snapshot) {
 	}
 }
 
-// Results returns the aggregate so far (including the open interval) and
-// the completed intervals. It is safe to call while Run goes on, e.g. to
-// save a partial report at a second interrupt.
-func (c *Collector) Results() (aggregate metrics.Snapshot, intermediate []json.RawMessage, err error) {
+// Results is what a Collector gathered.
+type Results struct {
+	// Aggregate is the whole run so far, the open interval included.
+	Aggregate metrics.Snapshot
+	// Intermediate are the completed intervals, encoded.
+	Intermediate []json.RawMessage
+	// Windows are the one-second windows.
+	Windows []Window
+}
+
+// Results returns what was collected so far. It is safe to call while Run
+// goes on, e.g. to save a partial report at a second interrupt.
+func (c *Collector) Results() (Results, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	agg, mergeErr := metrics.Merge(c.aggregate, c.current)
-	if mergeErr != nil {
-		return metrics.Snapshot{}, nil, mergeErr
+	agg, err := metrics.Merge(c.aggregate, c.current)
+	if err != nil {
+		return Results{}, err
 	}
-	return agg, append([]json.RawMessage(nil), c.intermediate...), c.err
+	return Results{
+		Aggregate:    agg,
+		Intermediate: append([]json.RawMessage(nil), c.intermediate...),
+		Windows:      append([]Window(nil), c.windows...),
+	}, c.err
 }

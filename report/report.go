@@ -35,7 +35,9 @@ type Report struct {
 	// a metrics.Snapshot in its JSON form (see Intervals).
 	Aggregate    metrics.Snapshot  `json:"aggregate"`
 	Intermediate []json.RawMessage `json:"intermediate"`
-	Generator    Generator         `json:"generator"`
+	// Windows are the run's seconds, for the breaking-point analysis.
+	Windows   []Window  `json:"windows"`
+	Generator Generator `json:"generator"`
 }
 
 // PlanPhase describes one phase of the plan.

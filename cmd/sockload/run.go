@@ -121,6 +121,11 @@ func runTest(ctx context.Context, pio *processIO, path string, f runFlags) error
 	collector := report.NewCollector(reg, f.interval)
 	collector.OnSecond = out.second
 	collector.OnInterval = out.interval
+	collector.Cores = runtime.NumCPU()
+	collector.Progress = func() report.Progress {
+		st := runner.Status()
+		return report.Progress{Active: st.Active, Launched: st.Launched}
+	}
 
 	runCtx, interrupt := context.WithCancel(ctx)
 	defer interrupt()

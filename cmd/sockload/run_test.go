@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -130,9 +131,20 @@ func TestServedExampleFinishesWithExpectedCounts(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit code %d\nstderr:\n%s", code, c.errOut.String())
 	}
-	counters := readReport(t, out).Aggregate.Counters
+	rep := readReport(t, out)
+	counters := rep.Aggregate.Counters
 	if counters[engine.MetricVUsersCompleted] != 4 || counters[engine.MetricEmit] != 16 || counters[engine.MetricVUsersFailed] != 0 {
 		t.Errorf("counters %v", counters)
+	}
+	// The one-second windows account for every arrival, offered and
+	// achieved.
+	var offered, achieved float64
+	for _, w := range rep.Windows {
+		offered += w.Offered * w.Seconds
+		achieved += w.Achieved * w.Seconds
+	}
+	if math.Round(offered) != 4 || math.Round(achieved) != 4 {
+		t.Errorf("windows hold %.2f offered and %.2f achieved arrivals, want 4 and 4", offered, achieved)
 	}
 }
 

@@ -88,10 +88,12 @@ func (o *runOutput) finish(c *report.Collector, res engine.Result, output string
 }
 
 func (o *runOutput) write(c *report.Collector, res engine.Result, output string) error {
-	agg, intervals, err := c.Results()
+	results, err := c.Results()
 	if err != nil {
 		return fmt.Errorf("collecting the metrics: %w", err)
 	}
+	agg := results.Aggregate
+	report.FillOffered(results.Windows, res.Start, o.intendedArrivals)
 	if o.liveShown {
 		fmt.Fprintln(o.pio.stdout)
 	}
@@ -106,7 +108,8 @@ func (o *runOutput) write(c *report.Collector, res engine.Result, output string)
 			Launched: res.Launched, Skipped: res.Skipped, Cancelled: res.Cancelled,
 		},
 		Aggregate:    agg,
-		Intermediate: intervals,
+		Intermediate: results.Intermediate,
+		Windows:      results.Windows,
 		Generator:    report.Assess(agg, runtime.NumCPU()),
 	}
 	if rep.Run.End.IsZero() {
@@ -121,6 +124,19 @@ func (o *runOutput) write(c *report.Collector, res engine.Result, output string)
 	}
 	fmt.Fprintf(o.pio.stdout, "Report written to %s\n", output)
 	return nil
+}
+
+// intendedArrivals yields the plan's arrival offsets, as the run drew them.
+func (o *runOutput) intendedArrivals(yield func(time.Duration) bool) {
+	sched, err := o.plan.Schedule(o.runner.Seed())
+	if err != nil {
+		return
+	}
+	for a := range sched.All() {
+		if !yield(a.At) {
+			return
+		}
+	}
 }
 
 func planOf(plan phases.Plan) []report.PlanPhase {

@@ -1,0 +1,108 @@
+package report
+
+import (
+	"strings"
+	"time"
+
+	"github.com/sockload/sockload/metrics"
+)
+
+// Window is one second of a run, recorded as it happens, for the
+// breaking-point analysis and the charts. Rates are per second; latencies
+// in milliseconds.
+type Window struct {
+	Start time.Time `json:"start"`
+	// Seconds is the window's length (the last one may be partial).
+	Seconds float64 `json:"seconds"`
+	// Offered is the arrival rate the plan asked for in the window;
+	// Achieved the rate of VUs actually started.
+	Offered  float64 `json:"offered"`
+	Achieved float64 `json:"achieved"`
+	// Active is the number of VUs running at the window's end.
+	Active int64 `json:"active"`
+	// Emits is socketio.emit per second.
+	Emits float64 `json:"emits"`
+	// Responses counts the timed responses (acks and response events).
+	Responses   int64   `json:"responses"`
+	ResponseP95 float64 `json:"responseP95Ms"`
+	ResponseP99 float64 `json:"responseP99Ms"`
+	ConnectP95  float64 `json:"connectP95Ms"`
+	ConnectP99  float64 `json:"connectP99Ms"`
+	Completed   int64   `json:"completed"`
+	Failed      int64   `json:"failed"`
+	// Errors counts errors.<code> by code.
+	Errors map[string]int64 `json:"errors,omitempty"`
+	// ArrivalLagP99 (ms) and CPU (share of all cores) are the generator's
+	// own health in the window.
+	ArrivalLagP99 float64 `json:"arrivalLagP99Ms,omitempty"`
+	CPU           float64 `json:"cpu"`
+}
+
+// Progress is what the engine reports of the run's VUs at a window's end.
+type Progress struct {
+	Active   int64
+	Launched int64
+}
+
+// windowOf summarizes one second's snapshot. launched is the number of VUs
+// started in it; Offered is filled in after the run from the plan.
+func windowOf(s metrics.Snapshot, p Progress, launched int64, cores int) Window {
+	secs := s.Duration().Seconds()
+	w := Window{Start: s.Start, Seconds: secs, Active: p.Active}
+	if secs <= 0 {
+		return w
+	}
+	w.Achieved = float64(launched) / secs
+	w.Emits = float64(s.Counters["socketio.emit"]) / secs
+	w.Completed = s.Counters["vusers.completed"]
+	w.Failed = s.Counters["vusers.failed"]
+	if h := s.Histograms["socketio.response_time"]; h != nil {
+		w.Responses = h.TotalCount()
+		w.ResponseP95, w.ResponseP99 = ms(h.ValueAtQuantile(95)), ms(h.ValueAtQuantile(99))
+	}
+	if h := s.Histograms["socketio.connect_time"]; h != nil {
+		w.ConnectP95, w.ConnectP99 = ms(h.ValueAtQuantile(95)), ms(h.ValueAtQuantile(99))
+	}
+	if h := s.Histograms[arrivalLagMetric]; h != nil {
+		w.ArrivalLagP99 = ms(h.ValueAtQuantile(99))
+	}
+	if cores > 0 {
+		w.CPU = float64(s.Counters[cpuMetric]) / 1e6 / secs / float64(cores)
+	}
+	for name, n := range s.Counters {
+		if code, ok := strings.CutPrefix(name, "errors."); ok && n > 0 {
+			if w.Errors == nil {
+				w.Errors = map[string]int64{}
+			}
+			w.Errors[code] = n
+		}
+	}
+	return w
+}
+
+func ms(us int64) float64 { return float64(us) / 1000 }
+
+// FillOffered sets each window's Offered rate from the plan's intended
+// arrival offsets (from the run's start), which must be in order.
+func FillOffered(windows []Window, runStart time.Time, intended func(yield func(time.Duration) bool)) {
+	if len(windows) == 0 {
+		return
+	}
+	counts := make([]int64, len(windows))
+	i := 0
+	for at := range intended {
+		t := runStart.Add(at)
+		for i < len(windows)-1 && !t.Before(windows[i+1].Start) {
+			i++
+		}
+		if t.Before(windows[i].Start) {
+			continue
+		}
+		counts[i]++
+	}
+	for i := range windows {
+		if windows[i].Seconds > 0 {
+			windows[i].Offered = float64(counts[i]) / windows[i].Seconds
+		}
+	}
+}
