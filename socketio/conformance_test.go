@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"reflect"
 	"strings"
@@ -160,7 +161,7 @@ func TestConformance(t *testing.T) {
 			main := refserver.Start(t, v, "--namespaces", "/,/chat",
 				"--ping-interval", "200", "--ping-timeout", "1000",
 				"--max-http-buffer-size", "20000", "--cookie")
-			auth := refserver.Start(t, v, "--namespaces", "/,/chat", "--auth-token", "secret")
+			auth := refserver.Start(t, v, "--namespaces", "/,/chat", "--auth-token", "secret", "--path", "/rt")
 			for _, tc := range transportCases {
 				t.Run(tc.name, func(t *testing.T) {
 					t.Parallel()
@@ -307,9 +308,9 @@ func conformance(t *testing.T, main, auth *refserver.Server, tc transportCase) {
 		for _, ns := range namespaces {
 			credentials := func(token string) Options {
 				if auth.Version == refserver.V2 {
-					return Options{Query: url.Values{"token": {token}}}
+					return Options{Path: "/rt", Query: url.Values{"token": {token}}}
 				}
-				return Options{Auth: map[string]any{"token": token}}
+				return Options{Path: "/rt", Auth: map[string]any{"token": token}}
 			}
 			s := connect(t, auth, tc, ns, credentials("secret"))
 			if got := ackArgs(t, s, "ping"); got[0] != "pong" {
@@ -349,6 +350,54 @@ func conformance(t *testing.T, main, auth *refserver.Server, tc transportCase) {
 		}
 		if err := s.Emit("ping"); !errors.Is(err, ErrNotConnected) {
 			t.Errorf("Emit after the server disconnect = %v, want ErrNotConnected", err)
+		}
+	})
+
+	t.Run("client close", func(t *testing.T) {
+		var ev events
+		s := connect(t, main, tc, "/", ev.options(Options{ReconnectionDelay: 10 * time.Millisecond}))
+		s.Close()
+		time.Sleep(100 * time.Millisecond) // time for a wrong reconnection
+		d, attempts, _ := ev.snapshot()
+		if len(d) != 1 || d[0].reason != ReasonClientDisconnect || attempts != 0 {
+			t.Errorf("disconnects %v and %d attempts, want one %q and none", d, attempts, ReasonClientDisconnect)
+		}
+		if tr := s.Manager().Transport(); tr != "" {
+			t.Errorf("connection still open (%s) after its last socket closed", tr)
+		}
+		// A closed socket can connect again.
+		if err := s.Connect(testContext(t)); err != nil {
+			t.Fatal(err)
+		}
+		if got := ackArgs(t, s, "ping"); got[0] != "pong" {
+			t.Errorf("ping after connecting again = %v", got)
+		}
+	})
+
+	t.Run("query and headers", func(t *testing.T) {
+		s := connect(t, main, tc, "/", Options{
+			Query:        url.Values{"room": {"blue"}},
+			ExtraHeaders: http.Header{"X-Load-Test": {"sockload"}},
+		})
+		hs := ackArgs(t, s, "handshake")[0].(map[string]any)
+		query, headers := hs["query"].(map[string]any), hs["headers"].(map[string]any)
+		if query["room"] != "blue" || headers["x-load-test"] != "sockload" {
+			t.Errorf("server saw query %v and headers %v", query, headers)
+		}
+	})
+
+	t.Run("read limit", func(t *testing.T) {
+		var ev events
+		s := connect(t, main, tc, "/", ev.options(Options{MaxReadBytes: 8000, DisableReconnection: true}))
+		eventually(t, "the final transport", func() bool { return s.Manager().Transport() == tc.final })
+		// 15000 bytes pass the server's 20000 limit; its echo exceeds ours.
+		if err := s.Emit("echo-event", strings.Repeat("y", 15000)); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, "the disconnect", func() bool { d, _, _ := ev.snapshot(); return len(d) > 0 })
+		d, _, _ := ev.snapshot()
+		if d[0].reason != ReasonTransportError || !strings.Contains(fmt.Sprint(d[0].err), "MaxReadBytes") {
+			t.Errorf("disconnect %q (%v), want %q naming MaxReadBytes", d[0].reason, d[0].err, ReasonTransportError)
 		}
 	})
 

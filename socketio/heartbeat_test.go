@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -18,15 +19,17 @@ import (
 	"github.com/sockload/sockload/socketio/wire"
 )
 
-// peer is a minimal Engine.IO server for the timing tests, reached over
-// net.Pipe so that it runs inside a synctest bubble: it completes the
-// handshake and the main namespace's CONNECT, keeps the heartbeat for a
-// number of cycles, then goes silent (while still reading).
+// peer is a minimal Engine.IO server for the tests that need a server to
+// misbehave or a fake clock. Reached over net.Pipe it runs inside a synctest
+// bubble. It completes the handshake and the main namespace's CONNECT, then
+// does what misbehave says: keep the heartbeat for beats cycles and go
+// silent (while still reading), or break the protocol at once.
 type peer struct {
 	v            wire.EngineVersion
 	beats        int // heartbeats honoured before going silent
 	pingInterval time.Duration
 	pingTimeout  time.Duration
+	misbehave    string // "", "garbage", "close packet", "hang up", "huge message"
 
 	mu    sync.Mutex
 	pongs int // v4: client answers to our pings
@@ -35,18 +38,22 @@ type peer struct {
 
 func (p *peer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
 	client, server := net.Pipe()
-	go p.serve(server)
+	go p.servePipe(server)
 	return client, nil
 }
 
-func (p *peer) serve(c net.Conn) {
+func (p *peer) servePipe(c net.Conn) {
 	defer c.Close()
 	br := bufio.NewReader(c)
 	req, err := http.ReadRequest(br)
 	if err != nil {
 		return
 	}
-	w := &hijacker{conn: c, rw: bufio.NewReadWriter(br, bufio.NewWriter(c)), header: http.Header{}}
+	p.ServeHTTP(&hijacker{conn: c, rw: bufio.NewReadWriter(br, bufio.NewWriter(c)), header: http.Header{}}, req)
+}
+
+// ServeHTTP upgrades to websocket and speaks Engine.IO.
+func (p *peer) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	ws, err := (&websocket.Upgrader{}).Upgrade(w, req, nil)
 	if err != nil {
 		return
@@ -104,9 +111,29 @@ func (p *peer) serve(c net.Conn) {
 			if strings.HasPrefix(string(pkt.Data), "0") {
 				send(wire.Message, `0{"sid":"socket"}`)
 			}
+			// The client emits "go" once connected: misbehave then.
+			if strings.Contains(string(pkt.Data), `"go"`) && !p.breakProtocol(ws, send) {
+				p.mu.Unlock()
+				return
+			}
 		}
 		p.mu.Unlock()
 	}
+}
+
+// breakProtocol does what misbehave says; false means hang up.
+func (p *peer) breakProtocol(ws *websocket.Conn, send func(wire.PacketType, string) error) bool {
+	switch p.misbehave {
+	case "garbage":
+		send(wire.Message, "9not a packet")
+	case "close packet":
+		send(wire.Close, "")
+	case "hang up":
+		return false
+	case "huge message":
+		send(wire.Message, `2["big","`+strings.Repeat("x", 4096)+`"]`)
+	}
+	return true
 }
 
 // hijacker hands the pipe to the websocket upgrader.
@@ -188,6 +215,83 @@ func TestPingTimeout(t *testing.T) {
 				m.Close()
 			})
 		})
+	}
+}
+
+// TestDisconnectReasons: each way a server can fail is reported with
+// socket.io-client's reason.
+func TestDisconnectReasons(t *testing.T) {
+	tests := []struct {
+		misbehave string
+		want      string
+	}{
+		{"garbage", ReasonParseError},
+		{"close packet", ReasonTransportClose},
+		{"hang up", ReasonTransportClose},
+		{"huge message", ReasonTransportError}, // over MaxReadBytes
+	}
+	for _, v := range []wire.EngineVersion{wire.EngineV4, wire.EngineV3} {
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("EIO%d %s", v, tt.misbehave), func(t *testing.T) {
+				synctest.Test(t, func(t *testing.T) {
+					p := &peer{v: v, beats: 100, pingInterval: 2 * time.Second, pingTimeout: time.Second, misbehave: tt.misbehave}
+					var mu sync.Mutex
+					var got []string
+					m, err := NewManager("http://127.0.0.1:9", Options{
+						EngineVersion: v, Transports: []string{TransportWebsocket}, DialContext: p.dial,
+						DisableReconnection: true, MaxReadBytes: 1024,
+						OnDisconnect: func(ns, reason string, err error) {
+							mu.Lock()
+							defer mu.Unlock()
+							got = append(got, reason)
+						},
+					})
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer m.Close()
+					s := m.Socket("/")
+					if err := s.Connect(t.Context()); err != nil {
+						t.Fatal(err)
+					}
+					if err := s.Emit("go"); err != nil {
+						t.Fatal(err)
+					}
+					// Within a second (a blocked close handshake times out
+					// after one) and before the first heartbeat is due.
+					time.Sleep(1500 * time.Millisecond)
+					mu.Lock()
+					defer mu.Unlock()
+					if len(got) != 1 || got[0] != tt.want {
+						t.Errorf("disconnects %v, want [%s]", got, tt.want)
+					}
+					if s.Connected() {
+						t.Error("still connected")
+					}
+				})
+			})
+		}
+	}
+}
+
+// TestTLS: certificates are verified unless InsecureSkipVerify says
+// otherwise.
+func TestTLS(t *testing.T) {
+	srv := httptest.NewTLSServer(&peer{v: wire.EngineV4, pingInterval: time.Minute, pingTimeout: time.Minute})
+	defer srv.Close()
+	for _, insecure := range []bool{false, true} {
+		ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+		s, err := Dial(ctx, srv.URL, "/", Options{Transports: []string{TransportWebsocket}, InsecureSkipVerify: insecure})
+		cancel()
+		switch {
+		case insecure && err != nil:
+			t.Errorf("with InsecureSkipVerify: %v", err)
+		case !insecure && (err == nil || !strings.Contains(err.Error(), "certificate")):
+			t.Errorf("self-signed certificate accepted by default (error %v)", err)
+		}
+		if s != nil {
+			s.Close()
+		}
 	}
 }
 

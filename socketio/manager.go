@@ -293,8 +293,9 @@ func (m *Manager) onMessage(e *engine, now time.Time, p wire.Packet) error {
 		return err
 	}
 	if (sp.Type == wire.BinaryEvent || sp.Type == wire.BinaryAck) && sp.Attachments > 0 {
-		sp.Data = bytes.Clone(sp.Data)
-		a.pkt = &sp
+		pending := sp // a copy, so that sp itself does not escape
+		pending.Data = bytes.Clone(sp.Data)
+		a.pkt = &pending
 		return nil
 	}
 	return m.dispatch(e, now, sp, nil, false)
