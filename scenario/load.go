@@ -84,7 +84,7 @@ func Parse(name string, data []byte, opts Options) (s *Script, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			s, err = nil, &Error{Diagnostics: []Diagnostic{{File: name, Severity: SeverityError,
-				Message: fmt.Sprintf("the file could not be parsed (%v)", r),
+				Message: fmt.Sprintf("internal error while reading the file (%v); please report it with the file", r),
 				Hint:    "check the YAML syntax near the end of the file"}}}
 		}
 	}()

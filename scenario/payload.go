@@ -182,11 +182,15 @@ func (d *decoder) loadCSV(p *Payload, spec payloadSpec, at *yaml.Node) error {
 		d.errf(at, "the path is relative to the scenario file's directory ("+d.dir+"); check the name", "payload file %q cannot be read: %v", p.Path, unwrapPathError(err))
 		return errBadCSV
 	}
+	if !info.Mode().IsRegular() {
+		d.errf(at, "give the path of a CSV file", "payload %q is not a regular file", p.Path)
+		return errBadCSV
+	}
 	if info.Size() > MaxPayloadSize {
 		d.errf(at, fmt.Sprintf("split it, or keep it under %d MiB", MaxPayloadSize>>20), "payload file %q is %d MiB, larger than sockload loads", p.Path, info.Size()>>20)
 		return errBadCSV
 	}
-	data, err := os.ReadFile(p.Path)
+	data, err := readLimited(p.Path, MaxPayloadSize)
 	if err != nil {
 		d.errf(at, "", "payload file %q cannot be read: %v", p.Path, unwrapPathError(err))
 		return errBadCSV
@@ -290,4 +294,18 @@ func lineAt(data []byte, n int) string {
 		data = data[:j]
 	}
 	return strings.TrimRight(string(data), "\r")
+}
+
+// readLimited reads at most limit bytes of a file (it may grow after Stat).
+func readLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err == nil && int64(len(data)) > limit {
+		err = fmt.Errorf("larger than %d MiB", limit>>20)
+	}
+	return data, err
 }

@@ -116,15 +116,15 @@ func (t *Template) Render(ctx *Context) any {
 	case tmplExpr:
 		return t.expr.eval(ctx)
 	case tmplText:
-		var b strings.Builder
+		buf := make([]byte, 0, t.sizeHint())
 		for _, p := range t.parts {
 			if p.expr == nil {
-				b.WriteString(p.text)
+				buf = append(buf, p.text...)
 			} else {
-				writeValue(&b, p.expr.eval(ctx))
+				buf = appendValue(buf, p.expr.eval(ctx))
 			}
 		}
-		return b.String()
+		return string(buf)
 	case tmplList:
 		out := make([]any, len(t.items))
 		for i, it := range t.items {
@@ -184,6 +184,43 @@ func (t *Template) collectVars(seen map[string]bool) {
 	for _, k := range t.keys {
 		k.collectVars(seen)
 	}
+}
+
+// sizeHint guesses the rendered length of a text template: its literal
+// text plus 16 bytes per expression, so most renders allocate one buffer.
+func (t *Template) sizeHint() int {
+	n := 0
+	for _, p := range t.parts {
+		n += len(p.text)
+		if p.expr != nil {
+			n += 16
+		}
+	}
+	return n
+}
+
+// appendValue appends v formatted as text, without intermediate strings.
+func appendValue(buf []byte, v any) []byte {
+	switch x := v.(type) {
+	case nil:
+		return buf
+	case string:
+		return append(buf, x...)
+	case int:
+		return strconv.AppendInt(buf, int64(x), 10)
+	case int64:
+		return strconv.AppendInt(buf, x, 10)
+	case bool:
+		return strconv.AppendBool(buf, x)
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1e15 {
+			return strconv.AppendInt(buf, int64(x), 10)
+		}
+		return strconv.AppendFloat(buf, x, 'f', -1, 64)
+	}
+	var b strings.Builder
+	writeValue(&b, v)
+	return append(buf, b.String()...)
 }
 
 func writeValue(b *strings.Builder, v any) {
