@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -34,6 +35,7 @@ type peer struct {
 	mu    sync.Mutex
 	pongs int // v4: client answers to our pings
 	pings int // v3: client pings received
+	acks  []string
 }
 
 func (p *peer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -111,6 +113,9 @@ func (p *peer) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 			if strings.HasPrefix(string(pkt.Data), "0") {
 				send(wire.Message, `0{"sid":"socket"}`)
 			}
+			if strings.HasPrefix(string(pkt.Data), "3") {
+				p.acks = append(p.acks, string(pkt.Data))
+			}
 			// The client emits "go" once connected: misbehave then.
 			if strings.Contains(string(pkt.Data), `"go"`) && !p.breakProtocol(ws, send) {
 				p.mu.Unlock()
@@ -130,6 +135,8 @@ func (p *peer) breakProtocol(ws *websocket.Conn, send func(wire.PacketType, stri
 		send(wire.Close, "")
 	case "hang up":
 		return false
+	case "ask":
+		send(wire.Message, `21["ask",5]`) // an event that wants an ack, id 1
 	case "huge message":
 		send(wire.Message, `2["big","`+strings.Repeat("x", 4096)+`"]`)
 	}
@@ -272,6 +279,35 @@ func TestDisconnectReasons(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestAckServerEvent: a handler answers an event the server emitted with a
+// callback.
+func TestAckServerEvent(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := &peer{v: wire.EngineV4, pingInterval: time.Minute, pingTimeout: time.Minute, misbehave: "ask"}
+		s, err := Dial(t.Context(), "http://127.0.0.1:9", "/", Options{Transports: []string{TransportWebsocket}, DialContext: p.dial})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		s.On("ask", func(m Message) {
+			args, _ := m.Args()
+			if !m.WantsAck() {
+				t.Error("WantsAck() = false for an event with an id")
+			}
+			if err := m.Ack("answer", args[0]); err != nil {
+				t.Error(err)
+			}
+		})
+		s.Emit("go")
+		synctest.Wait()
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		if want := []string{`31["answer",5]`}; !reflect.DeepEqual(p.acks, want) {
+			t.Errorf("server received acks %q, want %q", p.acks, want)
+		}
+	})
 }
 
 // TestTLS: certificates are verified unless InsecureSkipVerify says
