@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"runtime"
 	"runtime/metrics"
 	"sync"
 	"sync/atomic"
@@ -128,5 +129,73 @@ func BenchmarkEncodeDecode(b *testing.B) {
 		if _, err := DecodeHistogram(enc); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// timeParallel runs ops operations spread over goroutines, each goroutine
+// getting its own op function from newOp, and returns the wall time taken.
+func timeParallel(goroutines, ops int, newOp func(id uint64) func()) time.Duration {
+	var wg sync.WaitGroup
+	start := time.Now()
+	for g := range goroutines {
+		op := newOp(uint64(g))
+		wg.Go(func() {
+			for range ops / goroutines {
+				op()
+			}
+		})
+	}
+	wg.Wait()
+	return time.Since(start)
+}
+
+// BenchmarkRecordRatio interleaves the two designs in rounds of a million
+// recordings each (one latency and one counter increment, from 64
+// goroutines per CPU), alternating which goes first, so that both see the
+// same load from other processes. It reports each design's wall time and
+// CPU time per recording, and the ratios mutex/sharded: CPU time is the
+// steadier figure on a machine shared with other work.
+func BenchmarkRecordRatio(b *testing.B) {
+	goroutines := recordingGoroutines * runtime.GOMAXPROCS(0)
+	const ops = 1 << 20
+	m := &mutexRecorder{h: NewHistogram()}
+	mutexOp := func(id uint64) func() {
+		next := latencies(id + 1)
+		return func() { m.record(next()) }
+	}
+	r := New(time.Now(), Options{})
+	h, c := r.Histogram("socketio.response_time"), r.Counter("socketio.emit")
+	shardedOp := func(id uint64) func() {
+		rec, next := r.Recorder(id), latencies(id+1)
+		return func() {
+			rec.RecordMicros(h, next())
+			c.Inc()
+		}
+	}
+	var mutex, sharded struct{ wall, cpu time.Duration }
+	measure := func(into *struct{ wall, cpu time.Duration }, newOp func(uint64) func()) {
+		cpu := cpuTime()
+		into.wall += timeParallel(goroutines, ops, newOp)
+		into.cpu += cpuTime() - cpu
+	}
+	rounds := 0
+	for b.Loop() {
+		if rounds%2 == 0 {
+			measure(&mutex, mutexOp)
+			measure(&sharded, shardedOp)
+		} else {
+			measure(&sharded, shardedOp)
+			measure(&mutex, mutexOp)
+		}
+		rounds++
+	}
+	perOp := func(d time.Duration) float64 { return float64(d) / float64(rounds*ops) }
+	b.ReportMetric(perOp(mutex.wall), "mutex-ns/record")
+	b.ReportMetric(perOp(sharded.wall), "sharded-ns/record")
+	b.ReportMetric(float64(mutex.wall)/float64(sharded.wall), "wall-mutex/sharded")
+	if sharded.cpu > 0 {
+		b.ReportMetric(perOp(mutex.cpu), "mutex-cpu-ns/record")
+		b.ReportMetric(perOp(sharded.cpu), "sharded-cpu-ns/record")
+		b.ReportMetric(float64(mutex.cpu)/float64(sharded.cpu), "cpu-mutex/sharded")
 	}
 }
