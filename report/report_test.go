@@ -170,3 +170,16 @@ func TestWriteFileAtomicKeepsTheOldFileOnFailure(t *testing.T) {
 		t.Errorf("the old file became %q", data)
 	}
 }
+
+func TestErrorHintsSayWhatToDo(t *testing.T) {
+	snap := metrics.Snapshot{Counters: map[string]int64{"errors.EADDRNOTAVAIL": 12, "errors.Failed match": 3}}
+	var b bytes.Buffer
+	WriteErrorHints(&b, snap)
+	out := b.String()
+	if !strings.Contains(out, "EADDRNOTAVAIL (12)") || !strings.Contains(out, "--source-addrs") {
+		t.Errorf("no hint for running out of ports:\n%s", out)
+	}
+	if strings.Contains(out, "Failed match") {
+		t.Errorf("a hint for an error without one:\n%s", out)
+	}
+}
