@@ -54,8 +54,20 @@ func engineURL(srv *Server, scheme string, v wire.EngineVersion, transport, sid 
 // packet (and, in v3, the main namespace's CONNECT).
 func dialWebsocket(t *testing.T, srv *Server) *wsClient {
 	t.Helper()
+	c, sp := dialWebsocketQuery(t, srv, "")
+	if c.v == wire.EngineV3 && (sp.Type != wire.Connect || sp.Namespace != "/") {
+		t.Fatalf("v3 session: got %+v, want the main namespace's CONNECT", sp)
+	}
+	return c
+}
+
+// dialWebsocketQuery opens a session with extra query parameters and reads
+// its Open packet; in v3 it also returns the packet that follows (the main
+// namespace's CONNECT or its refusal).
+func dialWebsocketQuery(t *testing.T, srv *Server, query string) (*wsClient, wire.SocketPacket) {
+	t.Helper()
 	v := srv.Config().EngineVersion
-	conn, resp, err := websocket.DefaultDialer.Dial(engineURL(srv, "ws", v, "websocket", ""), nil)
+	conn, resp, err := websocket.DefaultDialer.Dial(engineURL(srv, "ws", v, "websocket", "")+query, nil)
 	if err != nil {
 		status := 0
 		if resp != nil {
@@ -72,12 +84,11 @@ func dialWebsocket(t *testing.T, srv *Server) *wsClient {
 	if c.open, err = wire.ParseHandshake(p.Data); err != nil {
 		t.Fatal(err)
 	}
+	var sp wire.SocketPacket
 	if v == wire.EngineV3 {
-		if sp, _ := c.readSocket(); sp.Type != wire.Connect || sp.Namespace != "/" {
-			t.Fatalf("v3 session: got %+v, want the main namespace's CONNECT", sp)
-		}
+		sp, _ = c.readSocket()
 	}
-	return c
+	return c, sp
 }
 
 func (c *wsClient) write(p wire.Packet) {

@@ -33,6 +33,15 @@ type Config struct {
 	// Namespaces lists the namespaces accepted besides the main one ("/",
 	// which socket.io servers always have); empty accepts every one.
 	Namespaces []string
+	// AuthToken, when set, refuses namespace connections that do not
+	// present it (auth.token in protocol v5, a token query parameter in
+	// v4) with CONNECT_ERROR "invalid token", as the Node reference
+	// server's --auth-token does.
+	AuthToken string
+	// Cookie makes the handshake set the cookie io=<sid> (Path=/,
+	// HttpOnly, SameSite=Lax), as socket.io's cookie option does, for
+	// tests of sticky sessions behind load balancers.
+	Cookie bool
 	// PingInterval and PingTimeout drive the heartbeat (defaults 25s and
 	// 20s, socket.io 4's). In v4 the server pings every PingInterval and
 	// closes a session with no pong within PingTimeout; in v3 the client

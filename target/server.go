@@ -226,11 +226,19 @@ func (s *Server) openSession(w http.ResponseWriter, r *http.Request, transport s
 		engineError(w, http.StatusServiceUnavailable, errForbidden, err.Error())
 		return
 	}
+	header := http.Header{}
+	if s.cfg.Cookie {
+		cookie := &http.Cookie{Name: "io", Value: sess.id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode}
+		header.Set("Set-Cookie", cookie.String())
+	}
 	if transport == "polling" {
+		for k, v := range header {
+			w.Header()[k] = v
+		}
 		sess.openPolling(w, r)
 		return
 	}
-	ws, err := s.upgrader.Upgrade(w, r, nil)
+	ws, err := s.upgrader.Upgrade(w, r, header)
 	if err != nil {
 		sess.terminate("websocket upgrade failed")
 		return // the upgrader has answered

@@ -102,6 +102,10 @@ func (s *session) connect(nsp, rawQuery string, auth json.RawMessage) []wire.Pac
 		text := wire.AppendConnectErrorPacket(nil, s.v, nsp, "Invalid namespace")
 		return []wire.Packet{{Type: wire.Message, Data: text}}
 	}
+	if token := s.srv.cfg.AuthToken; token != "" && tokenOf(auth, s.query, rawQuery) != token {
+		text := wire.AppendConnectErrorPacket(nil, s.v, nsp, "invalid token")
+		return []wire.Packet{{Type: wire.Message, Data: text}}
+	}
 	s.mu.Lock()
 	sock := s.sockets[nsp]
 	fresh := sock == nil && !s.closed
@@ -122,6 +126,26 @@ func (s *session) connect(nsp, rawQuery string, auth json.RawMessage) []wire.Pac
 		reply.Data, _ = json.Marshal(map[string]string{"sid": sock.id})
 	}
 	return []wire.Packet{socketMessage(reply)}
+}
+
+// tokenOf returns the token a client presents, as the Node reference
+// server reads it: auth.token (protocol v5), else the token query
+// parameter of the CONNECT (protocol v4) or of the Engine.IO request.
+func tokenOf(auth json.RawMessage, query url.Values, rawQuery string) string {
+	var fields struct {
+		Token json.RawMessage `json:"token"`
+	}
+	if len(auth) > 0 && json.Unmarshal(auth, &fields) == nil && len(fields.Token) > 0 {
+		var s string
+		if json.Unmarshal(fields.Token, &s) == nil {
+			return s
+		}
+		return string(fields.Token)
+	}
+	if extra, err := url.ParseQuery(rawQuery); err == nil && extra.Has("token") {
+		return extra.Get("token")
+	}
+	return query.Get("token")
 }
 
 func newSocket(s *session, nsp, rawQuery string, auth json.RawMessage) *socket {

@@ -3,9 +3,13 @@ package target
 import (
 	"bytes"
 	"fmt"
+	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/sockload/sockload/socketio/wire"
 )
@@ -246,5 +250,73 @@ func TestLoopbackOnly(t *testing.T) {
 	}
 	if _, err := Start(t.Context(), Config{Addr: "0.0.0.0:0"}); err == nil {
 		t.Fatal("Start on 0.0.0.0 succeeded without AllowRemote")
+	}
+}
+
+func TestAuthToken(t *testing.T) {
+	tests := []struct {
+		name    string
+		v       wire.EngineVersion
+		query   string // on the Engine.IO request
+		connect string // namespace, with its query in v3
+		auth    any
+		ok      bool
+	}{
+		{"v4 auth token", wire.EngineV4, "", "/chat", map[string]any{"token": "s3"}, true},
+		{"v4 wrong token", wire.EngineV4, "", "/chat", map[string]any{"token": "nope"}, false},
+		{"v4 no token", wire.EngineV4, "", "/", nil, false},
+		{"v4 token in the request query", wire.EngineV4, "&token=s3", "/", nil, true},
+		{"v3 token on the namespace", wire.EngineV3, "&token=s3", "/chat?token=s3", nil, true},
+		{"v3 wrong token on the namespace", wire.EngineV3, "&token=s3", "/chat?token=x", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := startServer(t, Config{EngineVersion: tt.v, AuthToken: "s3"})
+			c, _ := dialWebsocketQuery(t, srv, tt.query)
+			got := c.connect(tt.connect, tt.auth)
+			want := wire.Connect
+			if !tt.ok {
+				want = wire.ConnectError
+			}
+			if got.Type != want || (!tt.ok && wire.ConnectErrorMessage(got.Data) != "invalid token") {
+				t.Fatalf("got %v %s, want %v", got.Type, got.Data, want)
+			}
+		})
+	}
+	t.Run("v3 main namespace refused at open", func(t *testing.T) {
+		srv := startServer(t, Config{EngineVersion: wire.EngineV3, AuthToken: "s3"})
+		_, sp := dialWebsocketQuery(t, srv, "")
+		if sp.Type != wire.ConnectError || sp.Namespace != "/" || wire.ConnectErrorMessage(sp.Data) != "invalid token" {
+			t.Fatalf("got %+v, want the main namespace refused", sp)
+		}
+	})
+}
+
+func TestCookie(t *testing.T) {
+	srv := startServer(t, Config{Cookie: true})
+	resp, err := http.Get(engineURL(srv, "http", wire.EngineV4, "polling", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cookies := resp.Cookies()
+	if len(cookies) != 1 || cookies[0].Name != "io" || cookies[0].Value == "" || !cookies[0].HttpOnly || cookies[0].Path != "/" {
+		t.Fatalf("handshake cookies %v, want io=<sid>; Path=/; HttpOnly", cookies)
+	}
+
+	header := http.Header{"Cookie": {"io=abc; lb=node-2"}}
+	conn, resp, err := websocket.DefaultDialer.Dial(engineURL(srv, "ws", wire.EngineV4, "websocket", ""), header)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if got := resp.Header.Get("Set-Cookie"); !strings.HasPrefix(got, "io=") {
+		t.Fatalf("websocket handshake Set-Cookie %q", got)
+	}
+	c := &wsClient{t: t, conn: conn, v: wire.EngineV4}
+	c.read() // open
+	c.connect("/", nil)
+	if got := c.call("/", 1, "cookie"); !reflect.DeepEqual(got, []any{"io=abc; lb=node-2"}) {
+		t.Fatalf("cookie handler answered %v", got)
 	}
 }

@@ -22,6 +22,8 @@ type serveFlags struct {
 	path              string
 	eio               int
 	namespaces        string
+	authToken         string
+	cookie            bool
 	pingInterval      time.Duration
 	pingTimeout       time.Duration
 	maxHTTPBufferSize int
@@ -76,6 +78,8 @@ interrupted (Ctrl-C), then exits 0.`,
 	fl.StringVar(&f.path, "path", target.DefaultPath, "Engine.IO request path")
 	fl.IntVar(&f.eio, "eio", 4, "Engine.IO protocol: 4 (socket.io 3.x/4.x) or 3 (socket.io 2.x)")
 	fl.StringVar(&f.namespaces, "namespaces", "", "comma-separated namespaces to accept (default: any)")
+	fl.StringVar(&f.authToken, "auth-token", "", "refuse namespace connections without this token (auth.token, or a token query parameter)")
+	fl.BoolVar(&f.cookie, "cookie", false, "set the io=<sid> cookie on the handshake, as socket.io's cookie option does")
 	fl.DurationVar(&f.pingInterval, "ping-interval", 25*time.Second, "heartbeat interval")
 	fl.DurationVar(&f.pingTimeout, "ping-timeout", 20*time.Second, "heartbeat timeout")
 	fl.IntVar(&f.maxHTTPBufferSize, "max-http-buffer-size", 1_000_000, "largest message or polling body accepted, in bytes; larger ones close the connection")
@@ -126,6 +130,8 @@ func (f *serveFlags) toConfig() (target.Config, error) {
 		Path:              f.path,
 		EngineVersion:     wire.EngineVersion(f.eio),
 		Namespaces:        namespaces,
+		AuthToken:         f.authToken,
+		Cookie:            f.cookie,
 		PingInterval:      f.pingInterval,
 		PingTimeout:       f.pingTimeout,
 		MaxHTTPBufferSize: f.maxHTTPBufferSize,
