@@ -250,6 +250,28 @@ func conformance(t *testing.T, main, auth *refserver.Server, tc transportCase) {
 		}
 	})
 
+	t.Run("ack timeout", func(t *testing.T) {
+		s := connect(t, main, tc, "/", Options{AckTimeout: 100 * time.Millisecond})
+		if _, err := s.EmitWithAck(context.Background(), "noack"); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("EmitWithAck without an answer = %v, want a deadline error", err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, err := s.EmitWithAck(ctx, "noack"); !errors.Is(err, context.Canceled) {
+			t.Errorf("EmitWithAck with a cancelled context = %v, want context.Canceled", err)
+		}
+		// A late or missing ack leaves the socket usable.
+		if got := ackArgs(t, s, "ping"); got[0] != "pong" {
+			t.Errorf("ping after ack timeouts = %v", got)
+		}
+		x := s.Expect("never", 1)
+		short, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		if msgs, err := x.Wait(short); !errors.Is(err, context.DeadlineExceeded) || len(msgs) != 0 {
+			t.Errorf("Wait for an event that never comes = %d messages, %v", len(msgs), err)
+		}
+	})
+
 	t.Run("namespaces share the connection", func(t *testing.T) {
 		var ev events
 		root := connect(t, main, tc, "/", ev.options(Options{}))

@@ -147,8 +147,24 @@ func openEngine(ctx context.Context, cfg *config, recv receiver, jar http.Cookie
 		return nil, err
 	}
 	e.openedAt = time.Now()
+	e.hs.PingInterval = atLeast(e.hs.PingInterval, defaultPingInterval)
+	e.hs.PingTimeout = atLeast(e.hs.PingTimeout, defaultPingTimeout)
 	e.armHeartbeat()
 	return e, nil
+}
+
+// Engine.IO's defaults, used when a handshake gives no usable value (a zero
+// interval would make a v3 client ping without pause).
+const (
+	defaultPingInterval = 25000 // milliseconds
+	defaultPingTimeout  = 20000
+)
+
+func atLeast(ms, def int) int {
+	if ms <= 0 {
+		return def
+	}
+	return ms
 }
 
 // armHeartbeat starts the liveness timer (and, in v3, the client's pings)
