@@ -20,11 +20,7 @@ func PlanOf(s *scenario.Script) phases.Plan {
 		}
 		if p.HasRampTo {
 			ph.RampTo = p.RampTo
-			if ph.RampTo == 0 {
-				// A ramp down to zero: phases reads RampTo 0 as "no
-				// ramp", so end a hair above zero instead.
-				ph.RampTo = 1e-9
-			}
+			ph.Ramp = true // rampTo: 0 is a ramp down to zero
 		}
 		if p.Pause > 0 {
 			ph.Pause = true
