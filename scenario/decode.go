@@ -377,8 +377,14 @@ func (d *decoder) script(root *yaml.Node, s *Script) {
 	case scenarios.Kind != yaml.SequenceNode || len(scenarios.Content) == 0:
 		d.errf(scenarios, "scenarios: is a list; each item starts with \"- \" and has a flow:", "scenarios must be a non-empty list, not %s", kindName(scenarios))
 	default:
+		total := 0
 		for _, sn := range scenarios.Content {
-			s.Scenarios = append(s.Scenarios, d.scenario(sn, &s.Config))
+			sc := d.scenario(sn, &s.Config)
+			total += sc.Weight
+			s.Scenarios = append(s.Scenarios, sc)
+		}
+		if total == 0 {
+			d.errf(sk, "give at least one scenario a weight above 0 (the default weight is 1)", "every scenario has weight 0: no VU could pick one")
 		}
 	}
 }
@@ -397,6 +403,9 @@ func (d *decoder) config(key, n *yaml.Node, c *Config) {
 		case "target":
 			targetSeen = true
 			c.Target, c.TargetPos = d.target(v), pos(v)
+			if u, err := url.Parse(c.Target); err == nil && u.Path != "" && u.Path != "/" {
+				c.NamespacePrefix = strings.TrimSuffix(u.Path, "/")
+			}
 		case "phases":
 			phasesSeen = true
 			c.Phases = d.phases(v)

@@ -75,7 +75,13 @@ func (sc *lineScanner) scan(lines []string) {
 		if !isKey {
 			continue // a scalar item, a continuation or a flow collection: no keys to check
 		}
-		v := strings.TrimSpace(stripComment(value))
+		v := strings.TrimSpace(value)
+		if q := unclosedQuote(v); q != 0 {
+			at := col + len(trimmed) - len(strings.TrimLeft(value, " ")) + 1
+			sc.ds.add(SeverityError, sc.file, Pos{lineNo, at}, fmt.Sprintf("add the closing %c at the end of the value", q),
+				"the quoted value of %q is not closed on its line", key)
+		}
+		v = strings.TrimSpace(stripComment(value))
 		if strings.HasPrefix(v, "|") || strings.HasPrefix(v, ">") {
 			blockIndent = col
 		}
@@ -247,4 +253,27 @@ func stripComment(v string) string {
 		return v[:i]
 	}
 	return v
+}
+
+// unclosedQuote returns the quote character when v starts a quoted scalar
+// that does not end on the same line (legal YAML, but in a scenario file
+// almost always a missing quote), else 0.
+func unclosedQuote(v string) byte {
+	if v == "" || (v[0] != '"' && v[0] != '\'') {
+		return 0
+	}
+	q := v[0]
+	for i := 1; i < len(v); i++ {
+		switch {
+		case q == '"' && v[i] == '\\':
+			i++
+		case v[i] == q:
+			if q == '\'' && i+1 < len(v) && v[i+1] == '\'' {
+				i++
+				continue
+			}
+			return 0
+		}
+	}
+	return q
 }

@@ -132,15 +132,12 @@ func parseYAML(ds *diagnostics, name string, data []byte) *yaml.Node {
 		if lines := ds.files[name]; line >= 1 && line <= len(lines) {
 			col = len(lines[line-1]) - len(strings.TrimLeft(lines[line-1], " ")) + 1
 		}
-		for _, d := range ds.list[before:] {
-			if d.Pos.Line <= line {
-				return nil // the indentation errors found explain this one
-			}
-		}
-		hint := "check the indentation: keys of one mapping line up, and a key's children are indented further than it"
 		if len(ds.list) > before {
-			hint = "fix the indentation reported above first; this is where the YAML parser gave up"
+			// The lines scanned explain the failure more precisely than the
+			// parser can; once they are fixed, a rerun shows what remains.
+			return nil
 		}
+		hint := "check the indentation (keys of one mapping line up, a key's children are indented further than it) and the quotes"
 		ds.add(SeverityError, name, Pos{line, col}, hint, "YAML syntax error: %s", msg)
 		return nil
 	}

@@ -124,7 +124,11 @@ func (pl Plan) String() string {
 	}
 	fmt.Fprintf(&b, "Scenarios (%d):\n", len(pl.Scenarios))
 	for _, sc := range pl.Scenarios {
-		fmt.Fprintf(&b, "  %q weight %d (%s%%), %d steps\n", sc.Name, sc.Weight, formatFloat(round1(sc.Share*100)), sc.Steps)
+		steps := "steps"
+		if sc.Steps == 1 {
+			steps = "step"
+		}
+		fmt.Fprintf(&b, "  %q weight %d (%s%%), %d %s\n", sc.Name, sc.Weight, formatFloat(round1(sc.Share*100)), sc.Steps, steps)
 	}
 	return b.String()
 }

@@ -25,8 +25,13 @@ type Script struct {
 
 // Config is the config: section after environments and overrides are merged.
 type Config struct {
-	Target    string // e.g. "http://localhost:3000"; never empty
+	Target    string // as written, e.g. "http://localhost:3000"; never empty
 	TargetPos Pos
+	// NamespacePrefix is the path written in target ("/admin" for
+	// "https://host/admin"), "" when there is none. Artillery connects to
+	// target + namespace, so that path prefixes every namespace: use
+	// Config.Namespace to get the namespace to connect to.
+	NamespacePrefix string
 	Phases    []Phase // never empty
 	// Timeout bounds a response, an acknowledgement and a waitFor step
 	// (config.timeout, seconds; default 10 s). Artillery applies it to
