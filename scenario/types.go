@@ -32,7 +32,7 @@ type Config struct {
 	// target + namespace, so that path prefixes every namespace: use
 	// Config.Namespace to get the namespace to connect to.
 	NamespacePrefix string
-	Phases    []Phase // never empty
+	Phases          []Phase // never empty
 	// Timeout bounds a response, an acknowledgement and a waitFor step
 	// (config.timeout, seconds; default 10 s). Artillery applies it to
 	// responses only; here a lost ack fails the step instead of hanging.
