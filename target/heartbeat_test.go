@@ -3,7 +3,9 @@ package target
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
+	"net/http"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -211,6 +213,43 @@ func TestCloseEndsEverything(t *testing.T) {
 		}
 		if _, err := ln.dial(t.Context(), "", ""); !errors.Is(err, net.ErrClosed) {
 			t.Fatalf("dial after close: %v, want net.ErrClosed", err)
+		}
+	})
+}
+
+// TestCloseDuringUpgrade checks that Close does not wait for a websocket
+// probe that never comes (the upgrade timeout is 10s).
+func TestCloseDuringUpgrade(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg, _ := Config{}.withDefaults()
+		ln := newPipeListener()
+		srv := serve(t.Context(), cfg, ln)
+		client := &http.Client{Transport: &http.Transport{DialContext: ln.dial}}
+		defer client.CloseIdleConnections()
+		resp, err := client.Get(engineURL(srv, "http", wire.EngineV4, "polling", ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var hs wire.Handshake
+		if err := wire.DecodePayload(wire.EngineV4, body, 0, func(p wire.Packet) (err error) {
+			hs, err = wire.ParseHandshake(p.Data)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		d := websocket.Dialer{NetDialContext: ln.dial}
+		conn, _, err := d.Dial(engineURL(srv, "ws", wire.EngineV4, "websocket", hs.SID), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		synctest.Wait() // the server now waits for the probe
+		start := time.Now()
+		srv.Close()
+		if waited := time.Since(start); waited != 0 {
+			t.Fatalf("Close waited %v for the probe", waited)
 		}
 	})
 }

@@ -31,6 +31,7 @@ type session struct {
 
 	mu        sync.Mutex
 	websocket *websocket.Conn // set once the session runs on websocket
+	probing   *websocket.Conn // the websocket of an upgrade under way
 	out       []wire.Packet
 	flushing  bool // a websocket flusher goroutine is running
 	closing   bool // close once out is drained
@@ -255,15 +256,17 @@ func (s *session) terminate(reason string) {
 			t.Stop()
 		}
 	}
-	ws := s.websocket
+	conns := []*websocket.Conn{s.websocket, s.probing}
 	sockets := s.sockets
 	s.sockets = nil
 	close(s.gone)
 	s.mu.Unlock()
 
 	s.srv.unregister(s)
-	if ws != nil {
-		_ = ws.Close()
+	for _, ws := range conns {
+		if ws != nil {
+			_ = ws.Close()
+		}
 	}
 	for _, sock := range sockets {
 		sock.closed()
@@ -423,6 +426,11 @@ func (s *session) serveData(w http.ResponseWriter, r *http.Request) {
 func (s *session) runWebsocket(ws *websocket.Conn) {
 	ws.SetReadLimit(int64(s.srv.cfg.MaxHTTPBufferSize))
 	s.mu.Lock()
+	if s.closed { // the server closed while the handshake ran
+		s.mu.Unlock()
+		_ = ws.Close()
+		return
+	}
 	s.websocket = ws
 	s.mu.Unlock()
 	s.send(s.openPackets([]string{})...)
@@ -450,6 +458,14 @@ func (s *session) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ws.SetReadLimit(int64(s.srv.cfg.MaxHTTPBufferSize))
+	s.mu.Lock()
+	s.probing = ws // terminate closes it, so a probe cannot outlive the session
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		_ = ws.Close()
+		return
+	}
 	if err := s.probe(ws); err != nil {
 		s.endUpgrade(nil)
 		_ = ws.Close()
@@ -499,6 +515,7 @@ func (s *session) endUpgrade(ws *websocket.Conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.upgrading = false
+	s.probing = nil
 	if ws == nil {
 		s.probed = false
 		return
