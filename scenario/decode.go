@@ -131,6 +131,13 @@ func (d *decoder) resolved(n *yaml.Node, what string) (any, bool) {
 	if t == nil {
 		return nil, false
 	}
+	for _, name := range t.envVars() {
+		if d.loadCtx.Getenv == nil || d.loadCtx.Getenv(name) == "" {
+			d.errf(n, fmt.Sprintf("set it in the environment (export %s=...) before running, or write the value here", name),
+				"%s uses the environment variable %s, which is not set", what, name)
+			return nil, false
+		}
+	}
 	v := t.Render(d.loadCtx)
 	if s, ok := v.(string); ok && !t.IsStatic() {
 		if f, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil {

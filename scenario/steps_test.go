@@ -595,6 +595,12 @@ scenarios:
       - emit: ["x"]
         response: {data: "y"}
 `, []string{"response without a channel"}},
+		{"unset environment variable", `
+config:
+  target: "http://localhost:{{ $processEnvironment.SERVER_PORT }}"
+  phases: [{duration: 1, arrivalRate: 1}]
+scenarios: [{engine: socketio, flow: [{think: 1}]}]
+`, []string{"config.target uses the environment variable SERVER_PORT, which is not set", "export SERVER_PORT="}},
 		{"bad target scheme", `
 config:
   target: "ftp://example.com"

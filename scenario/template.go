@@ -165,6 +165,27 @@ func (t *Template) Vars() []string {
 	return out
 }
 
+// envVars lists the environment variables t reads ($env.X).
+func (t *Template) envVars() []string {
+	if t == nil {
+		return nil
+	}
+	var out []string
+	add := func(e *expr) {
+		if e != nil && e.kind == exprEnv {
+			out = append(out, e.path[0].key)
+		}
+	}
+	add(t.expr)
+	for _, p := range t.parts {
+		add(p.expr)
+	}
+	for _, it := range t.items {
+		out = append(out, it.envVars()...)
+	}
+	return out
+}
+
 func (t *Template) collectVars(seen map[string]bool) {
 	if t == nil {
 		return
