@@ -11,6 +11,12 @@
 // upgrade. Its event handlers mirror the Node reference server in
 // testdata/node/server.js, which stays the authority on the protocol.
 //
+// Embedding: Start(ctx, cfg) binds cfg.Addr (loopback only unless
+// cfg.AllowRemote) and serves until ctx ends or Close is called;
+// Server.Addr and Server.URL say where, and Server.Stats (also served as
+// GET /__stats) returns exact counts of connections, events received per
+// namespace and name, acks sent and events shed.
+//
 // Concurrency: one goroutine reads each websocket; outgoing packets are queued
 // per connection and written by a short-lived goroutine with a deadline, so
 // idle connections cost one goroutine and a few kilobytes each.
