@@ -38,6 +38,8 @@ type Report struct {
 	// Windows are the run's seconds, for the breaking-point analysis.
 	Windows   []Window  `json:"windows"`
 	Generator Generator `json:"generator"`
+	// BreakingPoint is the analysis of Windows (see FindBreakingPoint).
+	BreakingPoint *BreakingPoint `json:"breakingPoint,omitempty"`
 }
 
 // PlanPhase describes one phase of the plan.
