@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -52,6 +53,44 @@ func BenchmarkEmitAck(b *testing.B) {
 	}
 	used := cpuTime(b) - start
 	b.ReportMetric(float64(used.Microseconds())/float64(n), "cpu-µs/op")
+}
+
+// BenchmarkEmitAckParallel is BenchmarkEmitAck with 16 clients at once, as
+// a load test runs them: wake-ups are shared, so the CPU per round trip is
+// what a generator pays at load.
+func BenchmarkEmitAckParallel(b *testing.B) {
+	srv := refserver.Start(b, refserver.V4)
+	ctx := context.Background()
+	var mu sync.Mutex
+	var sockets []*Socket
+	defer func() {
+		for _, s := range sockets {
+			s.Close()
+		}
+	}()
+	b.SetParallelism(8) // 8 × GOMAXPROCS clients
+	b.ReportAllocs()
+	start := cpuTime(b)
+	var n atomic.Int64
+	b.RunParallel(func(pb *testing.PB) {
+		s, err := Dial(ctx, srv.URL, "/", Options{Transports: []string{TransportWebsocket}})
+		if err != nil {
+			b.Error(err)
+			return
+		}
+		mu.Lock()
+		sockets = append(sockets, s)
+		mu.Unlock()
+		for pb.Next() {
+			if _, err := s.EmitWithAck(ctx, "echo", "payload", 42); err != nil {
+				b.Error(err)
+				return
+			}
+			n.Add(1)
+		}
+	})
+	used := cpuTime(b) - start
+	b.ReportMetric(float64(used.Microseconds())/float64(n.Load()), "cpu-µs/op")
 }
 
 // BenchmarkIdleClients measures the memory of idle connected websocket

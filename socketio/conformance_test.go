@@ -158,6 +158,8 @@ func TestConformance(t *testing.T) {
 	for _, v := range refserver.Versions {
 		t.Run(string(v), func(t *testing.T) {
 			t.Parallel()
+			// Heartbeats every 200 ms; the 1 s pingTimeout keeps a loaded
+			// CI machine from turning scheduling delays into ping timeouts.
 			main := refserver.Start(t, v, "--namespaces", "/,/chat",
 				"--ping-interval", "200", "--ping-timeout", "1000",
 				"--max-http-buffer-size", "20000", "--cookie")
