@@ -287,3 +287,27 @@ func describe(ctx context) string {
 	}
 	return string(ctx)
 }
+
+// checkDuplicates reports keys written twice in one mapping: YAML keeps
+// only one of them, so the other would be silently lost.
+func checkDuplicates(ds *diagnostics, file string, n *yaml.Node, depth int) {
+	if n == nil || depth > 10000 {
+		return
+	}
+	if n.Kind == yaml.MappingNode {
+		first := map[string]*yaml.Node{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if prev, ok := first[k.Value]; ok && prev != k {
+				ds.add(SeverityError, file, Pos{k.Line, k.Column},
+					"remove one; if this starts a new step or list item, put \"- \" before it",
+					"%q appears twice in this mapping (first at line %d); only one would be kept", k.Value, prev.Line)
+				continue
+			}
+			first[k.Value] = k
+		}
+	}
+	for _, c := range n.Content {
+		checkDuplicates(ds, file, c, depth+1)
+	}
+}

@@ -97,6 +97,7 @@ func Parse(name string, data []byte, opts Options) (s *Script, err error) {
 	root := parseYAML(ds, name, data)
 	if root != nil {
 		d := &decoder{ds: ds, file: name, origin: map[*yaml.Node]string{}, dir: script.Dir, opts: opts, defined: map[string]bool{}}
+		checkDuplicates(ds, name, root, 0)
 		d.misplaced = checkPlacement(ds, name, treeFromNode(root))
 		root = d.applyEnvironment(root, opts.Environment)
 		root = d.applyOverrides(root, opts)
