@@ -4,6 +4,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/HdrHistogram/hdrhistogram-go"
+
 	"github.com/sockload/sockload/metrics"
 )
 
@@ -36,7 +38,13 @@ type Window struct {
 	// own health in the window.
 	ArrivalLagP99 float64 `json:"arrivalLagP99Ms,omitempty"`
 	CPU           float64 `json:"cpu"`
+	// Histograms holds the window's latency histograms (windowHistograms),
+	// encoded, so that windows of shards merge exactly.
+	Histograms map[string]string `json:"histograms,omitempty"`
 }
+
+// windowHistograms are the latencies a window keeps whole.
+var windowHistograms = []string{"socketio.response_time", "socketio.connect_time", arrivalLagMetric}
 
 // Progress is what the engine reports of the run's VUs at a window's end.
 type Progress struct {
@@ -49,26 +57,17 @@ type Progress struct {
 func windowOf(s metrics.Snapshot, p Progress, launched int64, cores int) Window {
 	secs := s.Duration().Seconds()
 	w := Window{Start: s.Start, Seconds: secs, Active: p.Active}
+	w.setLatencies(s.Histograms)
 	if secs <= 0 {
 		return w
 	}
 	w.Achieved = float64(launched) / secs
 	w.Emits = float64(s.Counters["socketio.emit"]) / secs
-	w.Completed = s.Counters["vusers.completed"]
-	w.Failed = s.Counters["vusers.failed"]
-	if h := s.Histograms["socketio.response_time"]; h != nil {
-		w.Responses = h.TotalCount()
-		w.ResponseP95, w.ResponseP99 = ms(h.ValueAtQuantile(95)), ms(h.ValueAtQuantile(99))
-	}
-	if h := s.Histograms["socketio.connect_time"]; h != nil {
-		w.ConnectP95, w.ConnectP99 = ms(h.ValueAtQuantile(95)), ms(h.ValueAtQuantile(99))
-	}
-	if h := s.Histograms[arrivalLagMetric]; h != nil {
-		w.ArrivalLagP99 = ms(h.ValueAtQuantile(99))
-	}
 	if cores > 0 {
 		w.CPU = float64(s.Counters[cpuMetric]) / 1e6 / secs / float64(cores)
 	}
+	w.Completed = s.Counters["vusers.completed"]
+	w.Failed = s.Counters["vusers.failed"]
 	for name, n := range s.Counters {
 		if code, ok := strings.CutPrefix(name, "errors."); ok && n > 0 {
 			if w.Errors == nil {
@@ -78,6 +77,33 @@ func windowOf(s metrics.Snapshot, p Progress, launched int64, cores int) Window 
 		}
 	}
 	return w
+}
+
+// setLatencies sets the window's percentiles from its histograms and keeps
+// them encoded.
+func (w *Window) setLatencies(hists map[string]*hdrhistogram.Histogram) {
+	if h := hists["socketio.response_time"]; h != nil {
+		w.Responses = h.TotalCount()
+		w.ResponseP95, w.ResponseP99 = ms(h.ValueAtQuantile(95)), ms(h.ValueAtQuantile(99))
+	}
+	if h := hists["socketio.connect_time"]; h != nil {
+		w.ConnectP95, w.ConnectP99 = ms(h.ValueAtQuantile(95)), ms(h.ValueAtQuantile(99))
+	}
+	if h := hists[arrivalLagMetric]; h != nil {
+		w.ArrivalLagP99 = ms(h.ValueAtQuantile(99))
+	}
+	for _, name := range windowHistograms {
+		h := hists[name]
+		if h == nil || h.TotalCount() == 0 {
+			continue
+		}
+		if enc, err := metrics.EncodeHistogram(h); err == nil {
+			if w.Histograms == nil {
+				w.Histograms = map[string]string{}
+			}
+			w.Histograms[name] = enc
+		}
+	}
 }
 
 func ms(us int64) float64 { return float64(us) / 1000 }
