@@ -24,7 +24,8 @@ func (e *CheckError) Error() string { return e.Kind + ": " + e.Detail }
 //   - as a mapping (or number, boolean) it must deep-equal the last argument;
 //   - as a string it must be a substring of the last argument (with concat,
 //     of all arguments joined);
-//   - each match compares the value at its JSON path with its value;
+//   - each match compares the value at its JSON path with its value (a
+//     path starting with a name, $.token, reads the only argument);
 //   - each capture stores the value at its path under its name.
 //
 // It returns the captured variables (nil when none). ctx renders the
@@ -36,9 +37,8 @@ func (c *Check) Verify(args []any, ctx *Context, concat bool) (map[string]any, e
 	if err := c.verifyArgs(args, ctx, concat); err != nil {
 		return nil, err
 	}
-	root := any(args)
 	for _, m := range c.Match {
-		got, ok := m.JSON.Eval(root)
+		got, ok := evalArgs(m.JSON, args)
 		want := m.Value.Render(ctx)
 		if !ok {
 			return nil, &CheckError{"failed match", fmt.Sprintf("nothing at %s in %s (expected %s)", m.JSON, jsonText(args), jsonText(want))}
@@ -49,7 +49,7 @@ func (c *Check) Verify(args []any, ctx *Context, concat bool) (map[string]any, e
 	}
 	var captured map[string]any
 	for _, cp := range c.Capture {
-		got, ok := cp.JSON.Eval(root)
+		got, ok := evalArgs(cp.JSON, args)
 		if !ok {
 			if cp.Strict {
 				return nil, &CheckError{"failed capture", fmt.Sprintf("nothing at %s in %s to capture as %s", cp.JSON, jsonText(args), cp.As)}
@@ -62,6 +62,16 @@ func (c *Check) Verify(args []any, ctx *Context, concat bool) (map[string]any, e
 		captured[cp.As] = got
 	}
 	return captured, nil
+}
+
+// evalArgs evaluates p over the list of arguments. A path that starts
+// with a name ($.token) cannot mean the list itself; with a single
+// argument it reads that argument, as the socketio-v3 engine does.
+func evalArgs(p *JSONPath, args []any) (any, bool) {
+	if len(p.segs) > 0 && p.segs[0].index < 0 && len(args) == 1 {
+		return p.Eval(args[0])
+	}
+	return p.Eval(any(args))
 }
 
 func (c *Check) verifyArgs(args []any, ctx *Context, concat bool) error {

@@ -37,6 +37,8 @@ func TestVerify(t *testing.T) {
 		{"capture", "capture:\n  - {json: \"$.0.id\", as: id}\n  - {json: \"$.1\", as: second}", []any{map[string]any{"id": "u1"}, 2.0}, false, true, "", map[string]any{"id": "u1", "second": 2.0}},
 		{"strict capture of nothing", `capture: {json: "$.0.id", as: id}`, []any{"x"}, false, false, "failed capture", nil},
 		{"lenient capture of nothing", `capture: {json: "$.0.id", as: id, strict: false}`, []any{"x"}, false, true, "", nil},
+		{"a named path reads the only argument", `capture: {json: "$.token", as: token}`, []any{map[string]any{"token": "t1"}}, false, true, "", map[string]any{"token": "t1"}},
+		{"a named path over two arguments finds nothing", `capture: {json: "$.token", as: token}`, []any{map[string]any{"token": "t1"}, 2.0}, false, false, "failed capture", nil},
 		{"templated expectation", `match: {value: "{{ expected }}"}`, []any{"v1"}, false, true, "", nil},
 	}
 	for _, tc := range tests {

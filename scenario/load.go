@@ -30,7 +30,8 @@ type Options struct {
 	Environment string
 	// Overrides is a JSON object deep-merged over the whole file after the
 	// environment (maps merge, lists replace), as Artillery's --overrides:
-	// {"config": {"phases": [{"duration": 10, "arrivalRate": 1}]}}.
+	// {"config": {"phases": [{"duration": 10, "arrivalRate": 1}]}}. An
+	// object of config keys alone ({"phases": [...]}) is merged over config.
 	Overrides []byte
 	// Variables is a JSON object whose keys set config.variables (each
 	// replacing the variable of that name), as Artillery's --variables.
@@ -350,6 +351,7 @@ func markOrigin(n *yaml.Node, source string, origin map[*yaml.Node]string) {
 func (d *decoder) applyOverrides(root *yaml.Node, opts Options) *yaml.Node {
 	if len(opts.Overrides) > 0 {
 		if over := d.parseJSONObject("--overrides", opts.Overrides); over != nil {
+			over = wrapConfigOverrides(over)
 			for k, v := range checkPlacement(d.ds, "--overrides", treeFromNode(over)) {
 				d.misplaced[k] = v
 			}
@@ -370,6 +372,28 @@ func (d *decoder) applyOverrides(root *yaml.Node, opts Options) *yaml.Node {
 		}
 	}
 	return root
+}
+
+// wrapConfigOverrides accepts overrides written for config alone
+// ({"phases": [...]}) as well as Artillery's form for the whole file
+// ({"config": {"phases": [...]}}): an object none of whose keys is a
+// top-level key but some of which are config keys is put under config.
+func wrapConfigOverrides(over *yaml.Node) *yaml.Node {
+	configKeys := false
+	for i := 0; i+1 < len(over.Content); i += 2 {
+		k := over.Content[i].Value
+		if _, top := schema[ctxRoot][k]; top {
+			return over
+		}
+		if _, ok := schema[ctxConfig][k]; ok {
+			configKeys = true
+		}
+	}
+	if !configKeys {
+		return over
+	}
+	key := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: "config", Line: over.Line, Column: over.Column}
+	return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: over.Line, Column: over.Column, Content: []*yaml.Node{key, over}}
 }
 
 // mergeShallow sets each key of over in base, replacing whole values.

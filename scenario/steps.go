@@ -216,7 +216,15 @@ func (d *decoder) emit(step, v *yaml.Node) Step {
 		e.Reconnect, _ = d.boolean(rc, "reconnect")
 	}
 	if ack := d.besideOrInside(step, v, "acknowledge"); ack != nil {
-		e.Acknowledge = d.check(ack, "acknowledge")
+		if ack.Kind == yaml.ScalarNode && ack.Tag == "!!bool" {
+			// acknowledge: true waits for the ack and checks nothing, as in
+			// Artillery; false asks for none.
+			if b, _ := d.boolean(ack, "acknowledge"); b {
+				e.Acknowledge = &Check{Pos: pos(ack)}
+			}
+		} else {
+			e.Acknowledge = d.check(ack, "acknowledge")
+		}
 	}
 	if resp := d.besideOrInside(step, v, "response"); resp != nil {
 		e.Response = d.response(resp)
@@ -238,15 +246,14 @@ func (d *decoder) check(n *yaml.Node, what string) *Check {
 		d.errf(n, "write "+what+":\n  match:\n    json: \"$.0\"\n    value: \"pong\"", "%s must be a mapping (args, match, capture), not %s", what, kindName(n))
 		return c
 	}
-	ak, args := lookup(n, "args")
+	_, args := lookup(n, "args")
 	dk, data := lookup(n, "data")
 	if args != nil && data != nil {
 		d.errf(dk, "keep one of them: they mean the same", "%s has both args and data", what)
 	}
 	if args == nil {
-		args, ak = data, dk
+		args = data
 	}
-	_ = ak
 	if args != nil && !isNull(args) {
 		c.Args = d.template(args)
 		switch {

@@ -114,6 +114,10 @@ scenarios:
         acknowledge: {}
       - emit: ["x"]
         acknowledge:
+      - emit: ["y"]
+        acknowledge: true
+      - emit: ["z"]
+        acknowledge: false
 `)
 	flow := s.Scenarios[0].Flow
 	a := flow[0].(*EmitStep).Acknowledge
@@ -134,6 +138,12 @@ scenarios:
 	}
 	if a := flow[4].(*EmitStep).Acknowledge; a == nil || a.ArgsMode != ArgsNone {
 		t.Errorf("empty acknowledge should still wait for the ack: %+v", a)
+	}
+	if a := flow[5].(*EmitStep).Acknowledge; a == nil || a.ArgsMode != ArgsNone {
+		t.Errorf("acknowledge: true should wait for the ack: %+v", a)
+	}
+	if a := flow[6].(*EmitStep).Acknowledge; a != nil {
+		t.Errorf("acknowledge: false asks for no ack: %+v", a)
 	}
 }
 
@@ -424,6 +434,10 @@ scenarios:
 	}
 	if g := s.Config.Variables["greeting"]; len(g) != 2 || len(s.Config.Variables["extra"]) != 1 {
 		t.Errorf("variables: %+v", s.Config.Variables)
+	}
+	s = mustLoad(t, src, Options{Overrides: []byte(`{"target": "http://127.0.0.1:9", "socketio": {"path": "/y"}}`)})
+	if s.Config.Target != "http://127.0.0.1:9" || s.Scenarios[0].SocketIO.Path != "/y" || len(s.Scenarios[0].SocketIO.Query) != 2 {
+		t.Errorf("config-only overrides: %+v", s.Config)
 	}
 	msg := loadErrors(t, src, Options{Overrides: []byte(`{"config": {"phases": [{"duration": "1x", "arivalRate": 1}]}}`)})
 	for _, want := range []string{`--overrides:1:37: error: duration: "1x"`, `unknown key "arivalRate"`, `did you mean "arrivalRate"`} {
