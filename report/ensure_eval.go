@@ -1,0 +1,497 @@
+package report
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/sockload/sockload/metrics"
+	"github.com/sockload/sockload/scenario"
+)
+
+// SummaryStats are the statistics of every summary (histogram) a check can
+// read, as name.<stat>, in milliseconds (count is a count).
+var SummaryStats = []string{"min", "max", "count", "mean", "p50", "median", "p75", "p90", "p95", "p99", "p999"}
+
+// Input is what checks are evaluated on: the run so far (or whole) and its
+// one-second windows.
+type Input struct {
+	Aggregate metrics.Snapshot
+	Windows   []Window
+	// Cores is the machine's core count, for the generator's figures.
+	Cores int
+}
+
+// Values are the named numbers checks read, by metric name.
+type Values map[string]float64
+
+// ValueSource adds named values to what checks can read: Names are
+// declared before the run (so checks naming them are valid), Fill sets
+// them from an Input (it may leave a name unset when it has no value yet).
+// The breaking-point analysis plugs its capacity in this way.
+type ValueSource struct {
+	Names []string
+	Fill  func(in Input, into Values)
+}
+
+// Catalog is the set of metric names a run can produce, so a check naming
+// something else is refused before the run. Counters that were never
+// incremented read as 0; a summary with no values has no value (its check
+// fails, or waits when evaluated early). Not safe for concurrent mutation;
+// read-only once a Gate is built from it.
+type Catalog struct {
+	counters  map[string]bool
+	values    map[string]bool // rates, summary stats, sources
+	prefixes  []string        // counters named by prefix: errors.
+	summaryPf []string        // summaries named by prefix: socketio.response_time.
+	sources   []ValueSource
+}
+
+// NewCatalog returns a catalog with the generator's figures (see
+// GeneratorSource) and nothing else.
+func NewCatalog() *Catalog {
+	c := &Catalog{counters: map[string]bool{}, values: map[string]bool{}}
+	c.AddSource(GeneratorSource())
+	return c
+}
+
+// AddCounter declares counters.
+func (c *Catalog) AddCounter(names ...string) {
+	for _, n := range names {
+		c.counters[n] = true
+	}
+}
+
+// AddCounterPrefix declares every counter starting with prefix, e.g.
+// "errors.".
+func (c *Catalog) AddCounterPrefix(prefix string) { c.prefixes = append(c.prefixes, prefix) }
+
+// AddRate declares rates (per second).
+func (c *Catalog) AddRate(names ...string) {
+	for _, n := range names {
+		c.values[n] = true
+	}
+}
+
+// AddSummary declares summaries: name.<stat> for every SummaryStats.
+func (c *Catalog) AddSummary(names ...string) {
+	for _, n := range names {
+		for _, s := range SummaryStats {
+			c.values[n+"."+s] = true
+		}
+	}
+}
+
+// AddSummaryPrefix declares every summary starting with prefix, for
+// names only known at run time (a templated event name).
+func (c *Catalog) AddSummaryPrefix(prefix string) { c.summaryPf = append(c.summaryPf, prefix) }
+
+// AddSource declares a source's names and has its Fill called on every
+// evaluation. This is the hook for values computed from the whole run,
+// such as the breaking point's capacity.
+func (c *Catalog) AddSource(src ValueSource) {
+	for _, n := range src.Names {
+		c.values[n] = true
+	}
+	c.sources = append(c.sources, src)
+}
+
+// isCounter reports whether name is a counter, which reads 0 when absent.
+func (c *Catalog) isCounter(name string) bool {
+	if c.counters[name] {
+		return true
+	}
+	for _, p := range c.prefixes {
+		if len(name) > len(p) && strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Known reports whether a run can produce name.
+func (c *Catalog) Known(name string) bool {
+	if c.values[name] || c.isCounter(name) {
+		return true
+	}
+	for _, p := range c.summaryPf {
+		rest, ok := strings.CutPrefix(name, p)
+		if !ok {
+			continue
+		}
+		if i := strings.LastIndexByte(rest, '.'); i > 0 && slices.Contains(SummaryStats, rest[i+1:]) {
+			return true
+		}
+	}
+	return false
+}
+
+// Closest returns the known name nearest to name by edit distance (a
+// prefix such as "errors." is tried with the tail of name), or "" when
+// nothing is near.
+func (c *Catalog) Closest(name string) string {
+	candidates := make([]string, 0, len(c.counters)+len(c.values)+len(c.prefixes))
+	for n := range c.counters {
+		candidates = append(candidates, n)
+	}
+	for n := range c.values {
+		candidates = append(candidates, n)
+	}
+	// A name under a prefix keeps its own tail: eror.ETIMEDOUT is near
+	// errors.ETIMEDOUT.
+	tail := name
+	if i := strings.IndexByte(name, '.'); i >= 0 {
+		tail = name[i+1:]
+	}
+	for _, p := range c.prefixes {
+		candidates = append(candidates, p+tail)
+	}
+	for _, p := range c.summaryPf {
+		candidates = append(candidates, p+"<event>.p99")
+	}
+	sort.Strings(candidates)
+	best, bestDist := "", math.MaxInt
+	for _, cand := range candidates {
+		if d := editDistance(name, cand); d < bestDist {
+			best, bestDist = cand, d
+		}
+	}
+	if bestDist > max(3, len(name)/2) {
+		return ""
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// Values computes every value checks can read from in: counters, rates,
+// summary statistics and the sources' values.
+func (c *Catalog) Values(in Input) Values {
+	snap := in.Aggregate
+	v := make(Values, len(snap.Counters)+len(snap.Histograms)*len(SummaryStats)+8)
+	for name, n := range snap.Counters {
+		v[name] = float64(n)
+	}
+	for name, r := range snap.Rates() {
+		v[name] = r
+	}
+	for name, s := range snap.Summaries() {
+		if s.Count == 0 {
+			continue
+		}
+		for i, x := range []float64{s.Min, s.Max, float64(s.Count), s.Mean, s.P50, s.Median, s.P75, s.P90, s.P95, s.P99, s.P999} {
+			v[name+"."+SummaryStats[i]] = x
+		}
+	}
+	for _, src := range c.sources {
+		src.Fill(in, v)
+	}
+	return v
+}
+
+// lookup returns a check's value for name: measured, 0 for a counter never
+// incremented, or false when nothing was recorded.
+func (c *Catalog) lookup(v Values, name string) (float64, bool) {
+	if x, ok := v[name]; ok {
+		return x, true
+	}
+	if c.isCounter(name) {
+		return 0, true
+	}
+	return 0, false
+}
+
+// GeneratorSource gives the generator's own figures: generator.cpu
+// (percent of all cores), generator.arrival_lag_p99 (ms),
+// generator.saturated (1 when the generator was the bottleneck, else 0)
+// and generator.cores.
+func GeneratorSource() ValueSource {
+	return ValueSource{
+		Names: []string{"generator.cpu", "generator.arrival_lag_p99", "generator.saturated", "generator.cores"},
+		Fill: func(in Input, v Values) {
+			g := Assess(in.Aggregate, in.Cores)
+			v["generator.cpu"] = 100 * g.CPU
+			v["generator.arrival_lag_p99"] = g.ArrivalLagP99
+			v["generator.saturated"] = 0
+			if g.Saturated {
+				v["generator.saturated"] = 1
+			}
+			v["generator.cores"] = float64(g.Cores)
+		},
+	}
+}
+
+// evaluator is a compiled condition.
+type evaluator = *vm.Program
+
+// Gate is a run's checks, compiled against a catalog. Its methods may be
+// called from one goroutine at a time.
+type Gate struct {
+	checks  []*Check
+	catalog *Catalog
+}
+
+// NewGate compiles the checks: every metric they name must be in the
+// catalog, every expression must parse and be a boolean. All problems are
+// returned together as a *scenario.Error, with the closest known name for
+// a misspelt one.
+func NewGate(checks []*Check, catalog *Catalog) (*Gate, error) {
+	var diags []scenario.Diagnostic
+	for _, c := range checks {
+		diags = append(diags, compileCheck(c, catalog)...)
+	}
+	if len(diags) > 0 {
+		return nil, &scenario.Error{Diagnostics: diags}
+	}
+	return &Gate{checks: checks, catalog: catalog}, nil
+}
+
+// Checks returns the gate's checks in order.
+func (g *Gate) Checks() []*Check { return g.checks }
+
+// HasEarly reports whether any check may stop the run early.
+func (g *Gate) HasEarly() bool {
+	for _, c := range g.checks {
+		if c.AbortOnFail {
+			return true
+		}
+	}
+	return false
+}
+
+func compileCheck(c *Check, cat *Catalog) []scenario.Diagnostic {
+	diag := func(msg, hint string) scenario.Diagnostic {
+		return scenario.Diagnostic{File: c.File, Pos: c.Pos, Severity: scenario.SeverityError, Message: msg, Hint: hint}
+	}
+	switch c.Kind {
+	case KindThreshold:
+		c.names = []string{c.Metric}
+	case KindMaxErrorRate:
+		c.names = []string{"vusers.failed", "vusers.created"}
+		return nil
+	case KindCondition:
+		names, err := metricNames(c.Expression)
+		if err != nil {
+			return []scenario.Diagnostic{diag(c.Text+": "+expressionError(err), expressionHint)}
+		}
+		c.names = names
+	}
+	var diags []scenario.Diagnostic
+	for _, name := range c.names {
+		if cat.Known(name) {
+			continue
+		}
+		hint := "see the metric names in the README (Checks) or in a run's summary"
+		if near := cat.Closest(name); near != "" {
+			hint = fmt.Sprintf("did you mean %q?", near)
+		}
+		diags = append(diags, diag(fmt.Sprintf("%s: unknown metric %q", c.Text, name), hint))
+	}
+	if len(diags) > 0 || c.Kind != KindCondition {
+		return diags
+	}
+	env := make(map[string]any, len(c.names))
+	for _, n := range c.names {
+		env[n] = 0.0
+	}
+	program, err := expr.Compile(c.Expression, expr.Env(env), expr.AsBool(), expr.Patch(metricRefs{}), expr.MaxNodes(1000))
+	if err != nil {
+		return []scenario.Diagnostic{diag(c.Text+": "+expressionError(err), expressionHint)}
+	}
+	c.program = program
+	return nil
+}
+
+const expressionHint = `conditions compare metrics by name with < <= > >= == != and combine them with and, or, not, + - * / and parentheses,
+e.g. "socketio.response_time.p99 < 500 and vusers.failed == 0"; a name with spaces is written errors["ack timeout"]`
+
+// expressionError is the expression library's message with the column in
+// the expression.
+func expressionError(err error) string {
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		return fmt.Sprintf("%s (column %d of the expression)", fe.Message, fe.Column+1)
+	}
+	return err.Error()
+}
+
+// metricNames parses an expression and returns the metric names it reads,
+// in order of first use.
+func metricNames(expression string) ([]string, error) {
+	tree, err := parser.Parse(expression)
+	if err != nil {
+		return nil, err
+	}
+	ast.Walk(&tree.Node, metricRefs{})
+	var names []string
+	collect := nameCollector{seen: map[string]bool{}, names: &names}
+	ast.Walk(&tree.Node, collect)
+	return names, nil
+}
+
+// metricRefs rewrites the ways an expression names a metric into one
+// identifier holding the whole dotted name: socketio.response_time.p99,
+// errors["ack timeout"] and metric("errors.ack timeout"). The expression
+// library walks children first, so a chain a.b.c collapses from the inside.
+type metricRefs struct{}
+
+func (metricRefs) Visit(node *ast.Node) {
+	switch n := (*node).(type) {
+	case *ast.MemberNode:
+		base, ok := n.Node.(*ast.IdentifierNode)
+		prop, isString := n.Property.(*ast.StringNode)
+		if ok && isString && !n.Method {
+			ast.Patch(node, &ast.IdentifierNode{Value: base.Value + "." + prop.Value})
+		}
+	case *ast.CallNode:
+		callee, ok := n.Callee.(*ast.IdentifierNode)
+		if !ok || callee.Value != "metric" || len(n.Arguments) != 1 {
+			return
+		}
+		if arg, ok := n.Arguments[0].(*ast.StringNode); ok {
+			ast.Patch(node, &ast.IdentifierNode{Value: arg.Value})
+		}
+	}
+}
+
+type nameCollector struct {
+	seen  map[string]bool
+	names *[]string
+}
+
+func (c nameCollector) Visit(node *ast.Node) {
+	id, ok := (*node).(*ast.IdentifierNode)
+	if !ok || c.seen[id.Value] {
+		return
+	}
+	c.seen[id.Value] = true
+	*c.names = append(*c.names, id.Value)
+}
+
+// CheckResult is the outcome of one check.
+type CheckResult struct {
+	Kind   string `json:"kind"`
+	Text   string `json:"check"`
+	Where  string `json:"where,omitempty"`
+	Strict bool   `json:"strict"`
+	Passed bool   `json:"passed"`
+	// Value is what a threshold or maxErrorRate measured.
+	Value float64 `json:"value"`
+	// Values are the metrics the check read, in order of first use.
+	Values []NamedValue `json:"values,omitempty"`
+	// Problem says why a check could not be evaluated (a metric with no
+	// value); such a check fails.
+	Problem string `json:"problem,omitempty"`
+	// StoppedRun is set on the check that stopped the run early, At the
+	// time into the run when it did.
+	StoppedRun bool          `json:"stoppedRun,omitempty"`
+	At         time.Duration `json:"atNs,omitempty"`
+}
+
+// NamedValue is one metric a check read.
+type NamedValue struct {
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+}
+
+// FailsRun reports whether the result fails the run (a strict check that
+// did not pass).
+func (r CheckResult) FailsRun() bool { return r.Strict && !r.Passed }
+
+// Evaluate evaluates every check on in.
+func (g *Gate) Evaluate(in Input) []CheckResult {
+	v := g.catalog.Values(in)
+	out := make([]CheckResult, len(g.checks))
+	for i, c := range g.checks {
+		out[i] = g.evaluate(c, v)
+	}
+	return out
+}
+
+// EvaluateEarly evaluates the checks that may stop the run and whose delay
+// has passed at elapsed, and returns the first that fails. A check whose
+// metrics have no value yet waits.
+func (g *Gate) EvaluateEarly(in Input, elapsed time.Duration) (CheckResult, bool) {
+	var v Values
+	for _, c := range g.checks {
+		if !c.AbortOnFail || elapsed < c.After {
+			continue
+		}
+		if v == nil {
+			v = g.catalog.Values(in)
+		}
+		r := g.evaluate(c, v)
+		if !r.Passed && r.Problem == "" {
+			r.StoppedRun, r.At = true, elapsed
+			return r, true
+		}
+	}
+	return CheckResult{}, false
+}
+
+func (g *Gate) evaluate(c *Check, v Values) CheckResult {
+	r := CheckResult{Kind: c.Kind.String(), Text: c.Text, Where: c.Where(), Strict: c.Strict}
+	env := make(map[string]any, len(c.names))
+	for _, name := range c.names {
+		x, ok := g.catalog.lookup(v, name)
+		if !ok {
+			r.Problem = fmt.Sprintf("%s has no value: nothing was recorded", name)
+			return r
+		}
+		r.Values = append(r.Values, NamedValue{name, x})
+		env[name] = x
+	}
+	switch c.Kind {
+	case KindThreshold:
+		r.Value = r.Values[0].Value
+		r.Passed = r.Value < c.Limit
+	case KindMaxErrorRate:
+		failed, created := r.Values[0].Value, r.Values[1].Value
+		if created > 0 {
+			r.Value = failed / created * 100
+		}
+		r.Passed = r.Value <= c.Limit
+	case KindCondition:
+		out, err := expr.Run(c.program, env)
+		if err != nil {
+			r.Problem = "evaluating: " + err.Error()
+			return r
+		}
+		r.Passed, _ = out.(bool)
+	}
+	return r
+}
+
+// ChecksFailed reports whether any result fails the run.
+func ChecksFailed(results []CheckResult) bool {
+	return slices.ContainsFunc(results, CheckResult.FailsRun)
+}
