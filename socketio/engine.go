@@ -447,6 +447,7 @@ func (e *engine) upgrade() {
 		e.shutdown(ReasonTransportError, fmt.Errorf("upgrading to websocket: %w", err), false)
 		return
 	}
+	e.pausing.Store(false)
 	select {
 	case e.resume <- ws:
 	case <-e.done:
