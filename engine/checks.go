@@ -28,7 +28,7 @@ func (v *vu) check(c *scenario.Check, msg socketio.Message, concat bool) error {
 	}
 	for _, m := range c.Match {
 		got, _ := m.JSON.Eval(root)
-		want := m.Value.Render(&v.tctx)
+		want := m.Value.Render(v.tctx)
 		if !valuesMatch(got, want) {
 			return failf("Failed match", "line %d: %s is %s, expected %s", m.Pos.Line, m.JSON, brief(got), brief(want))
 		}
@@ -47,7 +47,7 @@ func (v *vu) checkArgs(c *scenario.Check, args []any, concat bool) error {
 	if c.ArgsMode == scenario.ArgsNone {
 		return nil
 	}
-	want := c.Args.Render(&v.tctx)
+	want := c.Args.Render(v.tctx)
 	var last any
 	if len(args) > 0 {
 		last = args[len(args)-1]

@@ -64,12 +64,11 @@ type Status struct {
 // Runner runs one test. Create it with New, then call Run once; Status may be
 // called from any goroutine meanwhile.
 type Runner struct {
-	cfg     Config
-	grace   time.Duration
-	weights []int
-	names   []string // metric-safe scenario names
-	rng     *rand.Rand
-	m       engineMetrics
+	cfg   Config
+	grace time.Duration
+	names []string // metric-safe scenario names
+	rng   *rand.Rand
+	m     engineMetrics
 
 	start    atomic.Int64 // unix nanoseconds of the run's start; 0 before
 	phase    atomic.Int64
@@ -114,7 +113,6 @@ func New(cfg Config) (*Runner, error) {
 	}
 	total := 0
 	for i, sc := range cfg.Script.Scenarios {
-		r.weights = append(r.weights, sc.Weight)
 		total += sc.Weight
 		name := sc.Name
 		if name == "" {
@@ -227,7 +225,7 @@ func sleepUntil(ctx context.Context, timer *time.Timer, start time.Time, at time
 
 func (r *Runner) launch(vuCtx context.Context, wg *sync.WaitGroup, lag time.Duration) {
 	id := r.nextID.Add(1)
-	idx := r.pickScenario()
+	idx := r.cfg.Script.PickScenario(r.rng)
 	v := r.newVU(id, idx)
 	r.launched.Add(1)
 	r.active.Add(1)
@@ -240,25 +238,6 @@ func (r *Runner) launch(vuCtx context.Context, wg *sync.WaitGroup, lag time.Dura
 		defer r.active.Add(-1)
 		v.run(vuCtx)
 	}()
-}
-
-// pickScenario chooses a scenario with probability weight/sum, as Artillery.
-func (r *Runner) pickScenario() int {
-	if len(r.weights) == 1 {
-		return 0
-	}
-	total := 0
-	for _, w := range r.weights {
-		total += w
-	}
-	n := r.rng.IntN(total)
-	for i, w := range r.weights {
-		if n < w {
-			return i
-		}
-		n -= w
-	}
-	return len(r.weights) - 1
 }
 
 // windDown waits for the running VUs: up to the grace period after a normal

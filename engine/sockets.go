@@ -125,7 +125,7 @@ func (v *vu) connect(ctx context.Context, m *socketio.Manager, namespace string,
 // connectStep connects a namespace with options of its own, over a
 // connection of its own, replacing an earlier socket of that namespace.
 func (v *vu) connectStep(ctx context.Context, st *scenario.ConnectStep) error {
-	namespace := renderNamespace(st.Namespace, &v.tctx)
+	namespace := v.namespace(st.Namespace)
 	if old, ok := v.sockets[namespace]; ok {
 		old.close()
 		delete(v.sockets, namespace)
@@ -177,17 +177,17 @@ func (v *vu) clientOptions(o *scenario.SocketIOOptions) (socketio.Options, error
 	if len(o.Query) > 0 {
 		opts.Query = url.Values{}
 		for _, kv := range o.Query {
-			opts.Query.Add(kv.Key, scenario.RenderString(kv.Value, &v.tctx))
+			opts.Query.Add(kv.Key, scenario.RenderString(kv.Value, v.tctx))
 		}
 	}
 	if len(o.ExtraHeaders) > 0 {
 		opts.ExtraHeaders = http.Header{}
 		for _, kv := range o.ExtraHeaders {
-			opts.ExtraHeaders.Add(kv.Key, scenario.RenderString(kv.Value, &v.tctx))
+			opts.ExtraHeaders.Add(kv.Key, scenario.RenderString(kv.Value, v.tctx))
 		}
 	}
 	if o.Auth != nil {
-		auth, ok := o.Auth.Render(&v.tctx).(map[string]any)
+		auth, ok := o.Auth.Render(v.tctx).(map[string]any)
 		if !ok {
 			return opts, failf("bad auth", "socketio auth (line %d) must render to an object, like auth: {token: \"{{ token }}\"}", o.Pos.Line)
 		}
@@ -196,10 +196,8 @@ func (v *vu) clientOptions(o *scenario.SocketIOOptions) (socketio.Options, error
 	return opts, nil
 }
 
-func renderNamespace(t *scenario.Template, ctx *scenario.Context) string {
-	ns := scenario.RenderString(t, ctx)
-	if ns == "" {
-		return "/"
-	}
-	return ns
+// namespace renders a step's namespace and joins it to the path written in
+// the target, as Artillery's target + namespace does.
+func (v *vu) namespace(t *scenario.Template) string {
+	return v.r.cfg.Script.Config.Namespace(scenario.RenderString(t, v.tctx))
 }

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
 	"github.com/sockload/sockload/scenario"
@@ -33,7 +32,7 @@ func (v *vu) step(ctx context.Context, st scenario.Step) error {
 		return v.loop(ctx, st)
 	case *scenario.LogStep:
 		if v.r.cfg.Log != nil {
-			v.r.cfg.Log(scenario.RenderString(st.Message, &v.tctx))
+			v.r.cfg.Log(scenario.RenderString(st.Message, v.tctx))
 		}
 		return nil
 	case *scenario.ConnectStep:
@@ -47,15 +46,15 @@ func (v *vu) step(ctx context.Context, st scenario.Step) error {
 // emit sends an event; with acknowledge it waits for the ack, with response
 // for the response event, each within the timeout, and checks them.
 func (v *vu) emit(ctx context.Context, st *scenario.EmitStep) error {
-	namespace := renderNamespace(st.Namespace, &v.tctx)
+	namespace := v.namespace(st.Namespace)
 	s, err := v.socket(ctx, namespace)
 	if err != nil {
 		return err
 	}
-	event := scenario.RenderString(st.Event, &v.tctx)
+	event := scenario.RenderString(st.Event, v.tctx)
 	args := make([]any, len(st.Args))
 	for i, a := range st.Args {
-		args[i] = a.Render(&v.tctx)
+		args[i] = a.Render(v.tctx)
 	}
 	stepCtx, cancel := context.WithTimeout(ctx, v.timeout)
 	defer cancel()
@@ -63,7 +62,7 @@ func (v *vu) emit(ctx context.Context, st *scenario.EmitStep) error {
 	var response *socketio.Expectation
 	var responseEvent string
 	if st.Response != nil {
-		responseEvent = scenario.RenderString(st.Response.Event, &v.tctx)
+		responseEvent = scenario.RenderString(st.Response.Event, v.tctx)
 		response = s.sock.Expect(responseEvent, 1)
 	}
 	sentAt := time.Now()
@@ -128,15 +127,10 @@ func (v *vu) recordResponse(event string, d time.Duration) {
 }
 
 func (v *vu) think(ctx context.Context, st *scenario.ThinkStep) error {
-	d, err := scenario.ThinkDuration(st.Duration, &v.tctx)
+	d, err := st.Pause(v.tctx, v.r.cfg.Script.Config.DefaultJitter)
 	if err != nil {
 		return failf("bad think", "think at line %d: %v", st.Pos.Line, err)
 	}
-	jitter := st.Jitter
-	if jitter == nil {
-		jitter = v.r.cfg.Script.Config.DefaultJitter
-	}
-	d = applyJitter(d, jitter, v.tctx.Rand)
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -145,16 +139,6 @@ func (v *vu) think(ctx context.Context, st *scenario.ThinkStep) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// applyJitter moves d by a uniform amount in ±jitter, never below zero.
-func applyJitter(d time.Duration, j *scenario.Jitter, rng *rand.Rand) time.Duration {
-	spread := jitterBound(d, j)
-	if spread <= 0 {
-		return d
-	}
-	d += time.Duration(rng.Int64N(int64(2*spread)+1)) - spread
-	return max(d, 0)
 }
 
 func (v *vu) loop(ctx context.Context, st *scenario.LoopStep) error {
@@ -166,52 +150,39 @@ func (v *vu) loop(ctx context.Context, st *scenario.LoopStep) error {
 		}
 		return v.steps(ctx, st.Steps)
 	}
-	switch {
-	case st.Count != nil:
-		c, err := scenario.ParseLoopCount(st.Count.Render(&v.tctx))
-		if err != nil {
-			return failf("bad loop count", "loop at line %d: %v", st.Pos.Line, err)
-		}
-		for i := c.From; c.To < 0 || i < c.To; i++ {
-			if err := iterate(i, nil); err != nil {
-				return err
-			}
-		}
-	case st.OverVar != "":
-		list, ok := v.tctx.Vars[st.OverVar].([]any)
-		if !ok {
-			return failf("bad loop", "loop at line %d: variable %q is not a list", st.Pos.Line, st.OverVar)
-		}
-		for i, elem := range list {
+	elements, over, err := st.Elements(v.tctx)
+	if err != nil {
+		return failf("bad loop", "loop at line %d: %v", st.Pos.Line, err)
+	}
+	if over {
+		for i, elem := range elements {
 			if err := iterate(i, elem); err != nil {
 				return err
 			}
 		}
-	case st.Over != nil:
-		for i, t := range st.Over {
-			if err := iterate(i, t.Render(&v.tctx)); err != nil {
-				return err
-			}
-		}
-	default:
-		// A loop without count or over repeats until the VU is
-		// cancelled at the end of the run.
-		for i := 0; ; i++ {
-			if err := iterate(i, nil); err != nil {
-				return err
-			}
+		return nil
+	}
+	// A loop without count or over repeats until the VU is cancelled at
+	// the end of the run (To < 0).
+	c, err := st.Iterations(v.tctx)
+	if err != nil {
+		return failf("bad loop count", "loop at line %d: %v", st.Pos.Line, err)
+	}
+	for i := c.From; c.To < 0 || i < c.To; i++ {
+		if err := iterate(i, nil); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
 func (v *vu) waitFor(ctx context.Context, st *scenario.WaitForStep) error {
-	namespace := renderNamespace(st.Namespace, &v.tctx)
+	namespace := v.namespace(st.Namespace)
 	s, err := v.socket(ctx, namespace)
 	if err != nil {
 		return err
 	}
-	event := scenario.RenderString(st.Event, &v.tctx)
+	event := scenario.RenderString(st.Event, v.tctx)
 	timeout := st.Timeout
 	if timeout <= 0 {
 		timeout = v.timeout

@@ -19,7 +19,7 @@ type vu struct {
 	id       uint64
 	scenario *scenario.Scenario
 	rec      metrics.Recorder
-	tctx     scenario.Context
+	tctx     *scenario.Context
 	timeout  time.Duration
 
 	// manager is the VU's default connection, with the scenario's options;
@@ -52,36 +52,8 @@ func (r *Runner) newVU(id uint64, scenarioIndex int) *vu {
 		timeout:  r.cfg.Script.Config.Timeout,
 		sockets:  map[string]*vuSocket{},
 	}
-	v.tctx = scenario.Context{
-		Vars:        map[string]any{},
-		Environment: r.cfg.Script.Environment,
-		Getenv:      r.cfg.Getenv,
-		Rand:        rand.New(rand.NewPCG(r.rng.Uint64(), id)),
-	}
-	r.bindData(v, id)
+	v.tctx = r.cfg.Script.NewContext(int(id-1), rand.New(rand.NewPCG(r.rng.Uint64(), id)), r.cfg.Getenv)
 	return v
-}
-
-// bindData gives the VU its variables and payload rows. It runs on the
-// arrival goroutine, which owns r.rng.
-func (r *Runner) bindData(v *vu, id uint64) {
-	cfg := &r.cfg.Script.Config
-	for name, values := range cfg.Variables {
-		if len(values) == 0 {
-			continue
-		}
-		v.tctx.Vars[name] = values[r.rng.IntN(len(values))].Render(&v.tctx)
-	}
-	for _, p := range cfg.Payloads {
-		if len(p.Rows) == 0 {
-			continue
-		}
-		row := int((id - 1) % uint64(len(p.Rows)))
-		if p.Order == scenario.OrderRandom {
-			row = r.rng.IntN(len(p.Rows))
-		}
-		p.Bind(v.tctx.Vars, row)
-	}
 }
 
 // run runs the flow and records the VU's outcome.
@@ -105,7 +77,7 @@ func (v *vu) run(ctx context.Context) {
 
 func (v *vu) flow(ctx context.Context) error {
 	if v.scenario.ConnectAtStart {
-		if _, err := v.socket(ctx, "/"); err != nil {
+		if _, err := v.socket(ctx, v.r.cfg.Script.Config.Namespace("/")); err != nil {
 			return err
 		}
 	}

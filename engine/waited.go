@@ -20,7 +20,7 @@ func (w *waitSet) has(namespace, event string) bool {
 	return w.all || w.events[namespace][event]
 }
 
-func collectWaits(steps []scenario.Step, w *waitSet) {
+func collectWaits(cfg *scenario.Config, steps []scenario.Step, w *waitSet) {
 	for _, st := range steps {
 		switch st := st.(type) {
 		case *scenario.WaitForStep:
@@ -30,12 +30,13 @@ func collectWaits(steps []scenario.Step, w *waitSet) {
 				w.all = true
 				continue
 			}
+			ns = cfg.Namespace(ns)
 			if w.events[ns] == nil {
 				w.events[ns] = map[string]bool{}
 			}
 			w.events[ns][ev] = true
 		case *scenario.LoopStep:
-			collectWaits(st.Steps, w)
+			collectWaits(cfg, st.Steps, w)
 		}
 	}
 }
@@ -68,7 +69,7 @@ func (r *Runner) prepareWaits() {
 	for i := range r.cfg.Script.Scenarios {
 		sc := &r.cfg.Script.Scenarios[i]
 		w := &waitSet{events: map[string]map[string]bool{}}
-		collectWaits(sc.Flow, w)
+		collectWaits(&r.cfg.Script.Config, sc.Flow, w)
 		if w.all || len(w.events) > 0 {
 			r.waits[sc] = w
 		}
