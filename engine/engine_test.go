@@ -214,3 +214,27 @@ scenarios:
 		t.Errorf("created %d, cancelled %d: every VU was thinking and should be cancelled", created, snap.Counters[MetricVUsersCancelled])
 	}
 }
+
+// As in Artillery, a path in the target is the namespace, and a step's
+// namespace is joined to it.
+func TestTargetPathIsTheNamespace(t *testing.T) {
+	srv := refserver.Start(t, refserver.V4, "--namespaces", "/chat,/chat/room")
+	s := loadScript(t, srv.URL+"/chat", `
+config:
+  target: "%s"
+  phases:
+    - duration: 1
+      arrivalCount: 2
+scenarios:
+  - flow:
+      - emit: ["hello"]
+      - namespace: "/room"
+        emit: ["hello"]
+`)
+	_, snap := runScript(t, context.Background(), s)
+	expectCounters(t, snap, map[string]int64{MetricVUsersCompleted: 2})
+	got := srv.Stats().Received
+	if got["/chat"]["hello"] != 2 || got["/chat/room"]["hello"] != 2 {
+		t.Errorf("the server received %v", got)
+	}
+}
