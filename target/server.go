@@ -243,7 +243,20 @@ func (s *Server) openSession(w http.ResponseWriter, r *http.Request, transport s
 		sess.terminate("websocket upgrade failed")
 		return // the upgrader has answered
 	}
-	sess.runWebsocket(ws)
+	s.goRead(func() { sess.runWebsocket(ws) })
+}
+
+// goRead runs a websocket's reader on a goroutine of its own and lets the
+// HTTP handler return: the handler's frames hold net/http's per-connection
+// buffers and request, which a hijacked connection no longer needs, and
+// would cost every idle connection about twice the memory. The caller is
+// an HTTP handler, so Close is still waiting for it and for the reader.
+func (s *Server) goRead(read func()) {
+	s.handlers.Add(1)
+	go func() {
+		defer s.handlers.Done()
+		read()
+	}()
 }
 
 // errConnectionLimit is returned when MaxConnections sessions are open.

@@ -472,7 +472,7 @@ func (s *session) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.endUpgrade(ws)
-	s.readWebsocket(ws)
+	s.srv.goRead(func() { s.readWebsocket(ws) })
 }
 
 // probe runs the upgrade handshake on ws.
