@@ -59,7 +59,14 @@ func (sc *lineScanner) scan(lines []string) {
 		}
 		col := indent
 		dash := -1
-		if trimmed == "-" || strings.HasPrefix(trimmed, "- ") {
+		if len(trimmed) > 1 && trimmed[0] == '-' && isIdentByte(trimmed[1]) && strings.Contains(trimmed, ":") {
+			sc.ds.add(SeverityError, sc.file, Pos{lineNo, col + 1},
+				fmt.Sprintf("write \"- %s\": a list item is \"-\" followed by a space", strings.TrimSpace(stripComment(trimmed[1:]))),
+				"%q is a key, not a list item", strings.SplitN(trimmed, ":", 2)[0])
+			dash = col
+			col++
+			trimmed = trimmed[1:]
+		} else if trimmed == "-" || strings.HasPrefix(trimmed, "- ") {
 			dash = col
 			rest := strings.TrimLeft(trimmed[1:], " ")
 			col += len(trimmed) - len(rest)

@@ -298,6 +298,11 @@ func checkDuplicates(ds *diagnostics, file string, n *yaml.Node, depth int) {
 		first := map[string]*yaml.Node{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
+			if len(k.Value) > 1 && k.Value[0] == '-' && k.Style == 0 {
+				ds.add(SeverityError, file, Pos{k.Line, k.Column},
+					fmt.Sprintf("write \"- %s\": a list item is \"-\" followed by a space", strings.TrimLeft(k.Value[1:], " ")),
+					"%q is a key, not a list item", k.Value)
+			}
 			if prev, ok := first[k.Value]; ok && prev != k {
 				ds.add(SeverityError, file, Pos{k.Line, k.Column},
 					"remove one; if this starts a new step or list item, put \"- \" before it",
