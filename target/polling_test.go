@@ -61,17 +61,23 @@ func (c *pollClient) get() []wire.Packet {
 
 func (c *pollClient) getStatus() ([]wire.Packet, int) {
 	c.t.Helper()
-	resp, err := http.Get(c.url())
+	packets, status, err := c.fetch()
 	if err != nil {
 		c.t.Fatal(err)
+	}
+	return packets, status
+}
+
+// fetch polls once; it may run on any goroutine.
+func (c *pollClient) fetch() ([]wire.Packet, int, error) {
+	resp, err := http.Get(c.url())
+	if err != nil {
+		return nil, 0, err
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, resp.StatusCode
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return nil, resp.StatusCode, err
 	}
 	var packets []wire.Packet
 	err = wire.DecodePayload(c.v, body, 0, func(p wire.Packet) error {
@@ -80,9 +86,45 @@ func (c *pollClient) getStatus() ([]wire.Packet, int) {
 		return nil
 	})
 	if err != nil {
-		c.t.Fatalf("GET body %q: %v", body, err)
+		return nil, resp.StatusCode, fmt.Errorf("GET body %q: %w", body, err)
 	}
-	return packets, resp.StatusCode
+	return packets, resp.StatusCode, nil
+}
+
+// getAsync starts a GET and returns a function that waits for its packets.
+func (c *pollClient) getAsync() func() []wire.Packet {
+	type result struct {
+		packets []wire.Packet
+		status  int
+		err     error
+	}
+	done := make(chan result, 1)
+	go func() {
+		packets, status, err := c.fetch()
+		done <- result{packets, status, err}
+	}()
+	return func() []wire.Packet {
+		c.t.Helper()
+		r := <-done
+		if r.err != nil || r.status != http.StatusOK {
+			c.t.Fatalf("GET: HTTP %d, %v", r.status, r.err)
+		}
+		return r.packets
+	}
+}
+
+// waitPolling waits until the session's GET is waiting on the server.
+func waitPolling(t *testing.T, srv *Server, sid string) {
+	t.Helper()
+	waitFor(t, "the GET to wait", func() bool {
+		sess := srv.session(sid)
+		if sess == nil {
+			return false
+		}
+		sess.mu.Lock()
+		defer sess.mu.Unlock()
+		return sess.polling
+	})
 }
 
 // post sends packets and returns the HTTP status.
@@ -166,11 +208,10 @@ func TestPollingExchange(t *testing.T) {
 			}
 
 			// A GET waits until there is something to send.
-			got := make(chan []wire.Packet)
-			go func() { got <- c.get() }()
-			time.Sleep(50 * time.Millisecond) // let the GET start waiting
+			got := c.getAsync()
+			waitPolling(t, srv, c.open.SID)
 			c.emit("/chat", 10, "ping")
-			sps, _ = socketPackets(t, <-got)
+			sps, _ = socketPackets(t, got())
 			if len(sps) != 1 || sps[0].ID != 10 || string(sps[0].Data) != `["pong"]` {
 				t.Fatalf("ping over a waiting GET: %+v", sps)
 			}
@@ -249,9 +290,8 @@ func TestUpgrade(t *testing.T) {
 			}
 
 			// The client keeps a GET waiting while it probes.
-			waiting := make(chan []wire.Packet)
-			go func() { waiting <- pc.get() }()
-			time.Sleep(50 * time.Millisecond)
+			waiting := pc.getAsync()
+			waitPolling(t, srv, pc.open.SID)
 
 			conn, _, err := websocket.DefaultDialer.Dial(engineURL(srv, "ws", v, "websocket", pc.open.SID), nil)
 			if err != nil {
@@ -263,7 +303,7 @@ func TestUpgrade(t *testing.T) {
 			if p := ws.read(); p.Type != wire.Pong || string(p.Data) != "probe" {
 				t.Fatalf("probe answered with %v %q", p.Type, p.Data)
 			}
-			if got := <-waiting; len(got) != 1 || got[0].Type != wire.Noop {
+			if got := waiting(); len(got) != 1 || got[0].Type != wire.Noop {
 				t.Fatalf("the waiting GET got %v, want a noop", got)
 			}
 			ws.write(wire.Packet{Type: wire.Upgrade})
