@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
@@ -92,6 +93,7 @@ func Parse(name string, data []byte, opts Options) (s *Script, err error) {
 	if len(data) > MaxFileSize {
 		return nil, tooLarge(name, int64(len(data)))
 	}
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark, as some editors write
 	ds := &diagnostics{}
 	ds.addSource(name, data)
 	script := &Script{Path: name, Dir: filepath.Dir(name), Environment: opts.Environment}
@@ -324,11 +326,15 @@ func (d *decoder) parseJSONObject(source string, data []byte) *yaml.Node {
 	d.ds.addSource(source, data)
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
-		msg := "it is not a JSON object"
+		msg, at := "it is not a JSON object", Pos{}
 		if err != nil {
 			msg = strings.TrimPrefix(err.Error(), "yaml: ")
+			if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+				line, _ := strconv.Atoi(m[1])
+				msg, at = "it is not valid JSON: "+m[2], Pos{line, 1}
+			}
 		}
-		d.ds.add(SeverityError, source, Pos{}, `write a JSON object, like '{"config": {"target": "http://localhost:3000"}}'`, "%s: %s", source, msg)
+		d.ds.add(SeverityError, source, at, `write a JSON object, like '{"config": {"target": "http://localhost:3000"}}'`, "%s", msg)
 		return nil
 	}
 	ex := &expander{budget: MaxAliasValues, seen: map[*yaml.Node]bool{}}
