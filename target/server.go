@@ -74,7 +74,10 @@ func serve(ctx context.Context, cfg Config, ln net.Listener) *Server {
 	s.http = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		// Polling clients keep their connections alive between requests;
+		// abandoned ones must not accumulate.
+		IdleTimeout: 2 * time.Minute,
+		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	go func() { _ = s.http.Serve(ln) }()
 	if ctx.Done() != nil {
