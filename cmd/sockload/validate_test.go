@@ -108,3 +108,38 @@ scenarios:
 		})
 	}
 }
+
+// TestValidateCorpus runs validate on every valid scenario of the corpus
+// that needs no environment variable: each must print OK and its plan.
+func TestValidateCorpus(t *testing.T) {
+	files, _ := filepath.Glob("../../testdata/scenarios/valid/*")
+	n := 0
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(file, ".csv") || strings.Contains(string(data), "$processEnvironment") || strings.Contains(string(data), "$env") {
+			continue
+		}
+		n++
+		out, errOut, code := runInProcess(t, "validate", file)
+		if code != exitOK || !strings.HasPrefix(out, "OK ") || !strings.Contains(out, "Phases (") || !strings.Contains(out, "Scenarios (") {
+			t.Errorf("validate %s: code %d\n%s%s", file, code, out, errOut)
+		}
+	}
+	if n < 10 {
+		t.Errorf("only %d corpus files validated", n)
+	}
+}
+
+func TestValidateWarningsAndVariables(t *testing.T) {
+	out, errOut, code := runInProcess(t, "validate", "../../testdata/scenarios/valid/02-artillery1-inside-emit.yml")
+	if code != exitOK || !strings.Contains(errOut, "warning: response inside emit") || !strings.Contains(out, "3 warnings") {
+		t.Errorf("code %d\n%s\n%s", code, out, errOut)
+	}
+	_, errOut, code = runInProcess(t, "validate", "../../examples/my-scenario.yml", "--variables", "[1, 2]")
+	if code != exitInvalid || !strings.Contains(errOut, "--variables") || !strings.Contains(errOut, "JSON object") {
+		t.Errorf("bad --variables: code %d\n%s", code, errOut)
+	}
+}
