@@ -7,10 +7,11 @@ import (
 )
 
 // CheckError is a failed acknowledge, response or waitFor check. Kind is
-// short and stable (fit for a metric name such as errors.<Kind>); Detail
-// says what arrived and what was expected.
+// short and stable, Artillery's own wording where it has one, fit for a
+// metric name such as errors.<Kind>; Detail says what arrived and what was
+// expected.
 type CheckError struct {
-	Kind   string // "args mismatch", "failed match" or "failed capture"
+	Kind   string // "data is not valid" (args/data), "Failed match" or "Failed capture"
 	Detail string
 }
 
@@ -41,10 +42,10 @@ func (c *Check) Verify(args []any, ctx *Context, concat bool) (map[string]any, e
 		got, ok := evalArgs(m.JSON, args)
 		want := m.Value.Render(ctx)
 		if !ok {
-			return nil, &CheckError{"failed match", fmt.Sprintf("nothing at %s in %s (expected %s)", m.JSON, jsonText(args), jsonText(want))}
+			return nil, &CheckError{"Failed match", fmt.Sprintf("nothing at %s in %s (expected %s)", m.JSON, jsonText(args), jsonText(want))}
 		}
 		if !matchEqual(got, want) {
-			return nil, &CheckError{"failed match", fmt.Sprintf("%s is %s, expected %s", m.JSON, jsonText(got), jsonText(want))}
+			return nil, &CheckError{"Failed match", fmt.Sprintf("%s is %s, expected %s", m.JSON, jsonText(got), jsonText(want))}
 		}
 	}
 	var captured map[string]any
@@ -52,7 +53,7 @@ func (c *Check) Verify(args []any, ctx *Context, concat bool) (map[string]any, e
 		got, ok := evalArgs(cp.JSON, args)
 		if !ok {
 			if cp.Strict {
-				return nil, &CheckError{"failed capture", fmt.Sprintf("nothing at %s in %s to capture as %s", cp.JSON, jsonText(args), cp.As)}
+				return nil, &CheckError{"Failed capture", fmt.Sprintf("nothing at %s in %s to capture as %s", cp.JSON, jsonText(args), cp.As)}
 			}
 			continue
 		}
@@ -86,11 +87,11 @@ func (c *Check) verifyArgs(args []any, ctx *Context, concat bool) error {
 	switch c.ArgsMode {
 	case ArgsAll:
 		if !JSONEqual(any(args), want) {
-			return &CheckError{"args mismatch", fmt.Sprintf("got %s, expected %s", jsonText(args), jsonText(want))}
+			return &CheckError{"data is not valid", fmt.Sprintf("got %s, expected %s", jsonText(args), jsonText(want))}
 		}
 	case ArgsLast:
 		if !JSONEqual(last, want) {
-			return &CheckError{"args mismatch", fmt.Sprintf("last argument is %s, expected %s", jsonText(last), jsonText(want))}
+			return &CheckError{"data is not valid", fmt.Sprintf("last argument is %s, expected %s", jsonText(last), jsonText(want))}
 		}
 	case ArgsSubstring:
 		sub, _ := want.(string)
@@ -104,10 +105,10 @@ func (c *Check) verifyArgs(args []any, ctx *Context, concat bool) error {
 		} else if s, ok := last.(string); ok {
 			text = s
 		} else {
-			return &CheckError{"args mismatch", fmt.Sprintf("last argument is %s, expected text containing %q", jsonText(last), sub)}
+			return &CheckError{"data is not valid", fmt.Sprintf("last argument is %s, expected text containing %q", jsonText(last), sub)}
 		}
 		if !strings.Contains(text, sub) {
-			return &CheckError{"args mismatch", fmt.Sprintf("%q does not contain %q", truncate(text, 200), sub)}
+			return &CheckError{"data is not valid", fmt.Sprintf("%q does not contain %q", truncate(text, 200), sub)}
 		}
 	}
 	return nil
