@@ -410,16 +410,35 @@ func (s *session) serveData(w http.ResponseWriter, r *http.Request) {
 		s.terminate("transport error")
 		return
 	}
-	s.inMu.Lock()
-	err = wire.DecodePayload(s.v, body, limit, s.onPacket)
-	s.inMu.Unlock()
-	if err != nil && !errors.Is(err, errSessionClosed) {
+	var packets []wire.Packet
+	err = wire.DecodePayload(s.v, body, limit, func(p wire.Packet) error {
+		packets = append(packets, p)
+		return nil
+	})
+	if err != nil {
 		s.terminate("parse error")
 		engineError(w, http.StatusBadRequest, errBadRequest, "Bad request: "+err.Error())
 		return
 	}
+	// Answer before handling: an answer to these packets may reach the
+	// client on its waiting GET, and a client that reacts to it (by
+	// closing, say) must not find its POST still in flight. Node's
+	// single thread gives the same order.
 	w.Header().Set("Content-Type", "text/html")
 	_, _ = io.WriteString(w, "ok")
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+	s.inMu.Lock()
+	defer s.inMu.Unlock()
+	for _, p := range packets {
+		if err := s.onPacket(p); err != nil {
+			if !errors.Is(err, errSessionClosed) {
+				s.terminate("parse error")
+			}
+			return
+		}
+	}
 }
 
 // runWebsocket serves a session opened directly on websocket until it ends.
