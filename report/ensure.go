@@ -249,7 +249,7 @@ func (p *ensureParser) thresholds(d *scenario.Data, defaults Check, where string
 				p.fail(item.Values[i].Pos, "the check passes when the metric is below this number", "%s: the limit of %q must be a number", where, key)
 				continue
 			}
-			p.add(threshold(c, key, limit, item.Values[i].Pos))
+			p.add(threshold(c, key, limit, item.Pos))
 		}
 		if metrics == 0 {
 			p.fail(item.Pos, `e.g. - "socketio.response_time.p95": 200`, "%s: the item names no metric", where)

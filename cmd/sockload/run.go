@@ -37,6 +37,11 @@ type runFlags struct {
 	interval     time.Duration
 	grace        time.Duration
 	seed         uint64
+	// Checks from the command line, added to the scenario's ensure block;
+	// maxErrorRate < 0 means none.
+	thresholds   []string
+	maxErrorRate float64
+	junit        string
 }
 
 func newRunCommand(pio *processIO) *cobra.Command {
@@ -51,10 +56,17 @@ latencies, errors and the generator's own health.
 On a terminal a live view is refreshed every second; otherwise (CI logs) a
 report is printed every interval. A summary follows at the end. The first
 Ctrl-C stops arrivals, cancels running VUs and writes every report; a second
-one exits at once, saving what it can.`,
+one exits at once, saving what it can.
+
+Checks (config.ensure, --threshold, --max-error-rate) are printed after the
+summary; a strict one that fails makes the exit code 1. A check with
+abortOnFail: true stops the run as soon as it fails. With --junit the results
+are also written as JUnit XML, and when GITHUB_STEP_SUMMARY is set a Markdown
+summary is appended to that file.`,
 		Example: `  sockload run --serve examples/my-scenario.yml
   sockload run -e staging -o report.json my-scenario.yml
-  sockload run --overrides '{"config":{"phases":[{"duration":10,"arrivalRate":2}]}}' my-scenario.yml`,
+  sockload run --overrides '{"config":{"phases":[{"duration":10,"arrivalRate":2}]}}' my-scenario.yml
+  sockload run --serve --junit junit.xml --threshold "socketio.response_time.p99<500" examples/ci-gate.yml`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runTest(cmd.Context(), pio, args[0], f)
@@ -74,6 +86,9 @@ one exits at once, saving what it can.`,
 	fl.DurationVar(&f.interval, "interval", metrics.DefaultInterval, "length of the report intervals")
 	fl.DurationVar(&f.grace, "grace", 0, "how long VUs may run after the last phase before they are cancelled (default: the longest a flow can take)")
 	fl.Uint64Var(&f.seed, "seed", 0, "seed for random choices (scenarios, payload rows, poisson arrivals); 0 picks one")
+	fl.StringArrayVar(&f.thresholds, "threshold", nil, `a strict check added to config.ensure: "metric.name<limit" or a condition such as "vusers.failed == 0" (repeatable)`)
+	fl.Float64Var(&f.maxErrorRate, "max-error-rate", -1, "fail the run when more than this percentage of VUs failed")
+	fl.StringVar(&f.junit, "junit", "", "write the checks' results as a JUnit XML file")
 	return cmd
 }
 
@@ -85,10 +100,17 @@ func runTest(ctx context.Context, pio *processIO, path string, f runFlags) error
 	if err != nil {
 		return err
 	}
-	if f.output != "" {
-		if err := report.CheckWritable(f.output); err != nil {
+	for _, out := range []string{f.output, f.junit} {
+		if out == "" {
+			continue
+		}
+		if err := report.CheckWritable(out); err != nil {
 			return withExit(exitInvalid, err)
 		}
+	}
+	gate, err := loadGate(script, f)
+	if err != nil {
+		return withExit(exitInvalid, err)
 	}
 	if f.interval < time.Second || f.interval%time.Second != 0 {
 		return withExit(exitInvalid, fmt.Errorf("--interval %s: use a whole number of seconds, at least 1s", f.interval))
@@ -118,8 +140,17 @@ func runTest(ctx context.Context, pio *processIO, path string, f runFlags) error
 		return withExit(exitInvalid, err)
 	}
 	out := newRunOutput(pio, f, script, plan, runner)
+	out.gate = gate
+	runCtx, interrupt := context.WithCancel(ctx)
+	defer interrupt()
+	// A failing abortOnFail check stops the run the way an interrupt does;
+	// out.early remembers it so the exit code tells the two apart.
+	out.early = newEarlyChecks(gate, start, interrupt, func(msg string) { fmt.Fprintln(pio.stderr, msg) })
 	collector := report.NewCollector(reg, f.interval)
-	collector.OnSecond = out.second
+	collector.OnSecond = func(second, interval metrics.Snapshot) {
+		out.second(second, interval)
+		out.early.second(second)
+	}
 	collector.OnInterval = out.interval
 	collector.Cores = runtime.NumCPU()
 	collector.Progress = func() report.Progress {
@@ -127,9 +158,7 @@ func runTest(ctx context.Context, pio *processIO, path string, f runFlags) error
 		return report.Progress{Active: st.Active, Launched: st.Launched}
 	}
 
-	runCtx, interrupt := context.WithCancel(ctx)
-	defer interrupt()
-	stopSignals := watchInterrupts(pio, interrupt, func() {
+	stopSignals := watchInterrupts(pio, func() { out.early.quiet(); interrupt() }, func() {
 		// A second interrupt: save what there is and exit now.
 		out.finish(collector, engine.Result{Start: start, End: time.Now(), Interrupted: true}, f.output)
 	})
@@ -145,11 +174,16 @@ func runTest(ctx context.Context, pio *processIO, path string, f runFlags) error
 	if runErr != nil {
 		return withExit(exitRunError, runErr)
 	}
+	out.early.quiet()
 	if err := out.finish(collector, res, f.output); err != nil {
 		return withExit(exitRunError, err)
 	}
-	if res.Interrupted {
+	_, stoppedByCheck := out.early.stoppedBy()
+	if res.Interrupted && !stoppedByCheck {
 		return withExit(exitInterrupted, errors.New("interrupted; the reports hold the partial run"))
+	}
+	if err := checksError(out.checkResults, out.early); err != nil {
+		return withExit(exitChecksFail, err)
 	}
 	return nil
 }

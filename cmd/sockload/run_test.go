@@ -24,6 +24,8 @@ type cliRun struct {
 	exited chan int
 	out    syncBuffer
 	errOut syncBuffer
+	// env is the run's environment (GITHUB_STEP_SUMMARY); nil is empty.
+	env map[string]string
 }
 
 // syncBuffer is a bytes.Buffer safe for the run's goroutines.
@@ -49,7 +51,7 @@ func (c *cliRun) run(t *testing.T, args ...string) exitCode {
 	pio := &processIO{
 		stdout: &c.out,
 		stderr: &c.errOut,
-		getenv: func(string) string { return "" },
+		getenv: func(name string) string { return c.env[name] },
 		signals: func() (<-chan os.Signal, func()) {
 			return c.signals, func() {}
 		},

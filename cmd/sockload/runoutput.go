@@ -21,6 +21,11 @@ type runOutput struct {
 	script *scenario.Script
 	plan   phases.Plan
 	runner *engine.Runner
+	// gate holds the run's checks (nil: none); early, the ones that may
+	// stop it.
+	gate         *report.Gate
+	early        *earlyChecks
+	checkResults []report.CheckResult
 
 	lastOffered, lastLaunched int64
 	liveShown                 bool
@@ -116,13 +121,37 @@ func (o *runOutput) write(c *report.Collector, res engine.Result, output string)
 		rep.Run.End = time.Now()
 	}
 	report.WriteSummary(o.pio.stdout, rep)
-	if output == "" {
-		return nil
+	if o.gate != nil {
+		in := report.Input{Aggregate: agg, Windows: results.Windows, Cores: runtime.NumCPU()}
+		o.checkResults = finalResults(o.gate, in, o.early)
+		fmt.Fprintln(o.pio.stdout)
+		report.WriteChecks(o.pio.stdout, o.checkResults)
 	}
-	if err := rep.WriteJSON(output); err != nil {
-		return err
+	if output != "" {
+		if err := rep.WriteJSON(output); err != nil {
+			return err
+		}
+		fmt.Fprintf(o.pio.stdout, "Report written to %s\n", output)
 	}
-	fmt.Fprintf(o.pio.stdout, "Report written to %s\n", output)
+	return o.writeCheckFiles(rep)
+}
+
+// writeCheckFiles writes the checks as JUnit XML (--junit) and appends the
+// Markdown summary to $GITHUB_STEP_SUMMARY when it is set. A step summary
+// that cannot be written is a warning: the run and its other reports stand.
+func (o *runOutput) writeCheckFiles(rep *report.Report) error {
+	if o.flags.junit != "" {
+		run := report.JUnitRun{Suite: o.script.Path, Target: o.script.Config.Target, Start: rep.Run.Start, Duration: rep.Run.End.Sub(rep.Run.Start)}
+		if err := report.WriteJUnit(o.flags.junit, run, o.checkResults); err != nil {
+			return err
+		}
+		fmt.Fprintf(o.pio.stdout, "JUnit results written to %s\n", o.flags.junit)
+	}
+	if path := o.pio.getenv("GITHUB_STEP_SUMMARY"); path != "" {
+		if err := report.AppendMarkdown(path, rep, o.checkResults); err != nil {
+			fmt.Fprintf(o.pio.stderr, "Warning: %v\n", err)
+		}
+	}
 	return nil
 }
 

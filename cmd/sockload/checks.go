@@ -1,0 +1,221 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sockload/sockload/engine"
+	"github.com/sockload/sockload/metrics"
+	"github.com/sockload/sockload/report"
+	"github.com/sockload/sockload/scenario"
+)
+
+// loadGate compiles the run's checks: config.ensure and
+// config.plugins.ensure of the scenario, then --threshold and
+// --max-error-rate. It returns nil when there are none. A check naming a
+// metric the run cannot produce, or an expression that does not compile,
+// is an error here, before the run.
+func loadGate(script *scenario.Script, f runFlags) (*report.Gate, error) {
+	checks, err := report.ParseEnsure(script.Path, script.Config.Ensure, script.Config.Plugins)
+	if err != nil {
+		return nil, withSources(err, script.Path)
+	}
+	for _, t := range f.thresholds {
+		c, err := report.ParseThreshold(t)
+		if err != nil {
+			return nil, err
+		}
+		checks = append(checks, c)
+	}
+	if f.maxErrorRate >= 0 {
+		c, err := report.MaxErrorRateCheck(f.maxErrorRate)
+		if err != nil {
+			return nil, err
+		}
+		checks = append(checks, c)
+	}
+	if len(checks) == 0 {
+		return nil, nil
+	}
+	gate, err := report.NewGate(checks, catalogFor(script))
+	if err != nil {
+		return nil, withSources(err, script.Path)
+	}
+	return gate, nil
+}
+
+// catalogFor declares every metric name a run of script can produce: the
+// engine's fixed names, the response time of each event the scenarios
+// time (any event's when a name is templated), vusers.created_by_name of
+// each scenario, and errors.* and socketio.disconnects.* as wildcards.
+func catalogFor(script *scenario.Script) *report.Catalog {
+	c := report.NewCatalog()
+	c.AddCounter(
+		engine.MetricVUsersCreated, engine.MetricVUsersCompleted, engine.MetricVUsersFailed,
+		engine.MetricVUsersSkipped, engine.MetricVUsersCancelled,
+		engine.MetricEmit, engine.MetricMessagesReceived, engine.MetricBytesReceived,
+		engine.MetricReconnectAttempts, engine.MetricReconnects, engine.MetricCPU,
+	)
+	c.AddCounterPrefix(engine.MetricErrors)
+	c.AddCounterPrefix(engine.MetricDisconnects)
+	for name := range engine.Rates {
+		c.AddRate(name)
+	}
+	c.AddSummary(engine.MetricSessionLength, engine.MetricResponseTime, engine.MetricConnectTime, engine.MetricArrivalLag)
+	for i, sc := range script.Scenarios {
+		name := sc.Name
+		if name == "" {
+			name = fmt.Sprintf("scenario %d", i+1)
+		}
+		c.AddCounter(engine.MetricVUsersCreatedByName + name)
+		addTimedEvents(c, sc.Flow)
+	}
+	return c
+}
+
+// addTimedEvents declares socketio.response_time.<event> for the emits of
+// steps that wait for an ack or a response, as the engine names them.
+func addTimedEvents(c *report.Catalog, steps []scenario.Step) {
+	for _, st := range steps {
+		switch st := st.(type) {
+		case *scenario.LoopStep:
+			addTimedEvents(c, st.Steps)
+		case *scenario.EmitStep:
+			if st.Acknowledge == nil && st.Response == nil {
+				continue
+			}
+			event, ok := st.Event.Static()
+			if s, isString := event.(string); ok && isString {
+				c.AddSummary(engine.MetricResponseTime + "." + strings.ReplaceAll(strings.TrimSpace(s), " ", "_"))
+			} else {
+				c.AddSummaryPrefix(engine.MetricResponseTime + ".")
+			}
+		}
+	}
+}
+
+// withSources adds the offending source lines to a scenario.Error's
+// diagnostics about path, for the caret display.
+func withSources(err error, path string) error {
+	var se *scenario.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	data, readErr := os.ReadFile(path)
+	if readErr != nil {
+		return err
+	}
+	lines := strings.Split(string(data), "\n")
+	for i, d := range se.Diagnostics {
+		if d.File == path && d.Pos.IsValid() && d.Pos.Line <= len(lines) {
+			se.Diagnostics[i].Source = strings.TrimRight(lines[d.Pos.Line-1], "\r")
+		}
+	}
+	return err
+}
+
+// earlyChecks evaluates the checks that may stop the run, each second, on
+// the run so far, and stops the run at the first that fails. Its methods
+// are safe for concurrent use.
+type earlyChecks struct {
+	gate  *report.Gate
+	start time.Time
+	stop  func()
+	log   func(string)
+
+	mu      sync.Mutex
+	agg     metrics.Snapshot
+	stopped *report.CheckResult
+	done    bool
+}
+
+func newEarlyChecks(gate *report.Gate, start time.Time, stop func(), log func(string)) *earlyChecks {
+	if gate == nil || !gate.HasEarly() {
+		return nil
+	}
+	return &earlyChecks{gate: gate, start: start, stop: stop, log: log}
+}
+
+// second adds a second of measurements and evaluates. A nil receiver does
+// nothing.
+func (e *earlyChecks) second(sec metrics.Snapshot) {
+	if e == nil {
+		return
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.done {
+		return
+	}
+	if err := e.agg.Add(sec); err != nil {
+		return
+	}
+	in := report.Input{Aggregate: e.agg, Cores: runtime.NumCPU()}
+	r, stop := e.gate.EvaluateEarly(in, time.Since(e.start))
+	if !stop {
+		return
+	}
+	e.stopped, e.done = &r, true
+	e.log(fmt.Sprintf("\nCheck failed: %s (%s); stopping the run (abortOnFail).", r.Text, r.Measured()))
+	e.stop()
+}
+
+// quiet stops evaluating, once the run is ending for another reason.
+func (e *earlyChecks) quiet() {
+	if e == nil {
+		return
+	}
+	e.mu.Lock()
+	e.done = true
+	e.mu.Unlock()
+}
+
+// stoppedBy returns the check that stopped the run, if one did.
+func (e *earlyChecks) stoppedBy() (report.CheckResult, bool) {
+	if e == nil {
+		return report.CheckResult{}, false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.stopped == nil {
+		return report.CheckResult{}, false
+	}
+	return *e.stopped, true
+}
+
+// finalResults evaluates every check on the whole run; the check that
+// stopped the run keeps the result it stopped it with.
+func finalResults(gate *report.Gate, in report.Input, early *earlyChecks) []report.CheckResult {
+	results := gate.Evaluate(in)
+	if stopped, ok := early.stoppedBy(); ok {
+		for i, r := range results {
+			if r.Text == stopped.Text && r.Where == stopped.Where {
+				results[i] = stopped
+				break
+			}
+		}
+	}
+	return results
+}
+
+// checksError is the error of a run whose strict checks failed.
+func checksError(results []report.CheckResult, early *earlyChecks) error {
+	if stopped, ok := early.stoppedBy(); ok {
+		return fmt.Errorf("check %q failed at %s and stopped the run; the reports hold the run until then", stopped.Text, stopped.At.Round(time.Second))
+	}
+	failed := 0
+	for _, r := range results {
+		if r.FailsRun() {
+			failed++
+		}
+	}
+	if failed == 0 {
+		return nil
+	}
+	return fmt.Errorf("%d of %d checks failed", failed, len(results))
+}
