@@ -20,7 +20,6 @@ type decoder struct {
 	origin    map[*yaml.Node]string // nodes that came from --overrides / --variables
 	misplaced map[string]bool
 	dir       string
-	opts      Options
 	loadCtx   *Context    // renders templates that must be known at load (target, phases, weights)
 	templates []*Template // every compiled template, for the undefined-variable check
 	defined   map[string]bool
@@ -184,8 +183,16 @@ func (d *decoder) nonNegative(n *yaml.Node, what string) (float64, bool) {
 		d.errf(n, "", "%s cannot be negative", what)
 		return 0, false
 	}
+	if ok && f > maxCount {
+		d.errf(n, "", "%s %s is more than sockload can schedule (%d)", what, n.Value, int(maxCount))
+		return 0, false
+	}
 	return f, ok
 }
+
+// maxCount bounds rates, counts and weights: a billion is far beyond any
+// generator, and keeps conversions to int exact.
+const maxCount = 1e9
 
 func (d *decoder) integer(n *yaml.Node, what string) (int, bool) {
 	f, ok := d.number(n, what)

@@ -99,7 +99,7 @@ func Parse(name string, data []byte, opts Options) (s *Script, err error) {
 	script := &Script{Path: name, Dir: filepath.Dir(name), Environment: opts.Environment}
 	root := parseYAML(ds, name, data)
 	if root != nil {
-		d := &decoder{ds: ds, file: name, origin: map[*yaml.Node]string{}, dir: script.Dir, opts: opts, defined: map[string]bool{}}
+		d := &decoder{ds: ds, file: name, origin: map[*yaml.Node]string{}, dir: script.Dir, defined: map[string]bool{}}
 		checkDuplicates(ds, name, root, 0)
 		d.misplaced = checkPlacement(ds, name, treeFromNode(root))
 		root = d.applyEnvironment(root, opts.Environment)
