@@ -274,6 +274,36 @@ func conformance(t *testing.T, main, auth *refserver.Server, tc transportCase) {
 		}
 	})
 
+	t.Run("concurrent connects", func(t *testing.T) {
+		m, err := NewManager(main.URL, Options{EngineVersion: engineVersionOf(main.Version), Transports: tc.transports})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer m.Close()
+		namespaces := []string{"/", "/chat"}
+		errs := make(chan error, len(namespaces))
+		for _, ns := range namespaces {
+			go func() { errs <- m.Socket(ns).Connect(testContext(t)) }()
+		}
+		for range namespaces {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		root, chat := m.Socket("/"), m.Socket("/chat")
+		if root.connectedEngine() != chat.connectedEngine() {
+			t.Error("concurrent connects opened two Engine.IO connections")
+		}
+		if root.ID() == "" || chat.ID() == "" || root.ID() == chat.ID() {
+			t.Errorf("socket ids %q and %q, want two distinct ones", root.ID(), chat.ID())
+		}
+		x := chat.Expect("tick-chat", 2)
+		chat.Emit("push", "tick-chat", 2)
+		if msgs, err := x.Wait(testContext(t)); err != nil || msgs[1].Namespace != "/chat" {
+			t.Errorf("events on /chat: %v, %v", msgs, err)
+		}
+	})
+
 	t.Run("namespaces share the connection", func(t *testing.T) {
 		var ev events
 		root := connect(t, main, tc, "/", ev.options(Options{}))
@@ -359,8 +389,21 @@ func conformance(t *testing.T, main, auth *refserver.Server, tc transportCase) {
 	t.Run("server disconnect", func(t *testing.T) {
 		var ev events
 		s := connect(t, main, tc, "/", ev.options(Options{ReconnectionDelay: 10 * time.Millisecond}))
+		pending := make(chan error, 1)
+		go func() {
+			_, err := s.EmitWithAck(context.Background(), "noack")
+			pending <- err
+		}()
+		eventually(t, "the pending ack", func() bool {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			return len(s.acks) == 1
+		})
 		if err := s.Emit("disconnect-me"); err != nil {
 			t.Fatal(err)
+		}
+		if err := <-pending; err == nil || !strings.Contains(err.Error(), ReasonServerDisconnect) {
+			t.Errorf("pending EmitWithAck = %v, want an error naming %q", err, ReasonServerDisconnect)
 		}
 		eventually(t, "the disconnect", func() bool { d, _, _ := ev.snapshot(); return len(d) > 0 })
 		// Give a reconnection (10 ms backoff) the time to wrongly happen.

@@ -372,6 +372,16 @@ func (e *engine) send(pkts []wire.Packet) (time.Time, error) {
 	}
 	sentAt, err := e.current().write(pkts)
 	if err != nil && !errors.Is(err, ErrPayloadTooLarge) {
+		select {
+		case <-e.done:
+			// Closed during the write: that, not the write, is the cause,
+			// unless the write explains the close.
+			if errors.Is(err, errBodyDropped) {
+				return sentAt, fmt.Errorf("%w: %w", ErrNotConnected, err)
+			}
+			return sentAt, fmt.Errorf("%w: %w", ErrNotConnected, closeErr(e.reason, e.closeErr))
+		default:
+		}
 		reason, cause := reasonOf(err)
 		e.shutdown(reason, cause, false)
 	}

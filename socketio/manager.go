@@ -215,13 +215,13 @@ func (m *Manager) engineFor(ctx context.Context) (*engine, error) {
 		m.opening = op
 		m.mu.Unlock()
 		e, err := openEngine(ctx, m.cfg, m, m.jar)
-		return m.finishOpen(op, e, err)
+		return m.finishOpen(op, e, err, nil)
 	}
 }
 
-// finishOpen installs a newly opened connection, starts it and sends the
-// CONNECT of every socket that wants to be connected.
-func (m *Manager) finishOpen(op *openOp, e *engine, err error) (*engine, error) {
+// finishOpen installs a newly opened connection, starts it, calls opened (if
+// not nil) and sends the CONNECT of every socket that wants to be connected.
+func (m *Manager) finishOpen(op *openOp, e *engine, err error, opened func()) (*engine, error) {
 	m.mu.Lock()
 	m.opening = nil
 	if err == nil && m.closed {
@@ -239,6 +239,9 @@ func (m *Manager) finishOpen(op *openOp, e *engine, err error) (*engine, error) 
 		return nil, err
 	}
 	e.start()
+	if opened != nil {
+		opened()
+	}
 	for _, s := range sockets {
 		if s.isActive() {
 			s.join(e)
@@ -375,7 +378,17 @@ func (m *Manager) reconnect() {
 	ctx, cancel := context.WithTimeout(context.Background(), m.cfg.ConnectTimeout)
 	e, err := openEngine(ctx, m.cfg, m, m.jar)
 	cancel()
-	if _, err = m.finishOpen(op, e, err); err != nil {
+	// Reported before the namespaces are joined again, as socket.io-client
+	// emits "reconnect" before its sockets' "connect".
+	reconnected := func() {
+		m.mu.Lock()
+		m.backoff.reset()
+		m.mu.Unlock()
+		if cb := m.cfg.OnReconnect; cb != nil {
+			cb(attempt)
+		}
+	}
+	if _, err = m.finishOpen(op, e, err, reconnected); err != nil {
 		if cb := m.cfg.OnReconnectError; cb != nil {
 			cb(attempt, err)
 		}
@@ -386,12 +399,5 @@ func (m *Manager) reconnect() {
 		}
 		m.mu.Unlock()
 		after()
-		return
-	}
-	m.mu.Lock()
-	m.backoff.reset()
-	m.mu.Unlock()
-	if cb := m.cfg.OnReconnect; cb != nil {
-		cb(attempt)
 	}
 }

@@ -124,7 +124,15 @@ type pollingTransport struct {
 	url        string
 	maxPayload int
 	closing    atomic.Bool
+	// posting is the size of the POST under way, or of the last one if it
+	// failed: a server that drops an oversized body also ends the session,
+	// and whichever the client sees first should explain it.
+	posting atomic.Int64
 }
+
+// errBodyDropped explains a POST or a session that failed after a large
+// body, when the server announced no limit (socket.io 2.x).
+var errBodyDropped = errors.New("a body larger than the server's maxHttpBufferSize option is the likely cause")
 
 func newPolling(ctx context.Context, cfg *config, client *http.Client, sid string, maxPayload int) *pollingTransport {
 	return &pollingTransport{ctx: ctx, cfg: cfg, client: client, url: cfg.engineURL(TransportPolling, sid), maxPayload: maxPayload}
@@ -135,7 +143,7 @@ func (t *pollingTransport) name() string { return TransportPolling }
 func (t *pollingTransport) read(fn func(time.Time, wire.Packet) error) error {
 	body, err := pollGet(t.ctx, t.client, t.cfg, stampedURL(t.url))
 	if err != nil {
-		return closeErr(ReasonTransportError, fmt.Errorf("polling GET: %w", err))
+		return t.explain(closeErr(ReasonTransportError, fmt.Errorf("polling GET: %w", err)))
 	}
 	defer putBuffer(body)
 	now := time.Now()
@@ -146,7 +154,21 @@ func (t *pollingTransport) read(fn func(time.Time, wire.Packet) error) error {
 	if err != nil && !errors.As(err, &ce) {
 		err = closeErr(ReasonParseError, err)
 	}
+	if errors.Is(err, errServerClosed) {
+		err = t.explain(err)
+	}
 	return err
+}
+
+// explain adds the likely cause to the end of a session that came with a
+// large POST.
+func (t *pollingTransport) explain(err error) error {
+	n := t.posting.Load()
+	if t.maxPayload > 0 || n <= dropHintBytes {
+		return err
+	}
+	reason, cause := reasonOf(err)
+	return closeErr(reason, fmt.Errorf("%w during a POST of %d bytes: %w", cause, n, errBodyDropped))
 }
 
 func (t *pollingTransport) write(pkts []wire.Packet) (time.Time, error) {
@@ -156,16 +178,27 @@ func (t *pollingTransport) write(pkts []wire.Packet) (time.Time, error) {
 	if t.maxPayload > 0 && len(buf.b) > t.maxPayload {
 		return time.Time{}, &PayloadTooLargeError{Size: len(buf.b), MaxPayload: t.maxPayload}
 	}
-	ctx, cancel := context.WithTimeout(t.ctx, t.cfg.WriteTimeout)
+	// Not bound to the session's context: a POST under way when the
+	// session closes completes (its packets were sent), within WriteTimeout.
+	ctx, cancel := context.WithTimeout(context.Background(), t.cfg.WriteTimeout)
 	defer cancel()
+	t.posting.Store(int64(len(buf.b)))
 	sentAt := time.Now()
 	err := t.post(ctx, buf.b)
-	if err != nil {
-		return sentAt, closeErr(ReasonTransportError, fmt.Errorf(
-			"polling POST of %d bytes: %w (a server drops a body larger than its maxHttpBufferSize option)", len(buf.b), err))
+	if err == nil {
+		t.posting.Store(0)
+		return sentAt, nil
 	}
-	return sentAt, nil
+	err = closeErr(ReasonTransportError, fmt.Errorf("polling POST of %d bytes: %w", len(buf.b), err))
+	if ctx.Err() == nil {
+		err = t.explain(err)
+	}
+	return sentAt, err
 }
+
+// dropHintBytes is the body size above which a failed POST is explained by
+// the server's size limit: no server limits bodies this small.
+const dropHintBytes = 1024
 
 func (t *pollingTransport) post(ctx context.Context, body []byte) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, stampedURL(t.url), bytes.NewReader(body))

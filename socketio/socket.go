@@ -375,12 +375,12 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Me
 
 	sentAt, err := s.send(wire.Event, event, args, id)
 	if err != nil {
-		if s.removeAck(id) {
-			ackWaiterPool.Put(w)
-		} else {
-			<-w.ch // a disconnect failed it meanwhile
-			ackWaiterPool.Put(w)
+		if !s.removeAck(id) {
+			// A disconnect failed it meanwhile: its reason is the cause.
+			r := <-w.ch
+			err = fmt.Errorf("socketio: no ack for %q on %s: %w", event, s.nsp, r.err)
 		}
+		ackWaiterPool.Put(w)
 		return Message{}, err
 	}
 	var r ackResult
