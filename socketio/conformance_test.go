@@ -378,8 +378,8 @@ func conformance(t *testing.T, main, auth *refserver.Server, tc transportCase) {
 				t.Fatal(err)
 			}
 			err = m.Socket(ns).Connect(testContext(t))
-			var ce *ConnectError
-			if !errors.As(err, &ce) || ce.Message != "invalid token" || ce.Namespace != ns {
+			ce, ok := err.(*ConnectError)
+			if !ok || ce.Message != "invalid token" || ce.Namespace != ns {
 				t.Errorf("Connect(%s) with a wrong token = %v, want the server's \"invalid token\"", ns, err)
 			}
 			m.Close()

@@ -72,8 +72,8 @@ func (s *Socket) isActive() bool {
 }
 
 // Connect opens the Manager's connection if needed and joins the namespace,
-// blocking until the server accepts (nil), refuses (*ConnectError carrying
-// its message), or ctx or ConnectTimeout expires. Connecting an already
+// blocking until the server accepts (nil), refuses (a *ConnectError, as
+// is, carrying its message), or ctx or ConnectTimeout expires. Connecting an already
 // connected socket returns nil at once. A failed Connect does not start
 // reconnection; a connected socket that later loses its connection
 // reconnects as Options say.
@@ -98,7 +98,11 @@ func (s *Socket) Connect(ctx context.Context) error {
 		s.mu.Lock()
 		err := s.joinErr
 		s.mu.Unlock()
-		if err != nil {
+		var refused *ConnectError
+		switch {
+		case errors.As(err, &refused):
+			return refused // already names the namespace and the server's message
+		case err != nil:
 			return fmt.Errorf("socketio: joining namespace %s: %w", s.nsp, err)
 		}
 		return nil
