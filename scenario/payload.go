@@ -31,7 +31,8 @@ const (
 
 // Payload is a CSV file of config.payload, loaded. Rows are never empty
 // and every row has len(Fields) values. Values are strings, or int64 and
-// float64 where the text is a number and Cast is on.
+// float64 where the text is a number and cast is on (the default); numbers
+// written with leading zeros ("007", zip codes, ids) stay strings.
 type Payload struct {
 	Pos   Pos
 	Path  string // as resolved: relative paths are relative to the scenario file

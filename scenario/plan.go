@@ -114,13 +114,13 @@ func formatDuration(d time.Duration) string {
 // String renders the plan as validate prints it.
 func (pl Plan) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Phases (%d, %s in total, about %s VUs):\n", len(pl.Phases), formatDuration(pl.Duration), formatFloat(round1(pl.ExpectedArrivals)))
+	fmt.Fprintf(&b, "Phases (%d, %s in total, about %s):\n", len(pl.Phases), formatDuration(pl.Duration), vus(pl.ExpectedArrivals))
 	for _, p := range pl.Phases {
 		name := ""
 		if p.Name != "" {
 			name = fmt.Sprintf(" %q", p.Name)
 		}
-		fmt.Fprintf(&b, "  %d.%s at %s: %s, about %s VUs\n", p.Index, name, formatDuration(p.Start), p.Description, formatFloat(round1(p.ExpectedArrivals)))
+		fmt.Fprintf(&b, "  %d.%s at %s: %s, about %s\n", p.Index, name, formatDuration(p.Start), p.Description, vus(p.ExpectedArrivals))
 	}
 	fmt.Fprintf(&b, "Scenarios (%d):\n", len(pl.Scenarios))
 	for _, sc := range pl.Scenarios {
@@ -131,6 +131,14 @@ func (pl Plan) String() string {
 		fmt.Fprintf(&b, "  %q weight %d (%s%%), %d %s\n", sc.Name, sc.Weight, formatFloat(round1(sc.Share*100)), sc.Steps, steps)
 	}
 	return b.String()
+}
+
+func vus(n float64) string {
+	n = round1(n)
+	if n == 1 {
+		return "1 VU"
+	}
+	return formatFloat(n) + " VUs"
 }
 
 func round1(f float64) float64 {

@@ -69,6 +69,16 @@ func validate(pio *processIO, path string, opts scenario.Options) error {
 	}
 	fmt.Fprintf(pio.stdout, "Target: %s%s\n", s.Config.Target, env)
 	fmt.Fprint(pio.stdout, s.Plan().String())
+	for _, p := range s.Config.Payloads {
+		how := "a random row per VU"
+		switch {
+		case p.LoadAll:
+			how = fmt.Sprintf("all rows in {{ %s }}", p.Name)
+		case p.Order == scenario.OrderSequence:
+			how = "rows in order"
+		}
+		fmt.Fprintf(pio.stdout, "Payload %s: %d %s of %s, %s\n", p.Path, len(p.Rows), plural(len(p.Rows), "row", "rows"), strings.Join(p.Fields, ", "), how)
+	}
 	if len(s.Warnings) > 0 {
 		fmt.Fprintf(pio.stdout, "%d %s (see above)\n", len(s.Warnings), plural(len(s.Warnings), "warning", "warnings"))
 	}

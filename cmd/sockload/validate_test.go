@@ -27,6 +27,18 @@ scenarios:
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	csvFile := filepath.Join(dir, "payload.yml")
+	if err := os.WriteFile(filepath.Join(dir, "users.csv"), []byte("name\nada\nbob\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(csvFile, []byte(`config:
+  target: "http://localhost:3000"
+  phases: [{duration: 1, arrivalRate: 1}]
+  payload: {path: users.csv, fields: [name], order: sequence}
+scenarios: [{engine: socketio, flow: [{emit: ["hi", "{{ name }}"]}]}]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name       string
 		args       []string
@@ -72,6 +84,12 @@ scenarios:
 			args:   []string{"validate", envFile, "--overrides", `{"config": {"phases": [{"duration": 2, "arrivalRate": 4}]}}`},
 			code:   exitOK,
 			stdout: []string{"4/s for 2s, about 8 VUs"},
+		},
+		{
+			name:   "payloads are summarised",
+			args:   []string{"validate", csvFile},
+			code:   exitOK,
+			stdout: []string{"users.csv: 3 rows of name, rows in order"},
 		},
 		{
 			name:   "a missing file",
