@@ -384,6 +384,13 @@ func conformance(t *testing.T, main, auth *refserver.Server, tc transportCase) {
 			}
 			m.Close()
 		}
+		if auth.Version == refserver.V2 {
+			// Options.Auth reaches socket.io 2.x middlewares through the query.
+			s := connect(t, auth, tc, "/", Options{Path: "/rt", Auth: map[string]any{"token": "secret"}})
+			if got := ackArgs(t, s, "ping"); got[0] != "pong" {
+				t.Errorf("ping after auth = %v", got)
+			}
+		}
 	})
 
 	t.Run("server disconnect", func(t *testing.T) {
