@@ -104,6 +104,7 @@ func Parse(name string, data []byte, opts Options) (s *Script, err error) {
 		d.misplaced = checkPlacement(ds, name, treeFromNode(root))
 		root = d.applyEnvironment(root, opts.Environment)
 		root = d.applyOverrides(root, opts)
+		script.Environments = environmentNames(root)
 		d.loadCtx = d.loadContext(root, opts)
 		_, d.configN = lookup(root, "config")
 		d.script(root, script)
@@ -318,6 +319,19 @@ func (d *decoder) applyEnvironment(root *yaml.Node, env string) *yaml.Node {
 	}
 	d.errf(at, hint, "environment %q is not defined in the file", env)
 	return root
+}
+
+func environmentNames(root *yaml.Node) []string {
+	_, config := lookup(root, "config")
+	_, envs := lookup(config, "environments")
+	if envs == nil || envs.Kind != yaml.MappingNode {
+		return nil
+	}
+	var names []string
+	for i := 0; i+1 < len(envs.Content); i += 2 {
+		names = append(names, envs.Content[i].Value)
+	}
+	return names
 }
 
 // parseJSONObject parses a command-line JSON object into nodes whose

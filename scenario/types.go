@@ -16,8 +16,10 @@ type Script struct {
 	Dir  string
 	// Environment is the name chosen with -e, or "" (it is $environment).
 	Environment string
-	Config      Config
-	Scenarios   []Scenario
+	// Environments lists the names under config.environments, in file order.
+	Environments []string
+	Config       Config
+	Scenarios    []Scenario
 	// Warnings are findings that do not stop the file from running (an
 	// option that belongs elsewhere, a processor that is declared but unused).
 	Warnings []Diagnostic

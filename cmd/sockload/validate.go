@@ -42,8 +42,21 @@ Exit status: 0 when the file is valid, 2 when it is not.`,
 
 // validate loads path and prints the plan or every error. Invalid input
 // exits with exitInvalid; the diagnostics are printed here, not by runCLI.
+// Without -e, every environment of the file is loaded too, so that a
+// mistake in one is found before the run that selects it.
 func validate(pio *processIO, path string, opts scenario.Options) error {
 	s, err := scenario.Load(path, opts)
+	if err == nil && opts.Environment == "" {
+		for _, env := range s.Environments {
+			envOpts := opts
+			envOpts.Environment = env
+			if _, envErr := scenario.Load(path, envOpts); envErr != nil {
+				fmt.Fprintf(pio.stderr, "with -e %s:\n", env)
+				err = envErr
+				break
+			}
+		}
+	}
 	var invalid *scenario.Error
 	if errors.As(err, &invalid) {
 		for _, d := range invalid.Diagnostics {

@@ -20,6 +20,8 @@ func TestValidate(t *testing.T) {
       phases:
         - duration: 5
           arrivalCount: 3
+    broken:
+      phases: 60
 scenarios:
   - engine: socketio
     flow:
@@ -68,6 +70,12 @@ scenarios: [{engine: socketio, flow: [{emit: ["hi", "{{ name }}"]}]}]
 			notStdout: "OK",
 		},
 		{
+			name:   "without -e every environment is checked",
+			args:   []string{"validate", envFile},
+			code:   exitInvalid,
+			stderr: []string{"with -e broken:", "phases must be a non-empty list"},
+		},
+		{
 			name:   "an environment replaces the phases",
 			args:   []string{"validate", envFile, "-e", "ci"},
 			code:   exitOK,
@@ -81,7 +89,7 @@ scenarios: [{engine: socketio, flow: [{emit: ["hi", "{{ name }}"]}]}]
 		},
 		{
 			name:   "overrides replace the phases",
-			args:   []string{"validate", envFile, "--overrides", `{"config": {"phases": [{"duration": 2, "arrivalRate": 4}]}}`},
+			args:   []string{"validate", envFile, "-e", "ci", "--overrides", `{"config": {"phases": [{"duration": 2, "arrivalRate": 4}]}}`},
 			code:   exitOK,
 			stdout: []string{"4/s for 2s, about 8 VUs"},
 		},
