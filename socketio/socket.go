@@ -72,10 +72,10 @@ func (s *Socket) isActive() bool {
 }
 
 // Connect opens the Manager's connection if needed and joins the namespace,
-// blocking until the server accepts (nil), refuses (a *ConnectError, as
-// is, carrying its message), or ctx or ConnectTimeout expires. Connecting an already
-// connected socket returns nil at once. A failed Connect does not start
-// reconnection; a connected socket that later loses its connection
+// blocking until the server accepts (nil), refuses (a bare *ConnectError
+// carrying its message), or ctx or ConnectTimeout expires. Connecting an
+// already connected socket returns nil at once. A failed Connect does not
+// start reconnection; a connected socket that later loses its connection
 // reconnects as Options say.
 func (s *Socket) Connect(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, s.m.cfg.ConnectTimeout)
@@ -138,7 +138,11 @@ func (s *Socket) finishJoinLocked(err error) {
 // returns the channel closed when it is answered.
 func (s *Socket) join(e *engine) <-chan struct{} {
 	s.mu.Lock()
-	if s.joinEng == e || (!s.active && s.joinDone != nil) {
+	if !s.active && s.joinDone == nil {
+		s.joinDone, s.joinFinished = make(chan struct{}), false
+		s.finishJoinLocked(ErrNotConnected)
+	}
+	if s.joinEng == e || !s.active {
 		// Already sent there, or the attempt is over (refused or closed
 		// meanwhile): joinErr says how.
 		d := s.joinDone
