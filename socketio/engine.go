@@ -29,6 +29,12 @@ type transport interface {
 	close(graceful bool)
 }
 
+var (
+	_ transport = (*wsTransport)(nil)
+	_ transport = (*pollingTransport)(nil)
+	_ receiver  = (*Manager)(nil)
+)
+
 // receiver is what the engine delivers to: the Manager.
 type receiver interface {
 	// onMessage is called on the reader goroutine for each Message packet;
