@@ -263,7 +263,8 @@ type Gate struct {
 // NewGate compiles the checks: every metric they name must be in the
 // catalog, every expression must parse and be a boolean. All problems are
 // returned together as a *scenario.Error, with the closest known name for
-// a misspelt one.
+// a misspelt one. NewGate stores each check's compiled form in it: a Check
+// belongs to one Gate.
 func NewGate(checks []*Check, catalog *Catalog) (*Gate, error) {
 	var diags []scenario.Diagnostic
 	for _, c := range checks {

@@ -7,9 +7,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/sockload/sockload/engine"
+	"github.com/sockload/sockload/metrics"
+	"github.com/sockload/sockload/report"
+	"github.com/sockload/sockload/scenario"
 )
 
 // gateScenario is a short run against the built-in target: 3 VUs a second
@@ -307,4 +311,48 @@ func TestCIGateExamplePasses(t *testing.T) {
 	if _, err := os.Stat(junit); err != nil {
 		t.Error(err)
 	}
+}
+
+// earlyChecks stops the run once, at the first second after the delay
+// when the check fails, and not after quiet (an interrupt came first).
+func TestEarlyChecksStopOnceAfterTheDelay(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		script := &scenario.Script{Scenarios: []scenario.Scenario{{Name: "s"}}}
+		c, err := report.ParseThreshold("vusers.failed<1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.AbortOnFail, c.After = true, 3*time.Second
+		gate, err := report.NewGate([]*report.Check{c}, catalogFor(script))
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		reg := metrics.New(start, metrics.Options{})
+		stops := 0
+		early := newEarlyChecks(gate, start, func() { stops++ }, func(string) {})
+		for second := 1; second <= 5; second++ {
+			time.Sleep(time.Second)
+			if second == 1 {
+				reg.Counter(engine.MetricVUsersFailed).Inc()
+			}
+			early.second(reg.Rotate(time.Now()))
+			if want := min(max(second-2, 0), 1); stops != want {
+				t.Fatalf("at %d s: %d stops, want %d", second, stops, want)
+			}
+		}
+		r, ok := early.stoppedBy()
+		if !ok || r.At != 3*time.Second || r.Value != 1 {
+			t.Errorf("stopped by %+v", r)
+		}
+
+		quiet := newEarlyChecks(gate, start, func() { t.Error("stopped after quiet") }, func(string) {})
+		quiet.quiet()
+		time.Sleep(4 * time.Second)
+		reg.Counter(engine.MetricVUsersFailed).Inc()
+		quiet.second(reg.Rotate(time.Now()))
+		if _, ok := quiet.stoppedBy(); ok {
+			t.Error("a quiet check stopped the run")
+		}
+	})
 }
