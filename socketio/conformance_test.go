@@ -200,6 +200,29 @@ func conformance(t *testing.T, main, auth *refserver.Server, tc transportCase) {
 		}
 	})
 
+	t.Run("traffic while upgrading", func(t *testing.T) {
+		// Emits and acks flow from the first moment, through the switch
+		// from polling to websocket, and none is lost or reordered.
+		s := connect(t, main, tc, "/", Options{})
+		event := "counted-" + tc.name
+		sent := 0
+		for i := 0; s.Manager().Transport() != tc.final || i < 20; i++ {
+			if err := s.Emit(event, i); err != nil {
+				t.Fatal(err)
+			}
+			sent++
+			if got := ackArgs(t, s, "echo", i); got[0] != float64(i) {
+				t.Fatalf("echo %d came back as %v", i, got)
+			}
+			if i > 1000 {
+				t.Fatal("never reached the final transport")
+			}
+		}
+		if n := main.Stats().Received["/"][event]; n != sent {
+			t.Errorf("server received %d of %d emits", n, sent)
+		}
+	})
+
 	t.Run("binary", func(t *testing.T) {
 		s := connect(t, main, tc, "/", Options{})
 		blob := bytes.Repeat([]byte{0, 1, 2, 255}, 300)
