@@ -23,12 +23,14 @@ const (
 )
 
 type keyEntry struct {
-	key    string
-	pos    Pos
-	kind   valueKind
-	fields []*keyEntry // the mapping's entries, when kind == valMap
-	items  []*seqItem  // the list's items, when kind == valSeq
-	home   *child      // where the key really belongs, once diagnosed as misplaced
+	key     string
+	pos     Pos
+	kind    valueKind
+	fields  []*keyEntry // the mapping's entries, when kind == valMap
+	items   []*seqItem  // the list's items, when kind == valSeq
+	home    *child      // what the key's value is where it really belongs, once diagnosed as misplaced
+	movedTo context     // the context of the mapping it belongs in, when misplaced
+	group   string      // the report group of its misplacement
 }
 
 type seqItem struct {
@@ -192,6 +194,16 @@ func (p *placement) itemHome(item *seqItem, itemCtx context, key string) (contex
 // list (indented out of its list item), or beside the parent (indented too
 // much). It reports the finding and returns what the key's value is there.
 func (p *placement) findHome(prev []*keyEntry, ctx context, e *keyEntry, parent *keyEntry, parentCtx context) *child {
+	if n := len(prev); n > 0 && prev[n-1].movedTo != ctxFree {
+		// The key above was misplaced; this one most likely goes with it.
+		nearest := prev[n-1]
+		if c, known := childOf(nearest.movedTo, e.key); known && checked(nearest.movedTo) {
+			p.misplaced[e.key] = true
+			e.movedTo, e.group = nearest.movedTo, nearest.group
+			p.report(e.group, e.pos, fmt.Sprintf("%q belongs with %q (line %d), where it is misplaced too", e.key, nearest.key, nearest.pos.Line), "indent it as that line")
+			return &c
+		}
+	}
 	for j := len(prev) - 1; j >= 0; j-- {
 		s := prev[j]
 		sc, ok := childOf(ctx, s.key)
@@ -201,31 +213,12 @@ func (p *placement) findHome(prev []*keyEntry, ctx context, e *keyEntry, parent 
 		if !ok {
 			continue
 		}
-		if sc.Map != ctxFree && checked(sc.Map) && (s.kind == valEmpty || s.kind == valMap) {
-			if c, known := childOf(sc.Map, e.key); known {
-				want := s.pos.Col + 2
-				if s.kind == valMap && len(s.fields) > 0 {
-					want = s.fields[0].pos.Col
-				}
-				p.misplaced[e.key] = true
-				p.report("under:"+s.pos.String(), e.pos,
-					fmt.Sprintf("%q belongs under %q (line %d) but is not indented under it", e.key, s.key+":", s.pos.Line),
-					indentHint(e, want, s))
-				return &c
-			}
+		depth := 0 // only the nearest sibling is searched into: the key most likely lost its indentation there
+		if j == len(prev)-1 {
+			depth = 6
 		}
-		if sc.Item != ctxFree && s.kind == valSeq && len(s.items) > 0 {
-			last := s.items[len(s.items)-1]
-			if last.isMap && len(last.fields) > 0 {
-				if c, known := childOf(sc.Item, e.key); known {
-					first := last.fields[0]
-					p.misplaced[e.key] = true
-					p.report("", e.pos,
-						fmt.Sprintf("%q is indented out of the list item it belongs to (the item at line %d)", e.key, last.dash.Line),
-						fmt.Sprintf("indent it to column %d, to line up with %q", first.pos.Col, first.key))
-					return &c
-				}
-			}
+		if c := p.homeIn(s, sc, e, depth); c != nil {
+			return c
 		}
 	}
 	if parent != nil && checked(parentCtx) {
@@ -238,6 +231,64 @@ func (p *placement) findHome(prev []*keyEntry, ctx context, e *keyEntry, parent 
 		}
 	}
 	return nil
+}
+
+// homeIn checks whether e belongs under s (whose value is sc) or in the
+// last item of its list, and otherwise searches the last entry of s's
+// value, up to depth levels down.
+func (p *placement) homeIn(s *keyEntry, sc child, e *keyEntry, depth int) *child {
+	if sc.Map != ctxFree && checked(sc.Map) && (s.kind == valEmpty || s.kind == valMap) {
+		if c, known := childOf(sc.Map, e.key); known {
+			want := s.pos.Col + 2
+			if s.kind == valMap && len(s.fields) > 0 {
+				want = s.fields[0].pos.Col
+			}
+			p.misplaced[e.key] = true
+			e.movedTo, e.group = sc.Map, "under:"+s.pos.String()
+			p.report(e.group, e.pos,
+				fmt.Sprintf("%q belongs under %q (line %d) but is not indented under it", e.key, s.key+":", s.pos.Line),
+				indentHint(e, want, s))
+			return &c
+		}
+	}
+	var last *seqItem
+	if sc.Item != ctxFree && checked(sc.Item) && s.kind == valSeq && len(s.items) > 0 {
+		last = s.items[len(s.items)-1]
+		if last.isMap && len(last.fields) > 0 {
+			if c, known := childOf(sc.Item, e.key); known {
+				first := last.fields[0]
+				p.misplaced[e.key] = true
+				e.movedTo, e.group = sc.Item, "item:"+last.dash.String()
+				p.report(e.group, e.pos,
+					fmt.Sprintf("%q is indented out of the list item it belongs to (the item at line %d)", e.key, last.dash.Line),
+					fmt.Sprintf("indent it to column %d, to line up with %q", first.pos.Col, first.key))
+				return &c
+			}
+		}
+	}
+	if depth <= 0 {
+		return nil
+	}
+	var fields []*keyEntry
+	var fieldsCtx context
+	switch {
+	case s.kind == valMap && checked(sc.Map):
+		fields, fieldsCtx = s.fields, sc.Map
+	case last != nil && last.isMap:
+		fields, fieldsCtx = last.fields, sc.Item
+	}
+	if len(fields) == 0 {
+		return nil
+	}
+	f := fields[len(fields)-1]
+	fc, ok := childOf(fieldsCtx, f.key)
+	if f.home != nil {
+		fc, ok = *f.home, true
+	}
+	if !ok {
+		return nil
+	}
+	return p.homeIn(f, fc, e, depth-1)
 }
 
 func indentHint(e *keyEntry, want int, under *keyEntry) string {
