@@ -86,7 +86,9 @@ func Dial(ctx context.Context, serverURL, namespace string, opts Options) (*Sock
 }
 
 // Socket returns the Socket for namespace ("/" when empty), creating it
-// idle. Without ForceNew, the same namespace gives the same Socket.
+// idle. Without ForceNew, the same namespace gives the same Socket. With
+// ForceNew, every call returns a new Socket on a connection of its own (its
+// Manager method returns a private Manager, which m.Close closes too).
 func (m *Manager) Socket(namespace string) *Socket {
 	namespace = normalizeNamespace(namespace)
 	m.mu.Lock()
