@@ -440,15 +440,16 @@ func (g *Gate) Evaluate(in Input) []CheckResult {
 
 // EvaluateEarly evaluates the checks that may stop the run and whose delay
 // has passed at elapsed, and returns the first that fails. A check whose
-// metrics have no value yet waits.
-func (g *Gate) EvaluateEarly(in Input, elapsed time.Duration) (CheckResult, bool) {
+// metrics have no value yet waits. input, the run so far, is called only
+// when a check is due.
+func (g *Gate) EvaluateEarly(elapsed time.Duration, input func() Input) (CheckResult, bool) {
 	var v Values
 	for _, c := range g.checks {
 		if !c.AbortOnFail || elapsed < c.After {
 			continue
 		}
 		if v == nil {
-			v = g.catalog.Values(in)
+			v = g.catalog.Values(input())
 		}
 		r := g.evaluate(c, v)
 		if !r.Passed && r.Problem == "" {

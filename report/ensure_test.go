@@ -167,10 +167,10 @@ func TestEvaluateEarlyWaitsForTheDelayAndForValues(t *testing.T) {
 	report := condition("vusers.failed == 0", true) // evaluated at the end only
 	g := gate(t, noValue, report, stop)
 	in := Input{Aggregate: fixedSnapshot(t)}
-	if r, stopped := g.EvaluateEarly(in, 4*time.Second); stopped {
+	if r, stopped := g.EvaluateEarly(4*time.Second, func() Input { return in }); stopped {
 		t.Errorf("stopped before the delay: %+v", r)
 	}
-	r, stopped := g.EvaluateEarly(in, 5*time.Second)
+	r, stopped := g.EvaluateEarly(5*time.Second, func() Input { return in })
 	if !stopped || !r.StoppedRun || r.At != 5*time.Second || r.Text != stop.Text {
 		t.Errorf("after the delay: %v %+v", stopped, r)
 	}

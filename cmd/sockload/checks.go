@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/sockload/sockload/engine"
-	"github.com/sockload/sockload/metrics"
 	"github.com/sockload/sockload/report"
 	"github.com/sockload/sockload/scenario"
 )
@@ -121,29 +120,43 @@ func withSources(err error, path string) error {
 
 // earlyChecks evaluates the checks that may stop the run, each second, on
 // the run so far, and stops the run at the first that fails. Its methods
-// are safe for concurrent use.
+// are safe for concurrent use; a nil *earlyChecks (no such checks) does
+// nothing.
 type earlyChecks struct {
 	gate  *report.Gate
 	start time.Time
+	// soFar returns the run so far; false when it cannot be had.
+	soFar func() (report.Input, bool)
 	stop  func()
 	log   func(string)
 
 	mu      sync.Mutex
-	agg     metrics.Snapshot
 	stopped *report.CheckResult
 	done    bool
 }
 
-func newEarlyChecks(gate *report.Gate, start time.Time, stop func(), log func(string)) *earlyChecks {
+func newEarlyChecks(gate *report.Gate, start time.Time, soFar func() (report.Input, bool), stop func(), log func(string)) *earlyChecks {
 	if gate == nil || !gate.HasEarly() {
 		return nil
 	}
-	return &earlyChecks{gate: gate, start: start, stop: stop, log: log}
+	return &earlyChecks{gate: gate, start: start, soFar: soFar, stop: stop, log: log}
 }
 
-// second adds a second of measurements and evaluates. A nil receiver does
-// nothing.
-func (e *earlyChecks) second(sec metrics.Snapshot) {
+// runSoFar is the run's measurements until now, for the early checks: the
+// aggregate and the one-second windows with their offered arrivals.
+func runSoFar(c *report.Collector, start time.Time, intended func(yield func(time.Duration) bool)) func() (report.Input, bool) {
+	return func() (report.Input, bool) {
+		res, err := c.Results()
+		if err != nil {
+			return report.Input{}, false
+		}
+		report.FillOffered(res.Windows, start, intended)
+		return report.Input{Aggregate: res.Aggregate, Windows: res.Windows, Cores: runtime.NumCPU()}, true
+	}
+}
+
+// evaluate runs the due checks on the run so far, once a second.
+func (e *earlyChecks) evaluate() {
 	if e == nil {
 		return
 	}
@@ -152,12 +165,13 @@ func (e *earlyChecks) second(sec metrics.Snapshot) {
 	if e.done {
 		return
 	}
-	if err := e.agg.Add(sec); err != nil {
-		return
-	}
-	in := report.Input{Aggregate: e.agg, Cores: runtime.NumCPU()}
-	r, stop := e.gate.EvaluateEarly(in, time.Since(e.start))
-	if !stop {
+	unavailable := false
+	r, stop := e.gate.EvaluateEarly(time.Since(e.start), func() report.Input {
+		in, ok := e.soFar()
+		unavailable = !ok
+		return in
+	})
+	if !stop || unavailable {
 		return
 	}
 	e.stopped, e.done = &r, true

@@ -329,14 +329,17 @@ func TestEarlyChecksStopOnceAfterTheDelay(t *testing.T) {
 		}
 		start := time.Now()
 		reg := metrics.New(start, metrics.Options{})
+		var agg metrics.Snapshot
+		soFar := func() (report.Input, bool) { return report.Input{Aggregate: agg}, true }
 		stops := 0
-		early := newEarlyChecks(gate, start, func() { stops++ }, func(string) {})
+		early := newEarlyChecks(gate, start, soFar, func() { stops++ }, func(string) {})
 		for second := 1; second <= 5; second++ {
 			time.Sleep(time.Second)
 			if second == 1 {
 				reg.Counter(engine.MetricVUsersFailed).Inc()
 			}
-			early.second(reg.Rotate(time.Now()))
+			agg.Add(reg.Rotate(time.Now()))
+			early.evaluate()
 			if want := min(max(second-2, 0), 1); stops != want {
 				t.Fatalf("at %d s: %d stops, want %d", second, stops, want)
 			}
@@ -346,11 +349,9 @@ func TestEarlyChecksStopOnceAfterTheDelay(t *testing.T) {
 			t.Errorf("stopped by %+v", r)
 		}
 
-		quiet := newEarlyChecks(gate, start, func() { t.Error("stopped after quiet") }, func(string) {})
+		quiet := newEarlyChecks(gate, start, soFar, func() { t.Error("stopped after quiet") }, func(string) {})
 		quiet.quiet()
-		time.Sleep(4 * time.Second)
-		reg.Counter(engine.MetricVUsersFailed).Inc()
-		quiet.second(reg.Rotate(time.Now()))
+		quiet.evaluate()
 		if _, ok := quiet.stoppedBy(); ok {
 			t.Error("a quiet check stopped the run")
 		}

@@ -145,11 +145,12 @@ func runTest(ctx context.Context, pio *processIO, path string, f runFlags) error
 	defer interrupt()
 	// A failing abortOnFail check stops the run the way an interrupt does;
 	// out.early remembers it so the exit code tells the two apart.
-	out.early = newEarlyChecks(gate, start, interrupt, func(msg string) { fmt.Fprintln(pio.stderr, msg) })
 	collector := report.NewCollector(reg, f.interval)
+	out.early = newEarlyChecks(gate, start, runSoFar(collector, start, out.intendedArrivals), interrupt,
+		func(msg string) { fmt.Fprintln(pio.stderr, msg) })
 	collector.OnSecond = func(second, interval metrics.Snapshot) {
 		out.second(second, interval)
-		out.early.second(second)
+		out.early.evaluate()
 	}
 	collector.OnInterval = out.interval
 	collector.Cores = runtime.NumCPU()
