@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -143,7 +144,8 @@ func (v *vu) connectStep(ctx context.Context, st *scenario.ConnectStep) error {
 }
 
 func connectFailure(namespace string, err error) error {
-	if ce, ok := err.(*socketio.ConnectError); ok {
+	var ce *socketio.ConnectError
+	if errors.As(err, &ce) {
 		return failf("connect_error: "+ce.Message, "namespace %s refused: %s", namespace, ce.Message)
 	}
 	return &stepError{code: classifyNetworkError(err), err: fmt.Errorf("connecting %s: %w", namespace, err)}

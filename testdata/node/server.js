@@ -168,9 +168,11 @@ module.exports = function start(socketio) {
       res.end('not found');
     }
   });
+  const io = socketio.create(server, serverOptions(flags, major));
+  // After socket.io attached itself: it takes over the request listeners
+  // registered before it and calls them only for other paths.
   server.prependListener('request', recordCookie);
   server.prependListener('upgrade', recordCookie);
-  const io = socketio.create(server, serverOptions(flags, major));
   for (const nsp of flags.namespaces.split(',').filter(Boolean)) {
     attachHandlers(io, nsp, flags);
   }
