@@ -2,6 +2,7 @@ package scenario
 
 import (
 	"math/rand/v2"
+	"os"
 	"reflect"
 	"regexp"
 	"strings"
@@ -187,5 +188,20 @@ func BenchmarkRenderText(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		tmpl.Render(ctx)
+	}
+}
+
+// BenchmarkParseExample loads the guide's scenario from memory: the cost
+// of validating a typical file (done once per run).
+func BenchmarkParseExample(b *testing.B) {
+	data, err := os.ReadFile("../examples/my-scenario.yml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse("my-scenario.yml", data, Options{}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
