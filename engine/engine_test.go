@@ -238,3 +238,42 @@ scenarios:
 		t.Errorf("the server received %v", got)
 	}
 }
+
+// A value captured from one ack is sent in the next emit and checked in
+// its ack.
+func TestCaptureFeedsTheNextStep(t *testing.T) {
+	srv := refserver.Start(t, refserver.V4)
+	s := loadScript(t, srv.URL, `
+config:
+  target: "%s"
+  phases:
+    - duration: 1
+      arrivalCount: 2
+scenarios:
+  - flow:
+      - emit:
+          channel: "echo"
+          data: {id: 7, name: "x"}
+        acknowledge:
+          capture:
+            json: "$.0.id"
+            as: "myId"
+      - emit:
+          channel: "echo"
+          data: "{{ myId }}"
+        acknowledge:
+          data: 7
+      - emit:
+          channel: "echo"
+          data: "{{ myId }}"
+        acknowledge:
+          data: 8
+`)
+	_, snap := runScript(t, context.Background(), s)
+	// The third step's check fails: the captured value really flowed.
+	expectCounters(t, snap, map[string]int64{
+		MetricVUsersFailed:                 2,
+		MetricErrors + "data is not valid": 2,
+		MetricEmit:                         6,
+	})
+}
