@@ -61,6 +61,9 @@ type Check struct {
 
 	program evaluator
 	names   []string // metrics the check reads, in order of first use
+	// source is the file's line where a condition's expression starts, to
+	// point at the exact column of an error in it; "" when unknown.
+	source string
 }
 
 // Where returns "file:line:col" (or the flag) of the check, for messages.
@@ -88,10 +91,14 @@ var legacyStats = map[string]bool{"min": true, "max": true, "median": true, "p95
 
 // ParseEnsure reads the checks of config.ensure and of config.plugins.ensure
 // (Artillery reads both; an empty plugins.ensure only enables the plugin).
-// file names the scenario file for positions. Every problem found is
-// returned in one *scenario.Error, so a user fixes them in one go.
-func ParseEnsure(file string, ensure, plugins *scenario.Data) ([]*Check, error) {
+// file names the scenario file for positions; source, its text (or nil),
+// gives the diagnostics their source line. Every problem found is returned
+// in one *scenario.Error, so a user fixes them in one go.
+func ParseEnsure(file string, source []byte, ensure, plugins *scenario.Data) ([]*Check, error) {
 	p := &ensureParser{file: file}
+	if source != nil {
+		p.lines = strings.Split(string(source), "\n")
+	}
 	p.block(ensure, "config.ensure")
 	p.block(plugins.Get("ensure"), "config.plugins.ensure")
 	if len(p.errs) > 0 {
@@ -102,6 +109,7 @@ func ParseEnsure(file string, ensure, plugins *scenario.Data) ([]*Check, error) 
 
 type ensureParser struct {
 	file   string
+	lines  []string
 	checks []*Check
 	errs   []scenario.Diagnostic
 }
@@ -109,8 +117,16 @@ type ensureParser struct {
 func (p *ensureParser) fail(pos scenario.Pos, hint, format string, args ...any) {
 	p.errs = append(p.errs, scenario.Diagnostic{
 		File: p.file, Pos: pos, Severity: scenario.SeverityError,
-		Message: fmt.Sprintf(format, args...), Hint: hint,
+		Message: fmt.Sprintf(format, args...), Hint: hint, Source: p.line(pos),
 	})
+}
+
+// line returns the source line at pos, or "".
+func (p *ensureParser) line(pos scenario.Pos) string {
+	if !pos.IsValid() || pos.Line > len(p.lines) {
+		return ""
+	}
+	return strings.TrimRight(p.lines[pos.Line-1], "\r")
 }
 
 // block reads one ensure mapping. Its own abortOnFail and after are the
@@ -292,12 +308,16 @@ func (p *ensureParser) conditions(d *scenario.Data, defaults Check, where string
 			}
 		}
 		c.Kind, c.Expression, c.Text, c.Pos = KindCondition, text, strings.TrimSpace(text), expr.Pos
+		c.source = p.line(expr.Pos)
 		p.add(&c)
 	}
 }
 
 func (p *ensureParser) add(c *Check) {
 	c.File = p.file
+	if c.source == "" {
+		c.source = p.line(c.Pos)
+	}
 	if c.AbortOnFail && !c.Strict {
 		p.fail(c.Pos, "drop strict: false, or abortOnFail", "%s: a check that is not strict cannot stop the run", c.Text)
 		return

@@ -291,7 +291,15 @@ func (g *Gate) HasEarly() bool {
 
 func compileCheck(c *Check, cat *Catalog) []scenario.Diagnostic {
 	diag := func(msg, hint string) scenario.Diagnostic {
-		return scenario.Diagnostic{File: c.File, Pos: c.Pos, Severity: scenario.SeverityError, Message: msg, Hint: hint}
+		return scenario.Diagnostic{File: c.File, Pos: c.Pos, Severity: scenario.SeverityError, Message: msg, Hint: hint, Source: c.source}
+	}
+	exprDiag := func(err error) scenario.Diagnostic {
+		d := diag(c.Text+": "+expressionError(err), expressionHint)
+		var fe *file.Error
+		if errors.As(err, &fe) && fe.Line <= 1 && c.source != "" {
+			d.Pos.Col = sourceColumn(c.source, c.Pos.Col, fe.Column)
+		}
+		return d
 	}
 	switch c.Kind {
 	case KindThreshold:
@@ -302,7 +310,7 @@ func compileCheck(c *Check, cat *Catalog) []scenario.Diagnostic {
 	case KindCondition:
 		names, err := metricNames(c.Expression)
 		if err != nil {
-			return []scenario.Diagnostic{diag(c.Text+": "+expressionError(err), expressionHint)}
+			return []scenario.Diagnostic{exprDiag(err)}
 		}
 		c.names = names
 	}
@@ -315,6 +323,9 @@ func compileCheck(c *Check, cat *Catalog) []scenario.Diagnostic {
 		if near := cat.Closest(name); near != "" {
 			hint = fmt.Sprintf("did you mean %q?", near)
 		}
+		if c.Kind == KindCondition && (strings.Contains(c.Expression, name+"-") || strings.Contains(c.Expression, "-"+name)) {
+			hint += "\n" + `a name with "-" or a space is written in brackets: socketio.response_time["echo-event"].p95`
+		}
 		diags = append(diags, diag(fmt.Sprintf("%s: unknown metric %q", c.Text, name), hint))
 	}
 	if len(diags) > 0 || c.Kind != KindCondition {
@@ -326,14 +337,14 @@ func compileCheck(c *Check, cat *Catalog) []scenario.Diagnostic {
 	}
 	program, err := expr.Compile(c.Expression, expr.Env(env), expr.AsBool(), expr.Patch(metricRefs{}), expr.MaxNodes(1000))
 	if err != nil {
-		return []scenario.Diagnostic{diag(c.Text+": "+expressionError(err), expressionHint)}
+		return []scenario.Diagnostic{exprDiag(err)}
 	}
 	c.program = program
 	return nil
 }
 
 const expressionHint = `conditions compare metrics by name with < <= > >= == != and combine them with and, or, not, + - * / and parentheses,
-e.g. "socketio.response_time.p99 < 500 and vusers.failed == 0"; a name with spaces is written errors["ack timeout"]`
+e.g. "socketio.response_time.p99 < 500 and vusers.failed == 0"; a name with spaces or "-" is written errors["ack timeout"]`
 
 // expressionError is the expression library's message with the column in
 // the expression.
@@ -343,6 +354,33 @@ func expressionError(err error) string {
 		return fmt.Sprintf("%s (column %d of the expression)", fe.Message, fe.Column+1)
 	}
 	return err.Error()
+}
+
+// sourceColumn maps a column (0-based, in runes) of a scalar's value to
+// its column in the source line, where the scalar starts at col (1-based):
+// past an opening quote, and over the escapes of a quoted scalar.
+func sourceColumn(line string, col, valueCol int) int {
+	runes := []rune(line)
+	i := col - 1
+	if i < 0 || i >= len(runes) {
+		return col
+	}
+	quote := runes[i]
+	if quote != '"' && quote != '\'' {
+		return col + valueCol
+	}
+	i++
+	for n := 0; n < valueCol && i < len(runes); n++ {
+		switch {
+		case quote == '"' && runes[i] == '\\':
+			i += 2
+		case quote == '\'' && runes[i] == '\'' && i+1 < len(runes) && runes[i+1] == '\'':
+			i += 2
+		default:
+			i++
+		}
+	}
+	return i + 1
 }
 
 // metricNames parses an expression and returns the metric names it reads,

@@ -22,7 +22,7 @@ func parseEnsure(t testing.TB, config string) ([]*Check, error) {
 	if err != nil {
 		t.Skipf("the scenario does not load: %v", err)
 	}
-	return ParseEnsure(s.Path, s.Config.Ensure, s.Config.Plugins)
+	return ParseEnsure(s.Path, ensureScript(config), s.Config.Ensure, s.Config.Plugins)
 }
 
 func TestParseEnsure(t *testing.T) {
@@ -160,4 +160,40 @@ func FuzzEnsureParse(f *testing.F) {
 			t.Errorf("%d results for %d checks", len(got), len(checks))
 		}
 	})
+}
+
+func TestSourceColumn(t *testing.T) {
+	tests := []struct {
+		line          string
+		col, valueCol int
+		want          int
+	}{
+		{`      - expression: vusers.failed == (`, 21, 18, 39},
+		{`      - expression: "vusers.failed == ("`, 21, 18, 40},
+		{`      - expression: "errors[\"x\"] ==="`, 21, 14, 38},
+		{`      - expression: 'errors[''x''] ==='`, 21, 14, 38},
+		{`short`, 40, 3, 40},
+	}
+	for _, tc := range tests {
+		if got := sourceColumn(tc.line, tc.col, tc.valueCol); got != tc.want {
+			t.Errorf("%q col %d + %d: %d, want %d", tc.line, tc.col, tc.valueCol, got, tc.want)
+		}
+	}
+}
+
+func TestExpressionErrorPointsIntoTheLine(t *testing.T) {
+	checks, err := parseEnsure(t, "  ensure:\n    conditions:\n      - expression: \"vusers.failed === 0\"")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = NewGate(checks, testCatalog())
+	var se *scenario.Error
+	if !errors.As(err, &se) || len(se.Diagnostics) != 1 {
+		t.Fatalf("%v", err)
+	}
+	d := se.Diagnostics[0]
+	// The caret is under the third "=".
+	if d.Pos.Line != 8 || d.Source[d.Pos.Col-1] != '=' || d.Source[d.Pos.Col-3:d.Pos.Col] != "===" {
+		t.Errorf("at %s in %q:\n%s", d.Pos, d.Source, d)
+	}
 }

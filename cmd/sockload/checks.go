@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -20,9 +19,12 @@ import (
 // metric the run cannot produce, or an expression that does not compile,
 // is an error here, before the run.
 func loadGate(script *scenario.Script, f runFlags) (*report.Gate, error) {
-	checks, err := report.ParseEnsure(script.Path, script.Config.Ensure, script.Config.Plugins)
+	// The file's text gives errors their source line; the file was just
+	// loaded, so a failure to read it again only loses that.
+	source, _ := os.ReadFile(script.Path)
+	checks, err := report.ParseEnsure(script.Path, source, script.Config.Ensure, script.Config.Plugins)
 	if err != nil {
-		return nil, withSources(err, script.Path)
+		return nil, err
 	}
 	for _, t := range f.thresholds {
 		c, err := report.ParseThreshold(t)
@@ -43,7 +45,7 @@ func loadGate(script *scenario.Script, f runFlags) (*report.Gate, error) {
 	}
 	gate, err := report.NewGate(checks, catalogFor(script))
 	if err != nil {
-		return nil, withSources(err, script.Path)
+		return nil, err
 	}
 	return gate, nil
 }
@@ -96,26 +98,6 @@ func addTimedEvents(c *report.Catalog, steps []scenario.Step) {
 			}
 		}
 	}
-}
-
-// withSources adds the offending source lines to a scenario.Error's
-// diagnostics about path, for the caret display.
-func withSources(err error, path string) error {
-	var se *scenario.Error
-	if !errors.As(err, &se) {
-		return err
-	}
-	data, readErr := os.ReadFile(path)
-	if readErr != nil {
-		return err
-	}
-	lines := strings.Split(string(data), "\n")
-	for i, d := range se.Diagnostics {
-		if d.File == path && d.Pos.IsValid() && d.Pos.Line <= len(lines) {
-			se.Diagnostics[i].Source = strings.TrimRight(lines[d.Pos.Line-1], "\r")
-		}
-	}
-	return err
 }
 
 // earlyChecks evaluates the checks that may stop the run, each second, on

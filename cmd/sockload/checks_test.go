@@ -249,7 +249,8 @@ func TestInvalidChecksFailBeforeTheRun(t *testing.T) {
 		{
 			name:   "malformed expression",
 			ensure: "  ensure:\n    conditions:\n      - expression: \"vusers.failed == (0\"",
-			want:   []string{"gate.yml:11:21: error:", "column"},
+			// The caret is at the end of the expression, where a ")" is missing.
+			want: []string{"gate.yml:11:40: error:", "unexpected token EOF"},
 		},
 		{
 			name:  "unknown metric on the command line",
