@@ -187,3 +187,16 @@ func TestWriteChecks(t *testing.T) {
 	WriteChecks(&b, g.Evaluate(in))
 	golden(t, "checks.golden", b.String())
 }
+
+func TestBracketedNamePart(t *testing.T) {
+	snap := fixedSnapshot(t)
+	snap.Histograms["socketio.response_time.echo-event"] = snap.Histograms["socketio.response_time"]
+	r := gate(t, condition(`socketio.response_time["echo-event"].p95 > 95 and socketio.response_time["echo-event"].p95 < 96`, true)).Evaluate(Input{Aggregate: snap})[0]
+	if !r.Passed || len(r.Values) != 1 || r.Values[0].Name != "socketio.response_time.echo-event.p95" {
+		t.Errorf("%+v", r)
+	}
+	_, err := NewGate([]*Check{condition("socketio.response_time.echo-event.p95 < 1", true)}, testCatalog())
+	if err == nil || !strings.Contains(err.Error(), `written in brackets: socketio.response_time["echo-event"].p95`) {
+		t.Errorf("no hint for a name with \"-\": %v", err)
+	}
+}
