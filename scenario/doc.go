@@ -51,9 +51,11 @@
 //     Artillery ignores, are applied too, with a warning saying they belong
 //     in config.socketio.
 //
-//   - reconnection defaults to false (socket.io-client defaults to true): a
-//     load test must count a dropped connection, not hide it. Set
-//     reconnection: true to get socket.io-client's behaviour.
+//   - reconnection defaults to true, as in socket.io-client: a VU whose
+//     connection drops reconnects (and re-joins its namespaces) as it would
+//     under Artillery. Nothing is hidden: the engine counts every disconnect
+//     by reason and every reconnection. Set reconnection: false to make a
+//     drop fail the VU at its next emit instead.
 //
 //   - The ack timeout is config.timeout (default 10 s), as for responses:
 //     Artillery waits for a lost ack forever.

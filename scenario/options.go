@@ -10,14 +10,15 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// defaultSocketIOOptions are socket.io-client's defaults, except
-// reconnection, which is off: a load test should count a dropped connection,
-// not hide it behind a silent reconnect.
+// defaultSocketIOOptions are socket.io-client's defaults, which Artillery's
+// scenarios were written against: reconnection is on, and every drop and
+// reconnection is counted by the engine, so nothing is hidden.
 func defaultSocketIOOptions() SocketIOOptions {
 	return SocketIOOptions{
 		Transports:           []string{"polling", "websocket"},
 		Path:                 "/socket.io",
 		ConnectTimeout:       20 * time.Second,
+		Reconnection:         true,
 		ReconnectionDelay:    time.Second,
 		ReconnectionDelayMax: 5 * time.Second,
 		RandomizationFactor:  0.5,

@@ -138,7 +138,7 @@ type SocketIOOptions struct {
 	Auth *Template
 	// ConnectTimeout bounds the connection (option "timeout"; default 20 s).
 	ConnectTimeout       time.Duration
-	Reconnection         bool          // default false here: a load test counts a drop, it does not hide it
+	Reconnection         bool          // default true, as socket.io-client; drops and reconnections are counted
 	ReconnectionAttempts int           // 0 = unlimited, as Infinity in socket.io-client
 	ReconnectionDelay    time.Duration // default 1 s
 	ReconnectionDelayMax time.Duration // default 5 s
