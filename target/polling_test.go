@@ -16,6 +16,10 @@ import (
 
 var versions = []wire.EngineVersion{wire.EngineV4, wire.EngineV3}
 
+// pollHTTP bounds every GET, so a poll the server never releases fails the
+// test instead of hanging it.
+var pollHTTP = &http.Client{Timeout: ioTimeout}
+
 type pollClient struct {
 	t    *testing.T
 	srv  *Server
@@ -70,7 +74,7 @@ func (c *pollClient) getStatus() ([]wire.Packet, int) {
 
 // fetch polls once; it may run on any goroutine.
 func (c *pollClient) fetch() ([]wire.Packet, int, error) {
-	resp, err := http.Get(c.url())
+	resp, err := pollHTTP.Get(c.url())
 	if err != nil {
 		return nil, 0, err
 	}
@@ -305,6 +309,11 @@ func TestUpgrade(t *testing.T) {
 			}
 			if got := waiting(); len(got) != 1 || got[0].Type != wire.Noop {
 				t.Fatalf("the waiting GET got %v, want a noop", got)
+			}
+			// A client may poll once more before it notices the probe's
+			// answer; that GET is released too, or the upgrade stalls.
+			if got := pc.get(); len(got) != 1 || got[0].Type != wire.Noop {
+				t.Fatalf("a GET during the upgrade got %v, want a noop", got)
 			}
 			ws.write(wire.Packet{Type: wire.Upgrade})
 

@@ -38,7 +38,7 @@ type session struct {
 	closed    bool
 	polling   bool // a GET is waiting
 	upgrading bool // a websocket probe is under way
-	probed    bool // the probe succeeded: a waiting GET must return a noop
+	probed    bool // the probe was answered: GETs are released with a noop
 	cookie    string
 	pingTimer *time.Timer // v4: sends the next ping
 	deadTimer *time.Timer // closes a session that went silent
@@ -334,35 +334,46 @@ func (s *session) servePoll(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.polling = true
+	// A GET sent after the probe was answered is released with a noop
+	// after a short wait, as engine.io releases every poll at 100 ms
+	// intervals until the upgrade ends: the client may have polled again
+	// before it saw the probe's answer, and waits for this GET to return
+	// before it sends the upgrade packet.
+	wait := s.pollWait()
+	if s.probed {
+		wait = probeNoopDelay
+	}
 	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.polling = false
-		s.mu.Unlock()
-	}()
 
-	idle := time.NewTimer(s.pollWait())
+	idle := time.NewTimer(wait)
 	defer idle.Stop()
 	for {
-		packets, last := s.takeForPoll()
-		if packets != nil {
-			err := writePayload(w, s.v, packets)
-			if last || err != nil {
-				s.terminate("server disconnect")
+		// The session stops counting this GET as waiting before its answer
+		// is written: the client may send the next GET as soon as it has
+		// read it, and must not be taken for an overlapping poll.
+		packets, last := s.takeForPoll(wait == probeNoopDelay)
+		if packets == nil {
+			select {
+			case <-s.wake:
+				continue
+			case <-s.gone:
+				packets = []wire.Packet{{Type: wire.Close}}
+			case <-idle.C:
+				packets = []wire.Packet{{Type: wire.Noop}}
+			case <-r.Context().Done():
 			}
-			return
+			s.mu.Lock()
+			s.polling = false
+			s.mu.Unlock()
+			if packets == nil {
+				return
+			}
 		}
-		select {
-		case <-s.wake:
-		case <-s.gone:
-			_ = writePayload(w, s.v, []wire.Packet{{Type: wire.Close}})
-			return
-		case <-idle.C:
-			_ = writePayload(w, s.v, []wire.Packet{{Type: wire.Noop}})
-			return
-		case <-r.Context().Done():
-			return
+		err := writePayload(w, s.v, packets)
+		if last || err != nil {
+			s.terminate("server disconnect")
 		}
+		return
 	}
 }
 
@@ -376,14 +387,24 @@ func (s *session) pollWait() time.Duration {
 	return s.srv.cfg.PingInterval + s.srv.cfg.PingTimeout
 }
 
+// probeNoopDelay is how long a GET sent during an upgrade waits before its
+// noop.
+const probeNoopDelay = 100 * time.Millisecond
+
 // takeForPoll returns what a waiting GET should send now (nil: keep
-// waiting), and whether it ends the session.
-func (s *session) takeForPoll() (packets []wire.Packet, last bool) {
+// waiting), and whether it ends the session. When it returns packets the
+// GET no longer counts as waiting. A GET that was waiting when the probe
+// was answered (!sentDuringProbe) is released at once.
+func (s *session) takeForPoll(sentDuringProbe bool) (packets []wire.Packet, last bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.websocket != nil || s.probed {
+	defer func() {
+		if packets != nil {
+			s.polling = false
+		}
+	}()
+	if s.websocket != nil || (s.probed && !sentDuringProbe) {
 		// The client is moving to websocket: release its GET.
-		s.probed = false
 		return []wire.Packet{{Type: wire.Noop}}, false
 	}
 	if len(s.out) > 0 {
@@ -422,15 +443,19 @@ func (s *session) serveData(w http.ResponseWriter, r *http.Request) {
 	}
 	// Answer before handling: an answer to these packets may reach the
 	// client on its waiting GET, and a client that reacts to it (by
-	// closing, say) must not find its POST still in flight. Node's
-	// single thread gives the same order.
+	// closing, say) must not find its POST still in flight. With its
+	// length known the response is complete once flushed (a chunked one
+	// would end only when this handler returns). inMu is taken first, so
+	// the client's next POST, sent once it reads "ok", is handled after
+	// this one.
+	s.inMu.Lock()
+	defer s.inMu.Unlock()
 	w.Header().Set("Content-Type", "text/html")
+	w.Header().Set("Content-Length", "2")
 	_, _ = io.WriteString(w, "ok")
 	if f, ok := w.(http.Flusher); ok {
 		f.Flush()
 	}
-	s.inMu.Lock()
-	defer s.inMu.Unlock()
 	for _, p := range packets {
 		if err := s.onPacket(p); err != nil {
 			if !errors.Is(err, errSessionClosed) {
@@ -535,8 +560,8 @@ func (s *session) endUpgrade(ws *websocket.Conn) {
 	defer s.mu.Unlock()
 	s.upgrading = false
 	s.probing = nil
+	s.probed = false
 	if ws == nil {
-		s.probed = false
 		return
 	}
 	if s.closed {
