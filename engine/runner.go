@@ -203,7 +203,7 @@ func (r *Runner) arrive(ctx, vuCtx context.Context, sched *phases.Schedule, star
 			continue
 		}
 		lag := time.Since(start) - a.At
-		r.launch(vuCtx, wg, lag)
+		r.launch(vuCtx, wg, lag, a.Index)
 	}
 }
 
@@ -223,10 +223,12 @@ func sleepUntil(ctx context.Context, timer *time.Timer, start time.Time, at time
 	}
 }
 
-func (r *Runner) launch(vuCtx context.Context, wg *sync.WaitGroup, lag time.Duration) {
+// launch starts a VU; index numbers it in the whole plan (see
+// phases.Arrival.Index), so that shards share out payload rows exactly.
+func (r *Runner) launch(vuCtx context.Context, wg *sync.WaitGroup, lag time.Duration, index int64) {
 	id := r.nextID.Add(1)
 	idx := r.cfg.Script.PickScenario(r.rng)
-	v := r.newVU(id, idx)
+	v := r.newVU(id, idx, index)
 	r.launched.Add(1)
 	r.active.Add(1)
 	r.m.created.Inc()

@@ -42,7 +42,7 @@ func failf(code, format string, args ...any) error {
 	return &stepError{code: code, err: fmt.Errorf(format, args...)}
 }
 
-func (r *Runner) newVU(id uint64, scenarioIndex int) *vu {
+func (r *Runner) newVU(id uint64, scenarioIndex int, index int64) *vu {
 	sc := &r.cfg.Script.Scenarios[scenarioIndex]
 	v := &vu{
 		r:        r,
@@ -52,7 +52,7 @@ func (r *Runner) newVU(id uint64, scenarioIndex int) *vu {
 		timeout:  r.cfg.Script.Config.Timeout,
 		sockets:  map[string]*vuSocket{},
 	}
-	v.tctx = r.cfg.Script.NewContext(int(id-1), rand.New(rand.NewPCG(r.rng.Uint64(), id)), r.cfg.Getenv)
+	v.tctx = r.cfg.Script.NewContext(int(index), rand.New(rand.NewPCG(r.rng.Uint64(), id)), r.cfg.Getenv)
 	return v
 }
 

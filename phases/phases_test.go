@@ -155,8 +155,8 @@ func TestPhasesRunInSequence(t *testing.T) {
 		{Name: "burst", Duration: time.Second, ArrivalCount: 4},
 	}
 	want := []Arrival{
-		{0, 0}, {500 * time.Millisecond, 0}, {time.Second, 0}, {1500 * time.Millisecond, 0},
-		{7 * time.Second, 2}, {7250 * time.Millisecond, 2}, {7500 * time.Millisecond, 2}, {7750 * time.Millisecond, 2},
+		{0, 0, 0}, {500 * time.Millisecond, 0, 1}, {time.Second, 0, 2}, {1500 * time.Millisecond, 0, 3},
+		{7 * time.Second, 2, 4}, {7250 * time.Millisecond, 2, 5}, {7500 * time.Millisecond, 2, 6}, {7750 * time.Millisecond, 2, 7},
 	}
 	got := collect(t, plan, 0, 100)
 	if len(got) != len(want) {

@@ -13,6 +13,11 @@ type Arrival struct {
 	At time.Duration
 	// Phase is the index in the plan of the phase the arrival belongs to.
 	Phase int
+	// Index numbers the arrival in the whole plan, every phase's arrivals
+	// counted, before any shard split: 0, 1, 2, ... for a whole plan, and
+	// the indices of the whole plan that a shard keeps for a shard. Shards
+	// use it to share out what is numbered per VU (payload rows in order).
+	Index int64
 }
 
 // Schedule yields the arrivals of a plan in order, phase after phase. Each
@@ -25,6 +30,9 @@ type Schedule struct {
 	phase int           // index of the current phase; len(plan) when done
 	start time.Duration // offset of the current phase's start
 	cur   cursor
+	// before counts the whole plan's arrivals in the phases before the
+	// current one.
+	before int64
 }
 
 // cursor walks the arrivals of one phase.
@@ -80,9 +88,10 @@ func (s *Schedule) enter(i int, start time.Duration) {
 // Next returns the next arrival, or false when the plan has no more.
 func (s *Schedule) Next() (Arrival, bool) {
 	for s.phase < len(s.plan) {
-		if at, ok := s.cur.next(); ok {
-			return Arrival{At: s.start + at, Phase: s.phase}, true
+		if at, k, ok := s.cur.next(); ok {
+			return Arrival{At: s.start + at, Phase: s.phase, Index: s.before + k}, true
 		}
+		s.before += s.cur.wholeCount()
 		s.enter(s.phase+1, s.start+s.plan[s.phase].Duration)
 	}
 	return Arrival{}, false
@@ -101,26 +110,38 @@ func (s *Schedule) All() iter.Seq[Arrival] {
 }
 
 // next returns the offset from the phase's start of the phase's next
-// arrival that the shard keeps.
-func (c *cursor) next() (time.Duration, bool) {
+// arrival that the shard keeps, and its index in the whole phase.
+func (c *cursor) next() (time.Duration, int64, bool) {
 	if c.rng == nil {
 		if c.k >= c.end {
-			return 0, false
+			return 0, 0, false
 		}
-		at, ok := c.law.instant(c.k)
+		k := c.k
+		at, ok := c.law.instant(k)
 		c.k += c.step
-		return at, ok
+		return at, k, ok
 	}
 	for {
 		at, ok := c.draw()
 		if !ok {
-			return 0, false
+			return 0, 0, false
 		}
 		keep := (c.k-1)%c.step == c.index
 		if keep {
-			return at, true
+			return at, c.k - 1, true
 		}
 	}
+}
+
+// wholeCount is the number of arrivals of the whole phase, once the cursor
+// is exhausted: known in advance for uniform and count phases, and for
+// Poisson rate phases the draws that fell inside the phase (the last draw
+// fell beyond its end).
+func (c *cursor) wholeCount() int64 {
+	if c.rng == nil || c.law.kind == count {
+		return c.end
+	}
+	return max(c.k-1, 0)
 }
 
 // draw returns the next instant of the whole Poisson phase and advances k.

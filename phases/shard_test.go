@@ -154,3 +154,51 @@ func TestParseShard(t *testing.T) {
 		}
 	}
 }
+
+// Arrival.Index numbers the whole plan's arrivals 0, 1, 2, ... and the
+// shards together hold every index exactly once, Poisson phases included.
+func TestShardIndicesCoverTheWholePlan(t *testing.T) {
+	plan := Plan{
+		{Duration: 3 * time.Second, ArrivalRate: 2.5},
+		{Duration: 2 * time.Second, Pause: true},
+		{Duration: 4 * time.Second, ArrivalRate: 1, RampTo: 7},
+		{Duration: 5 * time.Second, ArrivalRate: 6, Mode: Poisson},
+		{Duration: 2 * time.Second, ArrivalCount: 7},
+		{Duration: 2 * time.Second, ArrivalCount: 5, Mode: Poisson},
+	}
+	whole, err := plan.Schedule(42)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	for a := range whole.All() {
+		if a.Index != total {
+			t.Fatalf("arrival %d of the whole plan has index %d", total, a.Index)
+		}
+		total++
+	}
+	for _, n := range []int{2, 3, 7} {
+		seen := make([]int, total)
+		for i := 1; i <= n; i++ {
+			part, err := plan.Shard(i, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sched, err := part.Schedule(42)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for a := range sched.All() {
+				if a.Index < 0 || a.Index >= total {
+					t.Fatalf("shard %d/%d: index %d outside the whole plan's %d", i, n, a.Index, total)
+				}
+				seen[a.Index]++
+			}
+		}
+		for k, c := range seen {
+			if c != 1 {
+				t.Fatalf("%d shards: index %d held %d times", n, k, c)
+			}
+		}
+	}
+}
