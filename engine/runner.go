@@ -104,6 +104,9 @@ func New(cfg Config) (*Runner, error) {
 	if cfg.Seed == 0 {
 		cfg.Seed = rand.Uint64() | 1
 	}
+	if addrs := cfg.Script.Config.SocketIO.SourceAddresses; cfg.DialContext == nil && len(addrs) > 0 {
+		cfg.DialContext = NewRotatingDialer(addrs).DialContext
+	}
 	if cfg.Getenv == nil {
 		cfg.Getenv = func(string) string { return "" }
 	}

@@ -108,6 +108,8 @@ func (d *decoder) socketIOOption(o *SocketIOOptions, key string, v *yaml.Node) {
 		}
 	case "serverVersion":
 		d.serverVersion(o, v)
+	case "sourceAddresses":
+		d.sourceAddresses(o, v)
 	case "parser":
 		if name, ok := d.str(v, "parser"); ok && name != "default" && name != "json" {
 			d.errf(v, "remove it: sockload speaks the default Socket.IO parser (JSON, with binary attachments)", "parser %q is not supported", name)
@@ -265,4 +267,29 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// sourceAddresses reads the local addresses new connections rotate over:
+// "127.0.0.1-127.0.0.8", or a list of addresses and ranges.
+func (d *decoder) sourceAddresses(o *SocketIOOptions, v *yaml.Node) {
+	var specs []string
+	switch v.Kind {
+	case yaml.ScalarNode:
+		specs = []string{v.Value}
+	case yaml.SequenceNode:
+		for _, item := range v.Content {
+			if s, ok := d.str(item, "a source address"); ok {
+				specs = append(specs, s)
+			}
+		}
+	default:
+		d.errf(v, "write sourceAddresses: \"127.0.0.1-127.0.0.8\"", "sourceAddresses must be an address, a range or a list of them")
+		return
+	}
+	addrs, err := ParseSourceAddrs(strings.Join(specs, ","))
+	if err != nil {
+		d.errf(v, "write sourceAddresses: \"127.0.0.1-127.0.0.8\" (local addresses of this machine)", "%v", err)
+		return
+	}
+	o.SourceAddresses = addrs
 }

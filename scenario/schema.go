@@ -53,7 +53,7 @@ var socketIOKeys = map[string]child{
 	"reconnectionDelayMax": free, "randomizationFactor": free,
 	"forceNew": free, "multiplex": free, "serverVersion": free,
 	"upgrade": free, "rememberUpgrade": free, "withCredentials": free,
-	"autoConnect": free, "parser": free,
+	"autoConnect": free, "parser": free, "sourceAddresses": free,
 }
 
 func withKeys(base map[string]child, extra map[string]child) map[string]child {

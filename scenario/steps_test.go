@@ -300,7 +300,7 @@ scenarios:
 		t.Errorf("server version %d, tls %+v", b.ServerVersion, s.Config.TLS)
 	}
 	d := defaultSocketIOOptions()
-	if d.ServerVersion.EngineIOProtocol() != 4 || d.Reconnection || !reflect.DeepEqual(d.Transports, []string{"polling", "websocket"}) {
+	if d.ServerVersion.EngineIOProtocol() != 4 || !d.Reconnection || !reflect.DeepEqual(d.Transports, []string{"polling", "websocket"}) {
 		t.Errorf("defaults: %+v", d)
 	}
 }

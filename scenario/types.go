@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"net/netip"
 	"time"
 )
 
@@ -147,7 +148,12 @@ type SocketIOOptions struct {
 	// of multiplexing them over one (forceNew: true or multiplex: false).
 	ForceNew      bool
 	ServerVersion ServerVersion
-	Pos           Pos // where the options were set (config.socketio), for errors at run time
+	// SourceAddresses are local addresses that new connections rotate over
+	// (sourceAddresses: "127.0.0.1-127.0.0.8"), so that one machine holds
+	// more connections to one target address than one source address has
+	// ephemeral ports. Read from config.socketio for the whole run.
+	SourceAddresses []netip.Addr
+	Pos             Pos // where the options were set (config.socketio), for errors at run time
 }
 
 // KeyTemplate is a name and a templated value, in file order.

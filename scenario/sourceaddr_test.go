@@ -1,8 +1,6 @@
-package engine
+package scenario
 
 import (
-	"context"
-	"net"
 	"strings"
 	"testing"
 )
@@ -57,39 +55,17 @@ func FuzzParseSourceAddrs(f *testing.F) {
 	})
 }
 
-// Connections through a RotatingDialer come from each source address in
-// turn.
-func TestRotatingDialerRotates(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	seen := make(chan string, 6)
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			host, _, _ := net.SplitHostPort(c.RemoteAddr().String())
-			seen <- host
-			c.Close()
-		}
-	}()
-	addrs, _ := ParseSourceAddrs("127.0.0.2-127.0.0.4")
-	d := NewRotatingDialer(addrs)
-	for range 6 {
-		c, err := d.DialContext(context.Background(), "tcp", ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		c.Close()
-	}
-	want := []string{"127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.2", "127.0.0.3", "127.0.0.4"}
-	for i, w := range want {
-		if got := <-seen; got != w {
-			t.Errorf("connection %d from %s, want %s", i, got, w)
-		}
+func TestSourceAddressesInTheScenario(t *testing.T) {
+	s := mustLoad(t, `
+config:
+  target: "http://127.0.0.1:3000"
+  phases: [{duration: 1, arrivalRate: 1}]
+  socketio:
+    sourceAddresses: ["127.0.0.1-127.0.0.3", "127.0.0.9"]
+scenarios:
+  - flow: [{think: 1}]
+`)
+	if got := len(s.Config.SocketIO.SourceAddresses); got != 4 {
+		t.Errorf("%d source addresses, want 4", got)
 	}
 }
