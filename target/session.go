@@ -579,6 +579,23 @@ func (s *session) endUpgrade(ws *websocket.Conn) {
 	}
 }
 
+// lingerDrain bounds how long the rest of an oversized message is read
+// and dropped.
+const lingerDrain = time.Second
+
+// lingerAfterClose reads and drops what the client still sends after the
+// server's close frame (1009, message too big, sent by the websocket
+// library), until the client closes or lingerDrain passes. Closing at once
+// would leave the rest of the oversized message unread, the kernel would
+// reset the connection, and the client would see "connection reset"
+// instead of the close code that explains the limit, as Node's ws library
+// avoids by waiting for the closing handshake too.
+func lingerAfterClose(ws *websocket.Conn) {
+	conn := ws.NetConn()
+	_ = conn.SetReadDeadline(time.Now().Add(lingerDrain))
+	_, _ = io.Copy(io.Discard, conn)
+}
+
 func readPacket(ws *websocket.Conn, v wire.EngineVersion) (wire.Packet, error) {
 	kind, data, err := ws.ReadMessage()
 	if err != nil {
@@ -595,6 +612,7 @@ func (s *session) readWebsocket(ws *websocket.Conn) {
 		kind, data, err := ws.ReadMessage()
 		if err != nil {
 			if errors.Is(err, websocket.ErrReadLimit) {
+				lingerAfterClose(ws)
 				s.terminate("max payload exceeded")
 			}
 			return
