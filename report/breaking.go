@@ -47,7 +47,10 @@ type Thresholds struct {
 	P99Factor float64 `json:"p99Factor"`
 	P99Floor  float64 `json:"p99FloorMs"`
 	// ConnectP99, ConnectFactor and ConnectFloor are the same limits on
-	// socketio.connect_time's p99.
+	// socketio.connect_time's p99. They are off by default: on a busy
+	// machine connect time mostly measures the machine (the TLS and
+	// websocket handshakes of both sides), and a target that cannot take
+	// more connections shows it in errors.
 	ConnectP99    float64 `json:"connectP99Ms,omitempty"`
 	ConnectFactor float64 `json:"connectFactor"`
 	ConnectFloor  float64 `json:"connectFloorMs"`
@@ -64,14 +67,13 @@ type Thresholds struct {
 // (config.plugins.breakingPoint) or the command line set others.
 func DefaultThresholds() Thresholds {
 	return Thresholds{
-		Sustain:       3,
-		MaxErrorRate:  5,
-		P99Factor:     5,
-		P99Floor:      25,
-		ConnectFactor: 5,
-		ConnectFloor:  100,
-		Saturation:    30,
-		Baseline:      5,
+		Sustain:      3,
+		MaxErrorRate: 5,
+		P99Factor:    3,
+		P99Floor:     50,
+		ConnectFloor: 100,
+		Saturation:   30,
+		Baseline:     5,
 	}
 }
 
@@ -157,17 +159,24 @@ func ErrorRatio(w Window, runHasResponses bool) float64 {
 	return 1
 }
 
-// GeneratorLimit returns why the generator, rather than the target, limited
-// window i, or "": its CPU reached CPULimit, VUs started LagLimit late at
-// the 99th percentile, or (over the window and the two before it) fewer
-// than 80% of the offered arrivals started.
-func GeneratorLimit(ws []Window, i int) string {
+// generatorLimit returns why the generator, rather than the target, limited
+// window i, or "": its CPU reached CPULimit; VUs started LagLimit late at
+// the 99th percentile in this window and the one before (a single late
+// start in a second of few arrivals is a hiccup, not a generator falling
+// behind); the window lasted half as long again as the run's windows (the
+// generator's own once-a-second tick ran late: the machine was starved);
+// or fewer than 80% of the offered arrivals started over the window and
+// the two before it.
+func generatorLimit(ws []Window, i int, span float64) string {
 	w := ws[i]
+	lagLimit := float64(LagLimit / time.Millisecond)
 	switch {
 	case w.CPU >= CPULimit:
 		return fmt.Sprintf("its CPU was %.0f%% of all cores", 100*w.CPU)
-	case w.ArrivalLagP99 >= float64(LagLimit/time.Millisecond):
+	case w.ArrivalLagP99 >= lagLimit && i > 0 && ws[i-1].ArrivalLagP99 >= lagLimit:
 		return fmt.Sprintf("VUs started %s ms late (arrival lag p99)", groupDigits(w.ArrivalLagP99))
+	case w.Seconds > 1.5*span:
+		return fmt.Sprintf("the machine was overloaded: its once-a-second tick ran %s s late", groupDigits(w.Seconds-span))
 	}
 	var offered, achieved float64
 	for j := max(0, i-2); j <= i; j++ {
@@ -195,7 +204,7 @@ type analysis struct {
 // target broke: the first run of windows lasting th.Sustain in which every
 // window breaks a limit (errors, latency, connect time or saturation). It
 // never claims a breaking point where the generator was limited (see
-// GeneratorLimit) in the bad run or the window before it: the verdict is
+// generatorLimit) in the bad run or the window before it: the verdict is
 // then inconclusive. It is a pure function of its arguments.
 func FindBreakingPoint(ws []Window, th Thresholds) BreakingPoint {
 	bp := BreakingPoint{Thresholds: th}
@@ -216,13 +225,11 @@ func FindBreakingPoint(ws []Window, th Thresholds) BreakingPoint {
 		if good := a.lastGood(first); good >= 0 {
 			bp.Capacity = a.load(good)
 		}
-		for j := max(0, first-1); j < first+sustain && j < len(ws); j++ {
-			if a.use[j] && a.generator[j] != "" {
-				bp.Verdict = VerdictInconclusive
-				bp.Generator = fmt.Sprintf("the generator was limited at %s: %s", offset(a.offset(j)), a.generator[j])
-				bp.Summary = inconclusiveSummary(bp)
-				return bp
-			}
+		if why := a.generatorDoubt(first, sustain); why != "" {
+			bp.Verdict = VerdictInconclusive
+			bp.Generator = why
+			bp.Summary = inconclusiveSummary(bp)
+			return bp
 		}
 		bp.Verdict = VerdictBroken
 		bp.Summary = brokenSummary(bp)
@@ -242,6 +249,36 @@ func FindBreakingPoint(ws []Window, th Thresholds) BreakingPoint {
 	worstP99, worstErrors := a.worst()
 	bp.Summary = noneSummary(bp, worstP99, worstErrors)
 	return bp
+}
+
+// generatorDoubt says why a bad run starting at first cannot be blamed on
+// the target, or "": the generator was limited in the bad run or the
+// window before it, or in more than a quarter of the windows before it
+// (then the baseline and the best yield were measured on a limited
+// generator too).
+func (a *analysis) generatorDoubt(first, sustain int) string {
+	for j := max(0, first-1); j < first+sustain && j < len(a.ws); j++ {
+		if a.use[j] && a.generator[j] != "" {
+			return fmt.Sprintf("the generator was limited at %s: %s", offset(a.offset(j)), a.generator[j])
+		}
+	}
+	limited, before, firstLimited := 0, 0, -1
+	for j := 0; j < first; j++ {
+		if !a.use[j] {
+			continue
+		}
+		before++
+		if a.generator[j] != "" {
+			limited++
+			if firstLimited < 0 {
+				firstLimited = j
+			}
+		}
+	}
+	if limited > 0 && 4*limited > before {
+		return fmt.Sprintf("the generator was limited in %d of the %d seconds before (from %s: %s)", limited, before, offset(a.offset(firstLimited)), a.generator[firstLimited])
+	}
+	return ""
 }
 
 func analyse(ws []Window, th Thresholds) *analysis {
@@ -267,7 +304,7 @@ func analyse(ws []Window, th Thresholds) *analysis {
 	for i, w := range ws {
 		a.use[i] = w.Seconds >= minSeconds
 		a.errRatio[i] = ErrorRatio(w, hasResponses)
-		a.generator[i] = GeneratorLimit(ws, i)
+		a.generator[i] = generatorLimit(ws, i, a.span)
 	}
 	return a
 }
@@ -408,13 +445,22 @@ func (a *analysis) lastGood(i int) int {
 	return -1
 }
 
-// peak returns the usable window with the highest offered rate (the
-// latest of equals), or -1.
+// peak returns the window with the highest offered rate (the earliest of
+// equals), full-length windows first (a partial one's rate is noisy), or
+// -1.
 func (a *analysis) peak() int {
 	best := -1
-	for i, w := range a.ws {
-		if a.use[i] && (best < 0 || w.Offered >= a.ws[best].Offered) {
-			best = i
+	for _, full := range []bool{true, false} {
+		for i, w := range a.ws {
+			if !a.use[i] || (full && w.Seconds < 0.9*a.span) {
+				continue
+			}
+			if best < 0 || w.Offered > a.ws[best].Offered {
+				best = i
+			}
+		}
+		if best >= 0 {
+			return best
 		}
 	}
 	return best

@@ -1,0 +1,260 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sockload/sockload/report"
+	"github.com/sockload/sockload/scenario"
+)
+
+// analysisFlags are the breaking-point thresholds and the HTML report path
+// given on the command line (`sockload run`, `report`, `compare`). A
+// threshold flag left unset keeps the scenario's value or the default.
+type analysisFlags struct {
+	html          string
+	sustain       optDuration
+	maxErrorRate  optFloat
+	p99           optDuration
+	p99Factor     optFloat
+	p99Floor      optDuration
+	connectP99    optDuration
+	connectFactor optFloat
+	saturation    optFloat
+}
+
+// addAnalysisFlags registers the analysis flags on cmd.
+func addAnalysisFlags(cmd *cobra.Command, f *analysisFlags) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.html, "html", "", "write a self-contained HTML report (charts and tables) to this file")
+	fl.Var(&f.sustain, "bp-sustain", "breaking point: how long a limit must be broken (default 3s)")
+	fl.Var(&f.maxErrorRate, "bp-max-error-rate", "breaking point: percent of a second's outcomes that may be errors (default 5)")
+	fl.Var(&f.p99, "bp-p99", "breaking point: absolute limit on the response p99, e.g. 500ms (default none)")
+	fl.Var(&f.p99Factor, "bp-p99-factor", "breaking point: limit on the response p99 as a multiple of the run's early baseline (default 3; 0 turns it off)")
+	fl.Var(&f.p99Floor, "bp-p99-floor", "breaking point: the relative p99 limit is never below this (default 50ms)")
+	fl.Var(&f.connectP99, "bp-connect-p99", "breaking point: absolute limit on the connect time p99 (default none)")
+	fl.Var(&f.connectFactor, "bp-connect-factor", "breaking point: limit on the connect p99 as a multiple of its baseline (default off)")
+	fl.Var(&f.saturation, "bp-saturation", "breaking point: percent by which emits per offered arrival may fall below the run's best (default 30; 0 turns it off)")
+}
+
+// apply overrides th with the flags that were given.
+func (f analysisFlags) apply(th report.Thresholds) report.Thresholds {
+	setSeconds(&th.Sustain, f.sustain)
+	setFloat(&th.MaxErrorRate, f.maxErrorRate)
+	setMillis(&th.P99, f.p99)
+	setFloat(&th.P99Factor, f.p99Factor)
+	setMillis(&th.P99Floor, f.p99Floor)
+	setMillis(&th.ConnectP99, f.connectP99)
+	setFloat(&th.ConnectFactor, f.connectFactor)
+	setFloat(&th.Saturation, f.saturation)
+	return th
+}
+
+// checkAnalysis checks, before a run, that the scenario's thresholds are
+// valid and the HTML report can be written, so a long run is not lost to
+// either. It returns the thresholds analyzeRun will use.
+func checkAnalysis(script *scenario.Script, f analysisFlags) (report.Thresholds, error) {
+	th, err := scenarioThresholds(script)
+	if err != nil {
+		return th, withExit(exitInvalid, err)
+	}
+	if f.html != "" {
+		if err := report.CheckWritable(f.html); err != nil {
+			return th, withExit(exitInvalid, err)
+		}
+	}
+	return f.apply(th), nil
+}
+
+// analyzeRun finds the breaking point of a finished run with the scenario's
+// and the command line's thresholds, stores it in rep (so the JSON report
+// carries it), prints its plain sentences and writes the HTML report when
+// asked. Call it after report.WriteSummary and before rep.WriteJSON.
+func analyzeRun(pio *processIO, rep *report.Report, script *scenario.Script, f analysisFlags) error {
+	th, err := checkAnalysis(script, f)
+	if err != nil {
+		// Checked before the run; the run's report is still worth the
+		// default analysis.
+		fmt.Fprintln(pio.stderr, err)
+		th = f.apply(report.DefaultThresholds())
+	}
+	bp, err := rep.Analyze(th)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(pio.stdout, bp.Summary)
+	if f.html == "" {
+		return nil
+	}
+	if err := report.WriteHTMLFile(f.html, rep); err != nil {
+		return err
+	}
+	fmt.Fprintf(pio.stdout, "HTML report written to %s\n", f.html)
+	return nil
+}
+
+// breakingPointKey is the scenario's place for the thresholds:
+// config.plugins.breakingPoint.
+const breakingPointKey = "breakingPoint"
+
+// scenarioThresholds reads config.plugins.breakingPoint over the defaults.
+// Latencies are milliseconds or durations ("500ms"), sustain and baseline
+// seconds or durations ("3s"), rates percentages.
+func scenarioThresholds(script *scenario.Script) (report.Thresholds, error) {
+	th := report.DefaultThresholds()
+	if script == nil {
+		return th, nil
+	}
+	d := script.Config.Plugins.Get(breakingPointKey)
+	if d == nil || d.Kind == scenario.DataNull {
+		return th, nil
+	}
+	where := func(p scenario.Pos) string { return fmt.Sprintf("%s:%s", script.Path, p) }
+	if d.Kind != scenario.DataMap {
+		return th, fmt.Errorf("%s: config.plugins.%s must be a mapping of thresholds, such as {p99: 500, maxErrorRate: 1}", where(d.Pos), breakingPointKey)
+	}
+	fields := map[string]struct {
+		into *float64
+		unit time.Duration // 0: a plain number
+	}{
+		"sustain":       {&th.Sustain, time.Second},
+		"maxErrorRate":  {&th.MaxErrorRate, 0},
+		"p99":           {&th.P99, time.Millisecond},
+		"p99Factor":     {&th.P99Factor, 0},
+		"p99Floor":      {&th.P99Floor, time.Millisecond},
+		"connectP99":    {&th.ConnectP99, time.Millisecond},
+		"connectFactor": {&th.ConnectFactor, 0},
+		"connectFloor":  {&th.ConnectFloor, time.Millisecond},
+		"saturation":    {&th.Saturation, 0},
+		"baseline":      {&th.Baseline, time.Second},
+	}
+	for i, key := range d.Keys {
+		v := d.Values[i]
+		field, ok := fields[key]
+		if !ok {
+			return th, fmt.Errorf("%s: config.plugins.%s.%s is not a threshold; use one of %s", where(v.Pos), breakingPointKey, key, strings.Join(thresholdKeys(), ", "))
+		}
+		n, err := thresholdValue(v, field.unit)
+		if err != nil {
+			return th, fmt.Errorf("%s: config.plugins.%s.%s: %w", where(v.Pos), breakingPointKey, key, err)
+		}
+		*field.into = n
+	}
+	return th, nil
+}
+
+func thresholdKeys() []string {
+	return []string{"sustain", "maxErrorRate", "p99", "p99Factor", "p99Floor", "connectP99", "connectFactor", "connectFloor", "saturation", "baseline"}
+}
+
+// thresholdValue reads a non-negative number, or a duration in unit when
+// unit is set.
+func thresholdValue(v *scenario.Data, unit time.Duration) (float64, error) {
+	if v.Kind != scenario.DataScalar {
+		return 0, fmt.Errorf("give a number")
+	}
+	var n float64
+	switch x := v.Scalar.(type) {
+	case int64:
+		n = float64(x)
+	case float64:
+		n = x
+	case string:
+		if unit == 0 {
+			f, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(x), "%"), 64)
+			if err != nil {
+				return 0, fmt.Errorf("%q is not a number", x)
+			}
+			n = f
+			break
+		}
+		d, err := time.ParseDuration(strings.TrimSpace(x))
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a duration (write 500ms, 3s, or a number of %s)", x, unitName(unit))
+		}
+		n = float64(d) / float64(unit)
+	default:
+		return 0, fmt.Errorf("give a number")
+	}
+	if n < 0 {
+		return 0, fmt.Errorf("%v is negative; give zero (off) or more", n)
+	}
+	return n, nil
+}
+
+func unitName(unit time.Duration) string {
+	if unit == time.Second {
+		return "seconds"
+	}
+	return "milliseconds"
+}
+
+// optFloat is a number flag that remembers whether it was given.
+type optFloat struct {
+	v   float64
+	set bool
+}
+
+func (o *optFloat) String() string {
+	if !o.set {
+		return ""
+	}
+	return strconv.FormatFloat(o.v, 'f', -1, 64)
+}
+
+func (o *optFloat) Set(s string) error {
+	v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "%"), 64)
+	if err != nil || v < 0 {
+		return fmt.Errorf("%q: give a number, zero or more", s)
+	}
+	o.v, o.set = v, true
+	return nil
+}
+
+func (o *optFloat) Type() string { return "number" }
+
+// optDuration is a duration flag that remembers whether it was given.
+type optDuration struct {
+	v   time.Duration
+	set bool
+}
+
+func (o *optDuration) String() string {
+	if !o.set {
+		return ""
+	}
+	return o.v.String()
+}
+
+func (o *optDuration) Set(s string) error {
+	v, err := time.ParseDuration(strings.TrimSpace(s))
+	if err != nil || v < 0 {
+		return fmt.Errorf("%q: give a duration such as 500ms or 3s", s)
+	}
+	o.v, o.set = v, true
+	return nil
+}
+
+func (o *optDuration) Type() string { return "duration" }
+
+func setFloat(into *float64, o optFloat) {
+	if o.set {
+		*into = o.v
+	}
+}
+
+func setSeconds(into *float64, o optDuration) {
+	if o.set {
+		*into = o.v.Seconds()
+	}
+}
+
+func setMillis(into *float64, o optDuration) {
+	if o.set {
+		*into = float64(o.v) / float64(time.Millisecond)
+	}
+}
