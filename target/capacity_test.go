@@ -19,6 +19,7 @@ func TestPacerAdmit(t *testing.T) {
 	tests := []struct {
 		name     string
 		rate     int
+		burst    int
 		limit    int
 		arrivals []time.Duration // offsets from t0, in order
 		want     []time.Duration // start offsets; -1 means refused
@@ -44,6 +45,16 @@ func TestPacerAdmit(t *testing.T) {
 			want:     []time.Duration{0, 100 * ms, -1, 200 * ms, 300 * ms},
 		},
 		{
+			name: "a burst starts at once, then the rate holds", rate: 10, burst: 3, limit: 2,
+			arrivals: []time.Duration{0, 0, 0, 0, 0, 0},
+			want:     []time.Duration{0, 0, 0, 100 * ms, 200 * ms, -1},
+		},
+		{
+			name: "the burst comes back after a quiet spell", rate: 10, burst: 2, limit: 0,
+			arrivals: []time.Duration{0, 0, 0, 150 * ms, 200 * ms, 400 * ms, 400 * ms, 400 * ms},
+			want:     []time.Duration{0, 0, -1, 150 * ms, 200 * ms, 400 * ms, 400 * ms, -1},
+		},
+		{
 			name: "an idle pacer does not bank capacity", rate: 100, limit: 0,
 			arrivals: []time.Duration{0, 1000 * ms, 1000 * ms, 1010 * ms},
 			want:     []time.Duration{0, 1000 * ms, -1, 1010 * ms},
@@ -51,7 +62,7 @@ func TestPacerAdmit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := newPacer(tt.rate, tt.limit)
+			p := newPacer(tt.rate, tt.burst, tt.limit)
 			var got []time.Duration
 			for _, at := range tt.arrivals {
 				start, ok := p.admit(t0.Add(at))
@@ -70,7 +81,7 @@ func TestPacerAdmit(t *testing.T) {
 
 func TestPacerWaiting(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	p := newPacer(10, 10)
+	p := newPacer(10, 1, 10)
 	for range 4 {
 		p.admit(t0)
 	}
@@ -88,7 +99,7 @@ func TestPacerWaiting(t *testing.T) {
 // pacer's instants, in order, and a full queue refuses at once.
 func TestWorkerPacing(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := newWorker(10, 4)
+		w := newWorker(10, 1, 4)
 		defer w.stop()
 		start := time.Now()
 		var mu sync.Mutex

@@ -66,6 +66,12 @@ type Config struct {
 	// Capacity is the number of events handled per second (0: unlimited).
 	// Events beyond it wait in a queue; see QueueLimit.
 	Capacity int
+	// Burst is how many events may start at once, above the rate, after a
+	// quiet spell (default Capacity/10, at least 1): a client's quick
+	// succession of emits below capacity does not wait. It does not move
+	// the breaking point: sustained, the target handles Capacity events
+	// per second.
+	Burst int
 	// QueueLimit is how many events may wait when Capacity is set (default:
 	// Capacity, one second of work). An event arriving at a full queue is
 	// shed: an event with an ack id is answered with an error ack
@@ -113,6 +119,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Capacity > 0 && c.QueueLimit == 0 {
 		c.QueueLimit = c.Capacity
 	}
+	if c.Capacity > 0 && c.Burst == 0 {
+		c.Burst = max(c.Capacity/10, 1)
+	}
 	for _, d := range []struct {
 		name string
 		v    time.Duration
@@ -124,7 +133,7 @@ func (c Config) withDefaults() (Config, error) {
 	for _, n := range []struct {
 		name string
 		v    int
-	}{{"max http buffer size", c.MaxHTTPBufferSize}, {"max connections", c.MaxConnections}, {"capacity", c.Capacity}, {"queue limit", c.QueueLimit}} {
+	}{{"max http buffer size", c.MaxHTTPBufferSize}, {"max connections", c.MaxConnections}, {"capacity", c.Capacity}, {"burst", c.Burst}, {"queue limit", c.QueueLimit}} {
 		if n.v < 0 {
 			return c, fmt.Errorf("%s %d is negative: give zero or more", n.name, n.v)
 		}

@@ -79,7 +79,7 @@ func TestConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Addr != DefaultAddr || cfg.Path != "/io/" || cfg.EngineVersion != wire.EngineV4 || cfg.QueueLimit != 50 ||
+	if cfg.Addr != DefaultAddr || cfg.Path != "/io/" || cfg.EngineVersion != wire.EngineV4 || cfg.QueueLimit != 50 || cfg.Burst != 5 ||
 		cfg.MaxHTTPBufferSize != 1_000_000 || cfg.PingInterval != 25*time.Second || cfg.PingTimeout != 20*time.Second ||
 		cfg.Namespaces[0] != "/chat" {
 		t.Fatalf("defaults: %+v", cfg)

@@ -69,7 +69,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener) *Server {
 		},
 	}
 	if cfg.Capacity > 0 {
-		s.work = newWorker(cfg.Capacity, cfg.QueueLimit)
+		s.work = newWorker(cfg.Capacity, cfg.Burst, cfg.QueueLimit)
 	}
 	s.http = &http.Server{
 		Handler:           s,

@@ -31,6 +31,7 @@ type serveFlags struct {
 	pushInterval      time.Duration
 	ackDelay          string
 	capacity          int
+	burst             int
 	queue             int
 }
 
@@ -51,9 +52,10 @@ Its handlers are those of the project's reference server: "ping" acks
 "disconnect-me" closes the connection; any other event (such as "hello")
 is counted and not acknowledged. GET /__stats returns the counters.
 
---capacity N makes it handle N events per second: faster arrivals wait in
-a queue (latency grows) and, past --queue waiting events, are shed with an
-error ack {"error":"overloaded"}. Its breaking point is N events/s.
+--capacity N makes it handle N events per second (short bursts of --burst
+start at once): faster arrivals wait in a queue (latency grows) and, past
+--queue waiting events, are shed with an error ack {"error":"overloaded"}.
+Its breaking point is N events/s.
 
 --ack-delay takes a fixed duration (20ms), a uniform range
 (uniform:10ms-50ms) or an exponential mean (exp:20ms).
@@ -87,6 +89,7 @@ interrupted (Ctrl-C), then exits 0.`,
 	fl.DurationVar(&f.pushInterval, "push-interval", 0, `emit "tick" to every socket at this interval (0: never)`)
 	fl.StringVar(&f.ackDelay, "ack-delay", "0", "delay before each ack: 20ms, uniform:10ms-50ms or exp:20ms")
 	fl.IntVar(&f.capacity, "capacity", 0, "events handled per second; beyond it they queue, then are shed (0: unlimited)")
+	fl.IntVar(&f.burst, "burst", 0, "events that may start at once above the rate after a quiet spell (default: a tenth of --capacity)")
 	fl.IntVar(&f.queue, "queue", 0, "events that may wait for capacity before shedding (default: one second's worth)")
 	return cmd
 }
@@ -110,7 +113,7 @@ func (f *serveFlags) toConfig() (target.Config, error) {
 	for _, n := range []struct {
 		flag string
 		v    int
-	}{{"--max-http-buffer-size", f.maxHTTPBufferSize}, {"--max-connections", f.maxConnections}, {"--capacity", f.capacity}, {"--queue", f.queue}} {
+	}{{"--max-http-buffer-size", f.maxHTTPBufferSize}, {"--max-connections", f.maxConnections}, {"--capacity", f.capacity}, {"--burst", f.burst}, {"--queue", f.queue}} {
 		if n.v < 0 {
 			return target.Config{}, fmt.Errorf("%s %d: give zero or more", n.flag, n.v)
 		}
@@ -139,6 +142,7 @@ func (f *serveFlags) toConfig() (target.Config, error) {
 		PushInterval:      f.pushInterval,
 		AckDelay:          delay,
 		Capacity:          f.capacity,
+		Burst:             f.burst,
 		QueueLimit:        f.queue,
 	}, nil
 }
@@ -179,7 +183,7 @@ func printServing(w io.Writer, srv *target.Server) {
 	fmt.Fprintf(w, "Socket.IO target listening on %s (path %s, %s)\n", srv.URL(), cfg.Path, protocol)
 	capacity := "unlimited"
 	if cfg.Capacity > 0 {
-		capacity = fmt.Sprintf("%d events/s, queue %d", cfg.Capacity, cfg.QueueLimit)
+		capacity = fmt.Sprintf("%d events/s (bursts of %d), queue %d", cfg.Capacity, cfg.Burst, cfg.QueueLimit)
 	}
 	limit := "none"
 	if cfg.MaxConnections > 0 {
@@ -190,5 +194,6 @@ func printServing(w io.Writer, srv *target.Server) {
 		delay = "none"
 	}
 	fmt.Fprintf(w, "capacity %s; ack delay %s; connection limit %s; counters at %s/__stats\n", capacity, delay, limit, srv.URL())
+	fmt.Fprintf(w, "Point a scenario at it: sockload run -t %s examples/my-scenario.yml\n", srv.URL())
 	fmt.Fprintln(w, "Stop with Ctrl-C.")
 }
