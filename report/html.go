@@ -163,7 +163,7 @@ func timeCharts(ws []Window) []chart {
 	for _, code := range errorCodes(ws, 7) {
 		errs.Series = append(errs.Series, line(code, func(w Window) float64 { return perSecond(w.Errors[code], w) }))
 	}
-	gen := chart{Title: "Generator health", YLabel: "CPU % of all cores · arrival lag p99 ms", XLabel: "time from start",
+	gen := chart{Title: "Generator health", YLabel: "% · ms", XLabel: "time from start",
 		Series: []series{
 			line("CPU %", func(w Window) float64 { return 100 * w.CPU }),
 			line("arrival lag p99 (ms)", func(w Window) float64 { return w.ArrivalLagP99 }),
@@ -241,6 +241,9 @@ func latencyNames(s metrics.Snapshot) []string {
 			events = append(events, n)
 		}
 	}
+	if len(events) < 2 {
+		return names // one event's latencies are the response time's
+	}
 	slices.Sort(events)
 	return append(names, events[:min(3, len(events))]...)
 }
@@ -282,17 +285,33 @@ func breakingTable(bp *BreakingPoint) htmlTable {
 	}
 	add("baseline p99", groupDigits(bp.BaselineP99)+" ms (response), "+groupDigits(bp.BaselineConnectP99)+" ms (connect)")
 	th := bp.Thresholds
-	add("thresholds", fmt.Sprintf("sustain %ss; errors > %s%%; p99 > %s× baseline (at least %s ms)%s; connect p99 > %s× baseline (at least %s ms)%s; saturation %s%%",
-		groupDigits(th.Sustain), groupDigits(th.MaxErrorRate), groupDigits(th.P99Factor), groupDigits(th.P99Floor), absolute(th.P99),
-		groupDigits(th.ConnectFactor), groupDigits(th.ConnectFloor), absolute(th.ConnectP99), groupDigits(th.Saturation)))
+	add("thresholds", fmt.Sprintf("sustained %s s; errors > %s%%; %s; %s; saturation %s",
+		groupDigits(th.Sustain), groupDigits(th.MaxErrorRate),
+		latencyLimits("p99", th.P99, th.P99Factor, th.P99Floor), latencyLimits("connect p99", th.ConnectP99, th.ConnectFactor, th.ConnectFloor),
+		percentOrOff(th.Saturation)))
 	return t
 }
 
-func absolute(limit float64) string {
-	if limit <= 0 {
-		return ""
+// latencyLimits describes the limits on one p99.
+func latencyLimits(label string, absolute, factor, floor float64) string {
+	var parts []string
+	if factor > 0 {
+		parts = append(parts, fmt.Sprintf("> %s× baseline (at least %s ms)", groupDigits(factor), groupDigits(floor)))
 	}
-	return " or > " + groupDigits(limit) + " ms"
+	if absolute > 0 {
+		parts = append(parts, "> "+groupDigits(absolute)+" ms")
+	}
+	if len(parts) == 0 {
+		return label + " not judged"
+	}
+	return label + " " + strings.Join(parts, " or ")
+}
+
+func percentOrOff(p float64) string {
+	if p <= 0 {
+		return "not judged"
+	}
+	return groupDigits(p) + "%"
 }
 
 func runTable(r *Report) htmlTable {

@@ -111,8 +111,7 @@ func (c chart) bounds() (xmin, xmax, ymin, ymax float64, ok bool) {
 		xmax = xmin + 1
 	}
 	if c.LogY {
-		ymin = math.Pow(10, math.Floor(math.Log10(ymin)))
-		ymax = math.Pow(10, math.Ceil(math.Log10(ymax)))
+		ymin, ymax = logFloor(ymin), logCeil(ymax)
 		if ymax <= ymin {
 			ymax = ymin * 10
 		}
@@ -197,7 +196,13 @@ func drawMark(b *strings.Builder, m mark, sx, sy scale) {
 		fmt.Fprintf(b, `<rect class="span" x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"/>`, x, sy.to, sx.at(m.X2)-x, sy.from-sy.to, m.Color)
 	}
 	fmt.Fprintf(b, `<line class="mark" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s"/>`, x, sy.from, x, sy.to, m.Color)
-	fmt.Fprintf(b, `<text class="marklabel" x="%.1f" y="%.1f" fill="%s">%s</text>`, x+4, sy.to+12, m.Color, esc(m.Label))
+	// A line's label sits left of it, a span's inside it, so that the
+	// capacity and the breaking point a second apart stay readable.
+	lx, anchor := x-4, "end"
+	if m.X2 > m.X {
+		lx, anchor = x+4, "start"
+	}
+	fmt.Fprintf(b, `<text class="marklabel" x="%.1f" y="%.1f" fill="%s" text-anchor="%s">%s</text>`, lx, sy.to+12, m.Color, anchor, esc(m.Label))
 }
 
 func (c chart) drawLegend(b *strings.Builder) {
@@ -212,7 +217,11 @@ func (c chart) drawLegend(b *strings.Builder) {
 		w := 7*float64(len([]rune(name))) + 28
 		x -= w
 		color := palette[i%len(palette)]
-		fmt.Fprintf(b, `<line x1="%.1f" y1="16" x2="%.1f" y2="16" stroke="%s" stroke-width="3"/>`, x, x+18, color)
+		dash := ""
+		if s.Dashed {
+			dash = ` stroke-dasharray="5 3"`
+		}
+		fmt.Fprintf(b, `<line x1="%.1f" y1="16" x2="%.1f" y2="16" stroke="%s" stroke-width="3"%s/>`, x, x+18, color, dash)
 		fmt.Fprintf(b, `<text class="legend" x="%.1f" y="20">%s</text>`, x+22, esc(name))
 	}
 }
@@ -257,9 +266,9 @@ func percentileLabel(x float64) string {
 func yTicks(sy scale) []float64 {
 	var out []float64
 	if sy.log {
-		for d := sy.lo; d <= sy.hi*1.0001; d *= 10 {
+		for d := math.Pow(10, math.Floor(math.Log10(sy.lo))); d <= sy.hi*1.0001; d *= 10 {
 			for _, m := range []float64{1, 2, 5} {
-				if v := d * m; v <= sy.hi*1.0001 {
+				if v := d * m; v >= sy.lo*0.9999 && v <= sy.hi*1.0001 {
 					out = append(out, v)
 				}
 			}
@@ -271,6 +280,27 @@ func yTicks(sy scale) []float64 {
 		out = append(out, v)
 	}
 	return out
+}
+
+// logCeil rounds v up to 1, 2 or 5 times a power of ten; logFloor down.
+func logCeil(v float64) float64 {
+	p := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{1, 2, 5} {
+		if m*p >= v*0.9999 {
+			return m * p
+		}
+	}
+	return 10 * p
+}
+
+func logFloor(v float64) float64 {
+	p := math.Pow(10, math.Floor(math.Log10(v)))
+	for _, m := range []float64{5, 2, 1} {
+		if m*p <= v*1.0001 {
+			return m * p
+		}
+	}
+	return p
 }
 
 // niceStep rounds a step up to 1, 2 or 5 times a power of ten.

@@ -108,6 +108,7 @@ func newRootCommand(pio *processIO) *cobra.Command {
 		newValidateCommand(pio),
 		newServeCommand(pio),
 		newRunCommand(pio),
+		newReportCommand(pio),
 		newMergeCommand(pio),
 	)
 	return root
