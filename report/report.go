@@ -38,6 +38,8 @@ type Report struct {
 	// Windows are the run's seconds, for the breaking-point analysis.
 	Windows   []Window  `json:"windows"`
 	Generator Generator `json:"generator"`
+	// Checks are the results of the run's ensure checks.
+	Checks []CheckResult `json:"checks,omitempty"`
 	// BreakingPoint is the analysis of Windows (see FindBreakingPoint).
 	BreakingPoint *BreakingPoint `json:"breakingPoint,omitempty"`
 }
@@ -61,6 +63,8 @@ type RunInfo struct {
 	Skipped     int64     `json:"skipped"`
 	Cancelled   int64     `json:"cancelled"`
 	Shard       string    `json:"shard,omitempty"`
+	// StoppedBy names the check that stopped the run early, if one did.
+	StoppedBy string `json:"stoppedBy,omitempty"`
 }
 
 // CheckWritable makes sure a report can be written at path before a run

@@ -28,7 +28,9 @@ func WriteInterval(w io.Writer, snap metrics.Snapshot) {
 // run, then how the run ended and the generator's verdict on itself.
 func WriteSummary(w io.Writer, r *Report) {
 	total := r.Run.End.Sub(r.Run.Start).Round(time.Millisecond)
-	if r.Run.Interrupted {
+	if r.Run.StoppedBy != "" {
+		fmt.Fprintf(w, "Run stopped after %s by a failing check: %s\n", total, r.Run.StoppedBy)
+	} else if r.Run.Interrupted {
 		fmt.Fprintf(w, "Run interrupted after %s.\n", total)
 	} else {
 		fmt.Fprintf(w, "All VUs finished. Total time: %s\n", total)

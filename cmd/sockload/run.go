@@ -42,6 +42,11 @@ type runFlags struct {
 	thresholds   []string
 	maxErrorRate float64
 	junit        string
+	// Past one machine: this process's shard of the plan, when to start,
+	// and the local addresses connections rotate over.
+	shard       string
+	startAt     string
+	sourceAddrs string
 }
 
 func newRunCommand(pio *processIO) *cobra.Command {
@@ -89,6 +94,9 @@ summary is appended to that file.`,
 	fl.StringArrayVar(&f.thresholds, "threshold", nil, `a strict check added to config.ensure: "metric.name<limit" or a condition such as "vusers.failed == 0" (repeatable)`)
 	fl.Float64Var(&f.maxErrorRate, "max-error-rate", -1, "fail the run when more than this percentage of VUs failed")
 	fl.StringVar(&f.junit, "junit", "", "write the checks' results as a JUnit XML file")
+	fl.StringVar(&f.shard, "shard", "", `run only shard i of n of the plan ("2/3"; "auto/3" takes i from a Kubernetes Indexed Job); merge the shards' reports with sockload merge`)
+	fl.StringVar(&f.startAt, "start-at", "", "wait until this time (RFC 3339) before starting, so that shards on several machines start together")
+	fl.StringVar(&f.sourceAddrs, "source-addrs", "", "local addresses new connections rotate over (127.0.0.1-127.0.0.8), to hold more connections than one address has ports; replaces config.socketio.sourceAddresses")
 	return cmd
 }
 
@@ -115,10 +123,11 @@ func runTest(ctx context.Context, pio *processIO, path string, f runFlags) error
 	if f.interval < time.Second || f.interval%time.Second != 0 {
 		return withExit(exitInvalid, fmt.Errorf("--interval %s: use a whole number of seconds, at least 1s", f.interval))
 	}
-	plan := engine.PlanOf(script)
-	if f.solo {
-		plan = phases.Plan{{Name: "solo", Duration: time.Millisecond, ArrivalCount: 1}}
+	dist, err := prepareDistribution(pio, script, f)
+	if err != nil {
+		return withExit(exitInvalid, err)
 	}
+	plan := dist.plan
 	if f.serve {
 		srv, err := serveTarget(ctx, script)
 		if err != nil {
@@ -128,6 +137,9 @@ func runTest(ctx context.Context, pio *processIO, path string, f runFlags) error
 		fmt.Fprintf(pio.stderr, "Serving the built-in target on %s for this run.\n", srv.URL())
 	}
 
+	if !dist.waitForStart(ctx, pio) {
+		return withExit(exitInterrupted, errors.New("interrupted before the start"))
+	}
 	start := time.Now()
 	reg := metrics.New(start, metrics.Options{Interval: f.interval, Rates: engine.Rates})
 	runner, err := engine.New(engine.Config{
@@ -135,12 +147,14 @@ func runTest(ctx context.Context, pio *processIO, path string, f runFlags) error
 		Log:                func(msg string) { fmt.Fprintln(pio.stdout, msg) },
 		Getenv:             pio.getenv,
 		InsecureSkipVerify: f.insecure,
+		DialContext:        dist.dial,
 	})
 	if err != nil {
 		return withExit(exitInvalid, err)
 	}
 	out := newRunOutput(pio, f, script, plan, runner)
 	out.gate = gate
+	out.shard = dist.shardLabel
 	runCtx, interrupt := context.WithCancel(ctx)
 	defer interrupt()
 	// A failing abortOnFail check stops the run the way an interrupt does;

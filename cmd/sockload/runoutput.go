@@ -26,6 +26,8 @@ type runOutput struct {
 	gate         *report.Gate
 	early        *earlyChecks
 	checkResults []report.CheckResult
+	// shard is "i/n" when the run is one shard of a split plan.
+	shard string
 
 	lastOffered, lastLaunched int64
 	liveShown                 bool
@@ -111,6 +113,7 @@ func (o *runOutput) write(c *report.Collector, res engine.Result, output string)
 		Run: report.RunInfo{
 			Start: res.Start, End: res.End, Interrupted: res.Interrupted,
 			Launched: res.Launched, Skipped: res.Skipped, Cancelled: res.Cancelled,
+			Shard: o.shard,
 		},
 		Aggregate:    agg,
 		Intermediate: results.Intermediate,
@@ -120,10 +123,14 @@ func (o *runOutput) write(c *report.Collector, res engine.Result, output string)
 	if rep.Run.End.IsZero() {
 		rep.Run.End = time.Now()
 	}
+	if stopped, ok := o.early.stoppedBy(); ok {
+		rep.Run.StoppedBy = stopped.Text
+	}
 	report.WriteSummary(o.pio.stdout, rep)
 	if o.gate != nil {
 		in := report.Input{Aggregate: agg, Windows: results.Windows, Cores: runtime.NumCPU()}
 		o.checkResults = finalResults(o.gate, in, o.early)
+		rep.Checks = o.checkResults
 		fmt.Fprintln(o.pio.stdout)
 		report.WriteChecks(o.pio.stdout, o.checkResults)
 	}
