@@ -75,7 +75,17 @@ func validate(pio *processIO, path string, opts scenario.Options) error {
 	for _, w := range s.Warnings {
 		fmt.Fprint(pio.stderr, w.String(), "\n")
 	}
+	// The ensure checks are part of the file: an unknown metric or a bad
+	// expression is found here rather than at the start of a run.
+	gate, err := loadGate(s, runFlags{maxErrorRate: -1})
+	if err != nil {
+		return withExit(exitInvalid, err)
+	}
 	fmt.Fprintf(pio.stdout, "OK %s\n", path)
+	if gate != nil && len(gate.Checks()) > 0 {
+		n := len(gate.Checks())
+		fmt.Fprintf(pio.stdout, "Checks: %d\n", n)
+	}
 	env := ""
 	if s.Environment != "" {
 		env = fmt.Sprintf(" (environment %q)", s.Environment)

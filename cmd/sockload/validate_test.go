@@ -169,3 +169,33 @@ func TestValidateWarningsAndVariables(t *testing.T) {
 		t.Errorf("bad --variables: code %d\n%s", code, errOut)
 	}
 }
+
+// validate checks the ensure block too, as a run would before starting.
+func TestValidateChecksEnsure(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "gate.yml")
+	body := `
+config:
+  target: "http://127.0.0.1:3000"
+  phases: [{duration: 1, arrivalRate: 1}]
+  ensure:
+    thresholds:
+      - "socketio.respons_time.p95": 200
+scenarios:
+  - engine: socketio
+    flow: [{emit: ["ping"]}]
+`
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, code := runInProcess(t, "validate", path)
+	if code != exitInvalid || !strings.Contains(errOut, "socketio.response_time.p95") {
+		t.Fatalf("code %d, stderr:\n%s\nwant exit 2 naming the closest metric", code, errOut)
+	}
+	fixed := strings.Replace(body, "respons_time", "response_time", 1)
+	os.WriteFile(path, []byte(fixed), 0o644)
+	out, errOut, code := runInProcess(t, "validate", path)
+	if code != exitOK || !strings.Contains(out, "Checks: 1") {
+		t.Fatalf("code %d, stdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+}
