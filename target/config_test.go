@@ -127,8 +127,8 @@ func TestAckDelay(t *testing.T) {
 	})
 }
 
-// FuzzSessionInput feeds hostile polling bodies to a session: whatever the
-// bytes, the target must not panic.
+// FuzzSessionInput feeds hostile polling bodies to a session of either
+// protocol generation: whatever the bytes, the target must not panic.
 func FuzzSessionInput(f *testing.F) {
 	seeds := []string{
 		"40",
@@ -142,15 +142,27 @@ func FuzzSessionInput(f *testing.F) {
 		"42[\"push\",\"\",1e300]",
 	}
 	for _, s := range seeds {
-		f.Add(s)
+		f.Add(false, s)
 	}
-	cfg, _ := Config{}.withDefaults()
-	f.Fuzz(func(t *testing.T, body string) {
+	for _, s := range []string{"2:40", "10:40/chat?a=1", "2:2x", "14:42[\"echo\",1]", "6:b4AQI=", "1:1"} {
+		f.Add(true, s)
+	}
+	cfgs := map[bool]Config{}
+	for _, v3 := range []bool{false, true} {
+		v := wire.EngineV4
+		if v3 {
+			v = wire.EngineV3
+		}
+		cfgs[v3], _ = Config{EngineVersion: v, AuthToken: "t"}.withDefaults()
+	}
+	f.Fuzz(func(t *testing.T, v3 bool, body string) {
+		cfg := cfgs[v3]
 		srv := &Server{cfg: cfg, sessions: make(map[string]*session)}
-		sess := newSession(srv, "fuzz", httptest.NewRequest("GET", "/socket.io/?EIO=4&transport=polling", nil))
+		sess := newSession(srv, "fuzz", httptest.NewRequest("GET", "/socket.io/?EIO=4&transport=polling&token=t", nil))
 		srv.sessions[sess.id] = sess
+		sess.send(sess.openPackets(nil)...)
 		sess.inMu.Lock()
-		_ = wire.DecodePayload(wire.EngineV4, []byte(body), 0, sess.onPacket)
+		_ = wire.DecodePayload(cfg.EngineVersion, []byte(body), 0, sess.onPacket)
 		sess.inMu.Unlock()
 		sess.terminate("fuzz done")
 	})
