@@ -74,9 +74,9 @@ func TestHTMLIsSelfContained(t *testing.T) {
 	}
 }
 
-// TestHTMLInChromium opens the report in headless Chromium: the charts
-// must be in the rendered DOM, with lines drawn, and the console silent.
-// It saves a screenshot next to the page for a person to look at.
+// TestHTMLInChromium opens a run's report and a comparison in headless
+// Chromium: the charts must be in the rendered DOM, with lines drawn, and
+// the console silent. It saves screenshots for a person to look at.
 func TestHTMLInChromium(t *testing.T) {
 	browser := findChromium()
 	if browser == "" {
@@ -85,35 +85,48 @@ func TestHTMLInChromium(t *testing.T) {
 		}
 		t.Skip("Chromium is not installed: apt-get install -y chromium to run this test")
 	}
-	dir := t.TempDir()
-	page := filepath.Join(dir, "report.html")
-	if err := WriteHTMLFile(page, hostileReport(t)); err != nil {
+	cmp, err := Compare(readRecorded(t, "load"), readRecorded(t, "stress"), 10)
+	if err != nil {
 		t.Fatal(err)
 	}
-	url := "file://" + page
-
-	dom, stderr := runChromium(t, browser, "--dump-dom", "--enable-logging=stderr", "--v=0", url)
-	if n := strings.Count(dom, "<svg"); n != 7 {
-		t.Errorf("the rendered DOM has %d charts, want 7", n)
-	}
-	if n := strings.Count(dom, "<path class=\"series\""); n < 15 {
-		t.Errorf("the rendered DOM has %d drawn series, want at least 15", n)
-	}
-	if !strings.Contains(dom, "breaking point") {
-		t.Error("the breaking point is not marked")
-	}
-	for _, line := range strings.Split(stderr, "\n") {
-		if strings.Contains(line, "Uncaught") || strings.Contains(line, ":CONSOLE") || strings.Contains(line, "Refused to") {
-			t.Errorf("console: %s", line)
-		}
-	}
-
-	shot := filepath.Join(artifactDir(t), "report.png")
-	runChromium(t, browser, "--screenshot="+shot, "--window-size=1200,2000", url)
-	if info, err := os.Stat(shot); err != nil || info.Size() < 10_000 {
-		t.Errorf("no screenshot at %s (%v)", shot, err)
-	} else {
-		t.Logf("screenshot: %s", shot)
+	for _, tc := range []struct {
+		name          string
+		write         func(path string) error
+		charts, lines int
+		marked        string
+	}{
+		{"report", func(path string) error { return WriteHTMLFile(path, hostileReport(t)) }, 7, 15, "breaking point"},
+		{"compare", func(path string) error { return cmp.WriteHTMLFile(path, "load.json", "stress.json") }, 4, 6, "B broken"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			page := filepath.Join(t.TempDir(), tc.name+".html")
+			if err := tc.write(page); err != nil {
+				t.Fatal(err)
+			}
+			url := "file://" + page
+			dom, stderr := runChromium(t, browser, "--dump-dom", "--enable-logging=stderr", "--v=0", url)
+			if n := strings.Count(dom, "<svg"); n != tc.charts {
+				t.Errorf("the rendered DOM has %d charts, want %d", n, tc.charts)
+			}
+			if n := strings.Count(dom, `<path class="series"`); n < tc.lines {
+				t.Errorf("the rendered DOM has %d drawn lines, want at least %d", n, tc.lines)
+			}
+			if !strings.Contains(dom, tc.marked) {
+				t.Errorf("%q is not marked", tc.marked)
+			}
+			for _, line := range strings.Split(stderr, "\n") {
+				if strings.Contains(line, "Uncaught") || strings.Contains(line, ":CONSOLE") || strings.Contains(line, "Refused to") {
+					t.Errorf("console: %s", line)
+				}
+			}
+			shot := filepath.Join(artifactDir(t), tc.name+".png")
+			runChromium(t, browser, "--screenshot="+shot, "--window-size=1200,2000", url)
+			if info, err := os.Stat(shot); err != nil || info.Size() < 10_000 {
+				t.Errorf("no screenshot at %s (%v)", shot, err)
+			} else {
+				t.Logf("screenshot: %s", shot)
+			}
+		})
 	}
 }
 

@@ -57,7 +57,7 @@ var palette = []string{"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#
 
 const (
 	chartW, chartH                     = 1080, 300
-	padLeft, padRight, padTop, padDown = 72, 20, 36, 44
+	padLeft, padRight, padTop, padDown = 72, 20, 46, 44
 )
 
 // SVG draws the chart. A chart with no points says so instead of drawing
@@ -65,7 +65,7 @@ const (
 func (c chart) SVG() template.HTML {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" role="img" aria-label="%s">`, chartW, chartH, esc(c.Title))
-	fmt.Fprintf(&b, `<text x="%d" y="20" class="title">%s</text>`, padLeft, esc(c.Title))
+	fmt.Fprintf(&b, `<text x="%d" y="18" class="title">%s</text>`, padLeft, esc(c.Title))
 	xmin, xmax, ymin, ymax, ok := c.bounds()
 	if !ok {
 		fmt.Fprintf(&b, `<text x="%d" y="%d" class="empty">no data</text></svg>`, chartW/2, chartH/2)
@@ -160,7 +160,7 @@ func (c chart) drawAxes(b *strings.Builder, sx, sy scale) {
 
 func drawSeries(b *strings.Builder, s series, color string, sx, sy scale) {
 	if s.Dots {
-		fmt.Fprintf(b, `<g class="series" fill="%s"><title>%s</title>`, color, esc(s.Name))
+		fmt.Fprintf(b, `<g class="dots" fill="%s"><title>%s</title>`, color, esc(s.Name))
 		for _, p := range s.Points {
 			if drawable(p, sy) {
 				fmt.Fprintf(b, `<circle cx="%.1f" cy="%.1f" r="3"/>`, sx.at(p.X), sy.at(p.Y))
@@ -221,8 +221,8 @@ func (c chart) drawLegend(b *strings.Builder) {
 		if s.Dashed {
 			dash = ` stroke-dasharray="5 3"`
 		}
-		fmt.Fprintf(b, `<line x1="%.1f" y1="16" x2="%.1f" y2="16" stroke="%s" stroke-width="3"%s/>`, x, x+18, color, dash)
-		fmt.Fprintf(b, `<text class="legend" x="%.1f" y="20">%s</text>`, x+22, esc(name))
+		fmt.Fprintf(b, `<line x1="%.1f" y1="30" x2="%.1f" y2="30" stroke="%s" stroke-width="3"%s/>`, x, x+18, color, dash)
+		fmt.Fprintf(b, `<text class="legend" x="%.1f" y="34">%s</text>`, x+22, esc(name))
 	}
 }
 

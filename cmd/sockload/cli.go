@@ -109,6 +109,7 @@ func newRootCommand(pio *processIO) *cobra.Command {
 		newServeCommand(pio),
 		newRunCommand(pio),
 		newReportCommand(pio),
+		newCompareCommand(pio),
 		newMergeCommand(pio),
 	)
 	return root
