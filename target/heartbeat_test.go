@@ -179,8 +179,10 @@ func TestHeartbeat(t *testing.T) {
 					}
 					synctest.Wait()
 					wantClosed := !tt.answer && elapsed >= tt.closesAt
-					if c.isClosed() != wantClosed || (srv.Stats().OpenSessions == 0) != wantClosed {
-						t.Fatalf("at %v: closed %v, open sessions %d; want closed %v", elapsed, c.isClosed(), srv.Stats().OpenSessions, wantClosed)
+					st := srv.Stats()
+					if c.isClosed() != wantClosed || (st.OpenSessions == 0) != wantClosed || (st.Closed["ping timeout"] == 1) != wantClosed {
+						t.Fatalf("at %v: closed %v, open sessions %d, closed by reason %v; want closed %v by ping timeout",
+							elapsed, c.isClosed(), st.OpenSessions, st.Closed, wantClosed)
 					}
 				}
 			})

@@ -243,7 +243,8 @@ func (s *session) closeGracefully() {
 }
 
 // terminate closes the session at once: timers stop, the websocket closes,
-// a waiting GET returns, sockets leave their rooms. Safe to call repeatedly.
+// a waiting GET returns, sockets leave their rooms. The first call's reason
+// is counted in Stats.Closed; later calls do nothing.
 func (s *session) terminate(reason string) {
 	s.mu.Lock()
 	if s.closed {
@@ -271,7 +272,7 @@ func (s *session) terminate(reason string) {
 	for _, sock := range sockets {
 		sock.closed()
 	}
-	_ = reason // kept for debugging; the client sees the effect only
+	s.srv.stats.countClose(reason)
 }
 
 // onPacket handles one incoming Engine.IO packet. The caller holds inMu.

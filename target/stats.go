@@ -22,6 +22,11 @@ type Stats struct {
 	AcksSent int64 `json:"acksSent"`
 	// Shed counts events dropped because the queue was full.
 	Shed int64 `json:"shed"`
+	// Closed counts Engine.IO sessions ended, by reason: "ping timeout",
+	// "max payload exceeded", "server disconnect" (disconnect-me), "client
+	// close", "transport close", "transport error", "parse error", "client
+	// too slow", "server shutting down"...
+	Closed map[string]int64 `json:"closed"`
 	// Queued is the number of events waiting for capacity now.
 	Queued int `json:"queued"`
 }
@@ -35,6 +40,16 @@ type counters struct {
 
 	mu       sync.Mutex
 	received map[string]map[string]int64
+	closed   map[string]int64
+}
+
+func (c *counters) countClose(reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed == nil {
+		c.closed = make(map[string]int64)
+	}
+	c.closed[reason]++
 }
 
 func (c *counters) countEvent(namespace, event string) {
@@ -62,6 +77,10 @@ func (c *counters) snapshot() Stats {
 		}
 		received[ns] = cp
 	}
+	closed := make(map[string]int64, len(c.closed))
+	for reason, n := range c.closed {
+		closed[reason] = n
+	}
 	c.mu.Unlock()
 	return Stats{
 		Connections: c.connections.Load(),
@@ -69,5 +88,6 @@ func (c *counters) snapshot() Stats {
 		Refused:     c.refused.Load(),
 		AcksSent:    c.acksSent.Load(),
 		Shed:        c.shed.Load(),
+		Closed:      closed,
 	}
 }

@@ -195,6 +195,9 @@ func TestDisconnectMe(t *testing.T) {
 	}
 	c.waitClosed()
 	waitFor(t, "the session to end", func() bool { return srv.Stats().OpenSessions == 0 })
+	if got := srv.Stats().Closed; !reflect.DeepEqual(got, map[string]int64{"server disconnect": 1}) {
+		t.Fatalf("closed by reason %v, want one server disconnect", got)
+	}
 }
 
 func TestWebsocketMaxHTTPBufferSize(t *testing.T) {
@@ -215,6 +218,9 @@ func TestWebsocketMaxHTTPBufferSize(t *testing.T) {
 			}
 			c.conn.Close()
 			waitFor(t, "the session to end", func() bool { return srv.Stats().OpenSessions == 0 })
+			if got := srv.Stats().Closed; got["max payload exceeded"] != 1 {
+				t.Fatalf("closed by reason %v, want one max payload exceeded", got)
+			}
 		})
 	}
 }
