@@ -263,6 +263,9 @@ func (s *session) terminate(reason string) {
 	close(s.gone)
 	s.mu.Unlock()
 
+	// Counted before the session leaves the table, so a reader who sees
+	// it gone sees its reason too.
+	s.srv.stats.countClose(reason)
 	s.srv.unregister(s)
 	for _, ws := range conns {
 		if ws != nil {
@@ -272,7 +275,6 @@ func (s *session) terminate(reason string) {
 	for _, sock := range sockets {
 		sock.closed()
 	}
-	s.srv.stats.countClose(reason)
 }
 
 // onPacket handles one incoming Engine.IO packet. The caller holds inMu.
