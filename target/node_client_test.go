@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 
@@ -55,11 +56,30 @@ func installedClient(t *testing.T, dir string) string {
 		t.Fatal(err)
 	}
 	client := filepath.Join(abs, "node_modules", "socket.io-client")
-	if _, err := os.Stat(filepath.Join(client, "package.json")); err == nil {
+	installed := func() bool {
+		_, err := os.Stat(filepath.Join(client, "package.json"))
+		return err == nil
+	}
+	if installed() {
 		return client
 	}
 	if _, err := os.Stat(filepath.Join(abs, "package-lock.json")); err != nil {
 		t.Fatalf("no lockfile in %s: %v", abs, err)
+	}
+	// Test binaries of several packages run at once and the reference
+	// server's installer may be filling the same directory: take the lock
+	// file it takes (internal/refserver), then look again.
+	lock, err := os.OpenFile(filepath.Join(abs, ".install.lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Close()
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
+	if installed() {
+		return client
 	}
 	cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund")
 	cmd.Dir = abs
