@@ -15,7 +15,7 @@
 // cfg.AllowRemote) and serves until ctx ends or Close is called;
 // Server.Addr and Server.URL say where, and Server.Stats (also served as
 // GET /__stats) returns exact counts of connections, events received per
-// namespace and name, acks sent and events shed.
+// namespace and name, acks sent, events shed and sessions closed by reason.
 //
 // Concurrency: one goroutine reads each websocket; outgoing packets are queued
 // per connection and written by a short-lived goroutine with a deadline, so
