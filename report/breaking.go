@@ -445,9 +445,9 @@ func (a *analysis) lastGood(i int) int {
 	return -1
 }
 
-// peak returns the window with the highest offered rate (the earliest of
-// equals), full-length windows first (a partial one's rate is noisy), or
-// -1.
+// peak returns the window with the highest offered rate (the latest of
+// equals: a steady phase's VUs have all got going by then), full-length
+// windows first (a partial one's rate is noisy), or -1.
 func (a *analysis) peak() int {
 	best := -1
 	for _, full := range []bool{true, false} {
@@ -455,7 +455,7 @@ func (a *analysis) peak() int {
 			if !a.use[i] || (full && w.Seconds < 0.9*a.span) {
 				continue
 			}
-			if best < 0 || w.Offered > a.ws[best].Offered {
+			if best < 0 || w.Offered >= a.ws[best].Offered {
 				best = i
 			}
 		}

@@ -111,7 +111,8 @@ func (c chart) bounds() (xmin, xmax, ymin, ymax float64, ok bool) {
 		xmax = xmin + 1
 	}
 	if c.LogY {
-		ymin, ymax = logFloor(ymin), logCeil(ymax)
+		// Latencies are kept to the microsecond and up to an hour.
+		ymin, ymax = logFloor(math.Max(ymin, 1e-3)), logCeil(math.Min(math.Max(ymax, 1e-3), 1e7))
 		if ymax <= ymin {
 			ymax = ymin * 10
 		}
@@ -226,6 +227,10 @@ func (c chart) drawLegend(b *strings.Builder) {
 	}
 }
 
+// maxTicks bounds the ticks of an axis, so that a damaged report (a value
+// of 1e308 next to -1e308) cannot make a tick loop run for ever.
+const maxTicks = 60
+
 type tick struct {
 	v     float64
 	label string
@@ -235,18 +240,18 @@ func xTicks(kind axisKind, sx scale) []tick {
 	var out []tick
 	switch kind {
 	case axisPercentile:
-		for x := 0.0; x <= sx.hi+1e-9; x++ {
+		for x := 0.0; x <= sx.hi+1e-9 && len(out) < maxTicks; x++ {
 			out = append(out, tick{x, percentileLabel(x)})
 		}
 	case axisSeconds:
 		step := niceStep((sx.hi - sx.lo) / 10)
 		step = math.Max(1, step)
-		for v := math.Ceil(sx.lo/step) * step; v <= sx.hi+1e-9; v += step {
+		for v := math.Ceil(sx.lo/step) * step; v <= sx.hi+1e-9 && len(out) < maxTicks; v += step {
 			out = append(out, tick{v, (time.Duration(math.Round(v)) * time.Second).String()})
 		}
 	default:
 		step := niceStep((sx.hi - sx.lo) / 10)
-		for v := math.Ceil(sx.lo/step) * step; v <= sx.hi+1e-9; v += step {
+		for v := math.Ceil(sx.lo/step) * step; v <= sx.hi+1e-9 && len(out) < maxTicks; v += step {
 			out = append(out, tick{v, groupDigits(v)})
 		}
 	}
@@ -266,17 +271,19 @@ func percentileLabel(x float64) string {
 func yTicks(sy scale) []float64 {
 	var out []float64
 	if sy.log {
-		for d := math.Pow(10, math.Floor(math.Log10(sy.lo))); d <= sy.hi*1.0001; d *= 10 {
+		d := math.Pow(10, math.Floor(math.Log10(sy.lo)))
+		for decades := 0; d <= sy.hi*1.0001 && decades < maxTicks; decades++ {
 			for _, m := range []float64{1, 2, 5} {
 				if v := d * m; v >= sy.lo*0.9999 && v <= sy.hi*1.0001 {
 					out = append(out, v)
 				}
 			}
+			d *= 10
 		}
 		return out
 	}
 	step := niceStep((sy.hi - sy.lo) / 5)
-	for v := math.Ceil(sy.lo/step) * step; v <= sy.hi+1e-9; v += step {
+	for v := math.Ceil(sy.lo/step) * step; v <= sy.hi+1e-9 && len(out) < maxTicks; v += step {
 		out = append(out, v)
 	}
 	return out
