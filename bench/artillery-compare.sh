@@ -16,12 +16,14 @@
 #
 # It checks from both tools' JSON reports and from the server's own event
 # counts that the emits happened, then prints a Markdown table of the
-# figures and the ratios Artillery / sockload. Takes about 6 minutes.
+# figures and the ratios Artillery / sockload. Takes about 6 minutes a run.
 #
 # Environment:
 #   ARTILLERY_ENGINE  socketio-v3 (default, the plugin) or socketio (Artillery's
 #                     built-in engine)
 #   BENCH_ONLY        space-separated subset of: startup ack-loop arrivals idle
+#   RUNS              times to run each benchmark with each tool (default 1);
+#                     the table compares the medians
 #   BENCH_WORK        work directory (default bench/work)
 #   SOCKLOAD_REV      build sockload at this commit (e.g. HEAD) instead of the
 #                     working tree
@@ -34,6 +36,7 @@ WORK=${BENCH_WORK:-$BENCH/work}
 ARTILLERY_DIR="$BENCH/artillery"
 ARTILLERY_ENGINE=${ARTILLERY_ENGINE:-socketio-v3}
 BENCHES=${BENCH_ONLY:-startup ack-loop arrivals idle}
+RUNS=${RUNS:-1}
 RUN_LIMIT=150 # seconds any one tool run may take before it is interrupted
 
 SERVER_PID=""
@@ -178,10 +181,11 @@ sample_rss() {
   done
 }
 
-# measure TOOL BENCH: run one scenario with one tool and append a line to
-# results.tsv.
+# measure TOOL BENCH RUN: run one scenario with one tool and append a line
+# to results.tsv.
 measure() {
-  local tool=$1 bench=$2 file report="$WORK/$2.$1.json" timing="$WORK/$2.$1.time"
+  local tool=$1 bench=$2 name="$2.$1.$3"
+  local file report="$WORK/$name.json" timing="$WORK/$name.time" rssfile="$WORK/$name.rss" logfile="$WORK/$name.log"
   file=$(scenario "$bench" "$tool")
   local cmd
   case $tool in
@@ -190,25 +194,25 @@ measure() {
   esac
   rm -f "$report" "$timing"
   node "$BENCH/compare.js" stats "$TARGET" >"$WORK/stats.before"
-  log "$bench: $tool"
+  log "$bench: $tool (run $3 of $RUNS)"
   timeout -s INT -k 15 "$RUN_LIMIT" /usr/bin/time -o "$timing" -f '%e %U %S %M' "${cmd[@]}" \
-    >"$WORK/$bench.$tool.log" 2>&1 &
+    >"$logfile" 2>&1 &
   RUN_PID=$!
-  echo 0 >"$WORK/$bench.$tool.rss"
-  sample_rss "$RUN_PID" "$WORK/$bench.$tool.rss" &
+  echo 0 >"$rssfile"
+  sample_rss "$RUN_PID" "$rssfile" &
   SAMPLER_PID=$!
   local rc=0
   wait "$RUN_PID" || rc=$?
   wait "$SAMPLER_PID" 2>/dev/null || true
   RUN_PID="" SAMPLER_PID=""
-  (( rc == 0 )) || die "$tool exited with $rc on $bench: see $WORK/$bench.$tool.log"
-  [[ -s "$report" ]] || die "$tool wrote no report for $bench: see $WORK/$bench.$tool.log"
+  (( rc == 0 )) || die "$tool exited with $rc on $bench: see $logfile"
+  [[ -s "$report" ]] || die "$tool wrote no report for $bench: see $logfile"
   node "$BENCH/compare.js" stats "$TARGET" >"$WORK/stats.after"
 
   local wall user sys maxrss rss pings emits created completed failed errors
   # time writes "Command exited with non-zero status" first when it did.
   read -r wall user sys maxrss < <(tail -n 1 "$timing")
-  rss=$(cat "$WORK/$bench.$tool.rss")
+  rss=$(cat "$rssfile")
   pings=$(node "$BENCH/compare.js" pings "$WORK/stats.before" "$WORK/stats.after")
   read -r emits created completed failed errors < <(node "$BENCH/compare.js" counters "$report")
   local cpu
@@ -232,14 +236,22 @@ main() {
     "with engine $ARTILLERY_ENGINE; node $(node --version); $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
   start_server
   : >"$WORK/results.tsv"
-  local bench
-  for bench in $BENCHES; do
-    measure artillery "$bench"
-    measure sockload "$bench"
+  local run bench
+  for run in $(seq 1 "$RUNS"); do
+    for bench in $BENCHES; do
+      # Alternate which tool goes first, so that neither always follows the other.
+      if (( run % 2 )); then
+        measure artillery "$bench" "$run"
+        measure sockload "$bench" "$run"
+      else
+        measure sockload "$bench" "$run"
+        measure artillery "$bench" "$run"
+      fi
+    done
   done
   log "done; load average $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
-  echo "$(date -u '+%Y-%m-%d %H:%M UTC'); sockload $SOCKLOAD_BUILT; Artillery 2.0.34, engine $ARTILLERY_ENGINE;" \
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'); sockload $SOCKLOAD_BUILT; Artillery 2.0.34, engine $ARTILLERY_ENGINE; $RUNS run(s);" \
     "node $(node --version); $(nproc) cores; load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
   node "$BENCH/compare.js" table "$WORK/results.tsv"

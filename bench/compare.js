@@ -45,32 +45,45 @@ function counters(file) {
     c['vusers.failed'] ?? 0, errors].join(' '));
 }
 
+// readResults returns each tool and benchmark's runs, and their median:
+// with RUNS > 1 the median run of each figure is what the table compares.
 function readResults(file) {
-  const runs = {};
+  const all = {};
   for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
     if (!line.trim()) continue;
     const [tool, bench, cpu, rss, maxrss, wall, emits, created, completed, failed, serverPings] =
       line.split('\t');
     // The sampled tree can miss a short peak; the largest single process's
     // peak (from getrusage) is a floor for the tree's.
-    runs[`${tool}/${bench}`] = {
+    (all[`${tool}/${bench}`] ??= []).push({
       cpu: Number(cpu), rss: Math.max(Number(rss), Number(maxrss)), wall: Number(wall),
       emits: Number(emits), created: Number(created), completed: Number(completed),
       failed: Number(failed), serverPings: Number(serverPings),
-    };
+    });
   }
-  return runs;
+  const median = (xs) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    const mid = sorted.length >> 1;
+    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  };
+  const medians = {};
+  for (const [key, runs] of Object.entries(all)) {
+    medians[key] = {};
+    for (const field of Object.keys(runs[0])) medians[key][field] = median(runs.map((r) => r[field]));
+  }
+  return { all, medians };
 }
 
 const fmt = (x, digits) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
 const ratio = (a, s) => (Number.isFinite(a / s) && s > 0 ? `${(a / s).toFixed(1)}×` : 'n/a');
 
-// table prints one row per figure: Artillery, sockload, their ratio and the goal.
+// table prints one row per figure: Artillery, sockload, their ratio and the
+// goal, from the median of each tool's runs; then every run.
 // "Marginal" figures subtract each tool's startup run (one VU, one ping), so
 // that the fixed cost of starting the tool does not hide the cost per unit.
 function table(file) {
-  const runs = readResults(file);
-  const get = (tool, bench) => runs[`${tool}/${bench}`];
+  const { all, medians } = readResults(file);
+  const get = (tool, bench) => medians[`${tool}/${bench}`];
   const rows = [];
   const row = (name, unit, digits, goal, f) => {
     const a = f('artillery');
@@ -104,12 +117,14 @@ function table(file) {
   console.log('| --- | ---: | ---: | ---: | --- |');
   for (const r of rows) console.log(r);
   console.log('');
-  console.log('| run | tool | CPU s | peak RSS MB | wall s | VUs created | completed | failed | emits (tool) | pings (server) |');
-  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
-  for (const [key, r] of Object.entries(runs)) {
+  console.log('| benchmark | tool | run | CPU s | peak RSS MB | wall s | VUs created | completed | failed | emits (tool) | pings (server) |');
+  console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (const [key, runs] of Object.entries(all)) {
     const [tool, bench] = key.split('/');
-    console.log(`| ${bench} | ${tool} | ${fmt(r.cpu, 2)} | ${fmt(r.rss / 1024, 0)} | ${fmt(r.wall, 1)} | ` +
-      `${r.created} | ${r.completed} | ${r.failed} | ${r.emits} | ${r.serverPings} |`);
+    runs.forEach((r, i) => {
+      console.log(`| ${bench} | ${tool} | ${i + 1} | ${fmt(r.cpu, 2)} | ${fmt(r.rss / 1024, 0)} | ${fmt(r.wall, 1)} | ` +
+        `${r.created} | ${r.completed} | ${r.failed} | ${r.emits} | ${r.serverPings} |`);
+    });
   }
 }
 
