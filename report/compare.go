@@ -212,12 +212,13 @@ func sameRate(a, b []Window) []RateRow {
 	return rows
 }
 
-// measured returns the full windows that offered arrivals and timed
-// responses.
+// measured returns the windows that offered arrivals and timed responses,
+// but the run's first and last (partial, and the first has the start-up's
+// own costs).
 func measured(ws []Window) []Window {
 	var out []Window
-	for _, w := range ws {
-		if w.Offered > 0 && w.Responses > 0 && w.Seconds >= 0.9 {
+	for i, w := range ws {
+		if i > 0 && i < len(ws)-1 && w.Offered > 0 && w.Responses > 0 && w.Seconds >= 0.9 {
 			out = append(out, w)
 		}
 	}
@@ -259,8 +260,9 @@ func (c *Comparison) WriteText(w io.Writer, nameA, nameB string) {
 			worse++
 			mark = "WORSE"
 		}
-		fmt.Fprintf(w, "  %-46s %12s %12s %12s %8s  %s\n", clip(r.Metric, 46), value(r.A, r.HasA, r.Unit), value(r.B, r.HasB, r.Unit),
+		line := fmt.Sprintf("  %-46s %12s %12s %12s %8s  %s", clip(r.Metric, 46), value(r.A, r.HasA, r.Unit), value(r.B, r.HasB, r.Unit),
 			diffText(r), ratioText(r.B, r.A), mark)
+		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
 	fmt.Fprintf(w, "\n%d metric(s) worse in B.\n", worse)
 }
