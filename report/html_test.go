@@ -76,7 +76,8 @@ func TestHTMLIsSelfContained(t *testing.T) {
 
 // TestHTMLInChromium opens a run's report and a comparison in headless
 // Chromium: the charts must be in the rendered DOM, with lines drawn, and
-// the console silent. It saves screenshots for a person to look at.
+// the console silent. It saves screenshots for a person to look at (kept
+// with go test -artifacts).
 func TestHTMLInChromium(t *testing.T) {
 	browser := findChromium()
 	if browser == "" {
@@ -119,7 +120,7 @@ func TestHTMLInChromium(t *testing.T) {
 					t.Errorf("console: %s", line)
 				}
 			}
-			shot := filepath.Join(artifactDir(t), tc.name+".png")
+			shot := filepath.Join(t.ArtifactDir(), tc.name+".png")
 			runChromium(t, browser, "--screenshot="+shot, "--window-size=1200,2000", url)
 			if info, err := os.Stat(shot); err != nil || info.Size() < 10_000 {
 				t.Errorf("no screenshot at %s (%v)", shot, err)
@@ -156,15 +157,4 @@ func runChromium(t *testing.T, browser string, args ...string) (stdout, stderr s
 		t.Fatalf("chromium %s: %v\n%s", strings.Join(args, " "), err, errOut.String())
 	}
 	return out.String(), errOut.String()
-}
-
-// artifactDir is where files for a person to look at go: $SOCKLOAD_ARTIFACTS
-// when set (CI keeps it), else the test's temporary directory.
-func artifactDir(t *testing.T) string {
-	if dir := os.Getenv("SOCKLOAD_ARTIFACTS"); dir != "" {
-		if err := os.MkdirAll(dir, 0o755); err == nil {
-			return dir
-		}
-	}
-	return t.TempDir()
 }
