@@ -93,7 +93,11 @@ func runPage(r *Report) htmlPage {
 		SVG:  distributionChart("Latency distribution (whole run)", []namedSnapshot{{"", r.Aggregate}}).SVG(),
 		Note: "Percentile plot of the run's HdrHistograms: the x axis stretches the tail (90%, 99%, 99.9%...).",
 	})
-	p.Tables = append(p.Tables, breakingTable(bp), runTable(r), planTable(r.Plan))
+	p.Tables = append(p.Tables, breakingTable(bp))
+	if len(r.Checks) > 0 {
+		p.Tables = append(p.Tables, checksTable(r.Checks))
+	}
+	p.Tables = append(p.Tables, runTable(r), planTable(r.Plan))
 	p.Tables = append(p.Tables, metricTables(r.Aggregate)...)
 	return p
 }
@@ -103,6 +107,9 @@ func runMeta(r *Report) string {
 	meta := fmt.Sprintf("Target %s · started %s · %s · %s VUs launched", r.Target, r.Run.Start.UTC().Format("2006-01-02 15:04:05 UTC"), dur, groupDigits(float64(r.Run.Launched)))
 	if r.Run.Interrupted {
 		meta += " · interrupted"
+	}
+	if r.Run.StoppedBy != "" {
+		meta += " · stopped early by " + r.Run.StoppedBy
 	}
 	return meta
 }
@@ -289,6 +296,19 @@ func breakingTable(bp *BreakingPoint) htmlTable {
 		groupDigits(th.Sustain), groupDigits(th.MaxErrorRate),
 		latencyLimits("p99", th.P99, th.P99Factor, th.P99Floor), latencyLimits("connect p99", th.ConnectP99, th.ConnectFactor, th.ConnectFloor),
 		percentOrOff(th.Saturation)))
+	return t
+}
+
+// checksTable lists the run's ensure checks as the summary prints them.
+func checksTable(results []CheckResult) htmlTable {
+	t := htmlTable{Title: "Checks", Head: []string{"", "check", "measured"}}
+	for _, c := range results {
+		cls := ""
+		if !c.Passed {
+			cls = "worse"
+		}
+		t.Rows = append(t.Rows, []htmlCell{{Text: c.Status(), Class: cls}, cellText(c.Text), cellText(c.Measured())})
+	}
 	return t
 }
 

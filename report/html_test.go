@@ -24,6 +24,7 @@ func hostileReport(t *testing.T) *Report {
 	rep.Target = `http://127.0.0.1:1/"><img src=x onerror=alert(1)>`
 	rep.Windows[20].Errors = map[string]int64{`<svg onload=alert(2)>`: 3}
 	rep.Aggregate.Counters[`errors.<b>bold</b>`] = 3
+	rep.Checks = []CheckResult{{Kind: "threshold", Text: `<u>p99</u> < 200`, Strict: true, Value: 1000}}
 	return rep
 }
 
@@ -33,12 +34,12 @@ func TestHTMLEscapesEveryName(t *testing.T) {
 		t.Fatal(err)
 	}
 	page := b.String()
-	for _, raw := range []string{`<script>alert`, `<img src=x`, `<svg onload`, `<b>bold</b>`} {
+	for _, raw := range []string{`<script>alert`, `<img src=x`, `<svg onload`, `<b>bold</b>`, `<u>p99`} {
 		if strings.Contains(page, raw) {
 			t.Errorf("the page contains %q unescaped", raw)
 		}
 	}
-	for _, escaped := range []string{`&lt;script&gt;alert(`, `&lt;img src=x onerror=alert(1)&gt;`, `&lt;svg onload=alert(2)&gt;`, `&lt;b&gt;bold&lt;/b&gt;`} {
+	for _, escaped := range []string{`&lt;script&gt;alert(`, `&lt;img src=x onerror=alert(1)&gt;`, `&lt;svg onload=alert(2)&gt;`, `&lt;b&gt;bold&lt;/b&gt;`, `&lt;u&gt;p99&lt;/u&gt; &lt; 200`} {
 		if !strings.Contains(page, escaped) {
 			t.Errorf("the page lacks %q: a name was dropped rather than escaped", escaped)
 		}
