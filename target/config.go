@@ -25,6 +25,11 @@ type Config struct {
 	Addr string
 	// AllowRemote permits listening on a non-loopback address.
 	AllowRemote bool
+	// ReusePort sets SO_REUSEPORT on the listener, so that several
+	// processes serve one port and the kernel spreads new connections over
+	// them: a target can then hold more connections than one process may
+	// open files.
+	ReusePort bool
 	// Path is the Engine.IO request path (default DefaultPath).
 	Path string
 	// EngineVersion is 4 (socket.io 3.x/4.x, the default) or 3 (socket.io

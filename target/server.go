@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -45,7 +46,7 @@ func Start(ctx context.Context, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := listen(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("target: listen on %s: %w (is another server using the port? pick another with --addr)", cfg.Addr, err)
 	}
@@ -308,3 +309,25 @@ func (s *Server) namespaceAllowed(nsp string) bool {
 	}
 	return false
 }
+
+// listen binds cfg.Addr, with SO_REUSEPORT when cfg.ReusePort.
+func listen(ctx context.Context, cfg Config) (net.Listener, error) {
+	var lc net.ListenConfig
+	if cfg.ReusePort {
+		lc.Control = func(network, address string, c syscall.RawConn) error {
+			var sockErr error
+			err := c.Control(func(fd uintptr) {
+				sockErr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, soReusePort, 1)
+			})
+			if err != nil {
+				return err
+			}
+			return sockErr
+		}
+	}
+	return lc.Listen(ctx, "tcp", cfg.Addr)
+}
+
+// soReusePort is SO_REUSEPORT on Linux, which the syscall package
+// does not name.
+const soReusePort = 0xf

@@ -19,6 +19,7 @@ import (
 type serveFlags struct {
 	addr              string
 	allowRemote       bool
+	reusePort         bool
 	path              string
 	eio               int
 	namespaces        string
@@ -77,6 +78,7 @@ interrupted (Ctrl-C), then exits 0.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.addr, "addr", target.DefaultAddr, "address to listen on (host:port; port 0 picks a free one)")
 	fl.BoolVar(&f.allowRemote, "allow-remote", false, "allow listening on a non-loopback address")
+	fl.BoolVar(&f.reusePort, "reuse-port", false, "share the port with other sockload serve processes (SO_REUSEPORT), to hold more connections than one process may open files")
 	fl.StringVar(&f.path, "path", target.DefaultPath, "Engine.IO request path")
 	fl.IntVar(&f.eio, "eio", 4, "Engine.IO protocol: 4 (socket.io 3.x/4.x) or 3 (socket.io 2.x)")
 	fl.StringVar(&f.namespaces, "namespaces", "", "comma-separated namespaces to accept (default: any)")
@@ -130,6 +132,7 @@ func (f *serveFlags) toConfig() (target.Config, error) {
 	return target.Config{
 		Addr:              f.addr,
 		AllowRemote:       f.allowRemote,
+		ReusePort:         f.reusePort,
 		Path:              f.path,
 		EngineVersion:     wire.EngineVersion(f.eio),
 		Namespaces:        namespaces,
