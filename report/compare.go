@@ -6,7 +6,12 @@ import (
 	"math"
 	"slices"
 	"strings"
+
+	"github.com/sockload/sockload/metrics"
 )
+
+// responseTimeMetric is the engine's socketio.response_time.
+const responseTimeMetric = "socketio.response_time"
 
 // Comparison sets two runs side by side: every metric with its difference
 // and ratio, the latency at the offered rates both runs went through, and
@@ -44,13 +49,16 @@ func (r CompareRow) Ratio() float64 {
 }
 
 // RateRow is the latency of both runs at one offered arrival rate of A:
-// the median of the p95 and p99 of A's one-second windows at that rate
-// (rates 10% apart are one), and of B's windows within 10% of it.
+// over A's one-second windows at that rate (rates 10% apart are one), and
+// B's windows within 10% of it, the p95 and p99 of their merged response
+// time histograms (Exact), or, for reports whose windows carry no
+// histograms, the median of the windows' p95 and p99.
 type RateRow struct {
 	Offered            float64
 	AP95, AP99         float64
 	BP95, BP99         float64
 	AWindows, BWindows int
+	Exact              bool
 }
 
 // Kinds of metrics, for the direction of a regression.
@@ -200,16 +208,38 @@ func sameRate(a, b []Window) []RateRow {
 		if len(wb) == 0 {
 			continue
 		}
-		rows = append(rows, RateRow{
-			Offered:  level,
-			AP95:     median(pick(wa, func(w Window) float64 { return w.ResponseP95 })),
-			AP99:     median(pick(wa, func(w Window) float64 { return w.ResponseP99 })),
-			BP95:     median(pick(wb, func(w Window) float64 { return w.ResponseP95 })),
-			BP99:     median(pick(wb, func(w Window) float64 { return w.ResponseP99 })),
-			AWindows: len(wa), BWindows: len(wb),
-		})
+		row := RateRow{Offered: level, AWindows: len(wa), BWindows: len(wb)}
+		a95, a99, okA := mergedPercentiles(wa)
+		b95, b99, okB := mergedPercentiles(wb)
+		if okA && okB {
+			row.AP95, row.AP99, row.BP95, row.BP99, row.Exact = a95, a99, b95, b99, true
+		} else {
+			row.AP95 = median(pick(wa, func(w Window) float64 { return w.ResponseP95 }))
+			row.AP99 = median(pick(wa, func(w Window) float64 { return w.ResponseP99 }))
+			row.BP95 = median(pick(wb, func(w Window) float64 { return w.ResponseP95 }))
+			row.BP99 = median(pick(wb, func(w Window) float64 { return w.ResponseP99 }))
+		}
+		rows = append(rows, row)
 	}
 	return rows
+}
+
+// mergedPercentiles merges the windows' response time histograms and
+// returns their p95 and p99 in ms; ok is false when a window has none.
+func mergedPercentiles(ws []Window) (p95, p99 float64, ok bool) {
+	merged := metrics.NewHistogram()
+	for _, w := range ws {
+		enc, has := w.Histograms[responseTimeMetric]
+		if !has {
+			return 0, 0, false
+		}
+		h, err := metrics.DecodeHistogram(enc)
+		if err != nil {
+			return 0, 0, false
+		}
+		merged.Merge(h)
+	}
+	return ms(merged.ValueAtQuantile(95)), ms(merged.ValueAtQuantile(99)), merged.TotalCount() > 0
 }
 
 // measured returns the windows that offered arrivals and timed responses,
@@ -243,7 +273,7 @@ func (c *Comparison) WriteText(w io.Writer, nameA, nameB string) {
 	if len(c.SameRate) == 0 {
 		fmt.Fprintln(w, "Latency at the same offered rate: the runs offered no arrival rate in common.")
 	} else {
-		fmt.Fprintln(w, "Latency at the same offered rate (median of the per-second p95 and p99, ms)")
+		fmt.Fprintf(w, "Latency at the same offered rate (%s, ms)\n", sameRateSource(c.SameRate))
 		fmt.Fprintf(w, "  %12s %9s %9s %9s %9s %9s\n", "arrivals/s", "A p95", "A p99", "B p95", "B p99", "B/A p99")
 		for _, r := range c.SameRate {
 			fmt.Fprintf(w, "  %12s %9s %9s %9s %9s %9s\n", "~"+groupDigits(r.Offered), groupDigits(r.AP95), groupDigits(r.AP99),
@@ -265,6 +295,16 @@ func (c *Comparison) WriteText(w io.Writer, nameA, nameB string) {
 		fmt.Fprintln(w, strings.TrimRight(line, " "))
 	}
 	fmt.Fprintf(w, "\n%d metric(s) worse in B.\n", worse)
+}
+
+// sameRateSource says how the rows' percentiles were computed.
+func sameRateSource(rows []RateRow) string {
+	for _, r := range rows {
+		if !r.Exact {
+			return "median of the per-second p95 and p99"
+		}
+	}
+	return "p95 and p99 of the seconds' merged histograms"
 }
 
 func value(v float64, ok bool, unit string) string {

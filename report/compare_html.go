@@ -89,7 +89,7 @@ func (c *Comparison) overTime(title, ylabel string, logY bool, value func(Window
 }
 
 func (c *Comparison) sameRateTable() htmlTable {
-	t := htmlTable{Title: "Latency at the same offered rate (median of the per-second p95 and p99, ms)",
+	t := htmlTable{Title: "Latency at the same offered rate (" + sameRateSource(c.SameRate) + ", ms)",
 		Head: []string{"arrivals/s", "A p95", "A p99", "B p95", "B p99", "B/A p99", "seconds (A, B)"}}
 	for _, r := range c.SameRate {
 		cls := ""
