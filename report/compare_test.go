@@ -97,3 +97,36 @@ func TestCompareHTML(t *testing.T) {
 		t.Error("no regression marked")
 	}
 }
+
+// TestSameRateWithoutHistograms compares reports whose windows carry no
+// histograms (older reports): the medians of the per-second percentiles
+// stand in.
+func TestSameRateWithoutHistograms(t *testing.T) {
+	a, b := readRecorded(t, "load"), readRecorded(t, "stress")
+	exact, err := Compare(a, b, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []*Report{a, b} {
+		for i := range r.Windows {
+			r.Windows[i].Histograms = nil
+		}
+	}
+	approx, err := Compare(a, b, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(exact.SameRate) == 0 || len(approx.SameRate) != len(exact.SameRate) {
+		t.Fatalf("rows: %d exact, %d approximate", len(exact.SameRate), len(approx.SameRate))
+	}
+	for i := range exact.SameRate {
+		if !exact.SameRate[i].Exact || approx.SameRate[i].Exact {
+			t.Errorf("row %d: exact %v and %v", i, exact.SameRate[i].Exact, approx.SameRate[i].Exact)
+		}
+	}
+	var out bytes.Buffer
+	approx.WriteText(&out, "a", "b")
+	if !strings.Contains(out.String(), "median of the per-second p95 and p99") {
+		t.Error("the text does not say the percentiles are medians")
+	}
+}
