@@ -161,19 +161,16 @@ func ErrorRatio(w Window, runHasResponses bool) float64 {
 
 // generatorLimit returns why the generator, rather than the target, limited
 // window i, or "": its CPU reached CPULimit; VUs started LagLimit late at
-// the 99th percentile in this window and the one before (a single late
-// start in a second of few arrivals is a hiccup, not a generator falling
-// behind); the window lasted half as long again as the run's windows (the
-// generator's own once-a-second tick ran late: the machine was starved);
-// or fewer than 80% of the offered arrivals started over the window and
-// the two before it.
+// the 99th percentile; the window lasted half as long again as the run's
+// windows (the generator's own once-a-second tick ran late: the machine
+// was starved); or fewer than 80% of the offered arrivals started over the
+// window and the two before it.
 func generatorLimit(ws []Window, i int, span float64) string {
 	w := ws[i]
-	lagLimit := float64(LagLimit / time.Millisecond)
 	switch {
 	case w.CPU >= CPULimit:
 		return fmt.Sprintf("its CPU was %.0f%% of all cores", 100*w.CPU)
-	case w.ArrivalLagP99 >= lagLimit && i > 0 && ws[i-1].ArrivalLagP99 >= lagLimit:
+	case w.ArrivalLagP99 >= float64(LagLimit/time.Millisecond):
 		return fmt.Sprintf("VUs started %s ms late (arrival lag p99)", groupDigits(w.ArrivalLagP99))
 	case w.Seconds > 1.5*span:
 		return fmt.Sprintf("the machine was overloaded: its once-a-second tick ran %s s late", groupDigits(w.Seconds-span))

@@ -139,7 +139,9 @@ const testCapacity = 100
 // target of known capacity three times and a load at half the capacity
 // once, all at the same time (about 27 s), and checks that every stress
 // run finds the breaking point within 20% of the capacity and the load
-// run finds none.
+// run finds none. A run whose generator was limited (a machine too busy
+// for the run to keep its schedule) is no experiment: its analysis says
+// so, and it is made again, twice at most.
 func TestStressFindsTheTargetsCapacity(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs load tests of about 27 s against the built-in target")
@@ -152,18 +154,34 @@ func TestStressFindsTheTargetsCapacity(t *testing.T) {
 	}
 	profiles := []string{stressPhases(testCapacity), stressPhases(testCapacity), stressPhases(testCapacity), loadPhases(testCapacity)}
 	reports := make([]*Report, len(profiles))
-	errs := make([]error, len(profiles))
-	var wg sync.WaitGroup
-	for i, phases := range profiles {
-		dir := t.TempDir()
-		wg.Go(func() { reports[i], errs[i] = runAgainstTarget(dir, testCapacity, phases) })
+	for round := range 3 {
+		var redo []int
+		for i, rep := range reports {
+			if rep == nil || rep.BreakingPoint.Verdict == VerdictInconclusive {
+				redo = append(redo, i)
+			}
+		}
+		if len(redo) == 0 {
+			break
+		}
+		if round > 0 {
+			t.Logf("making %d run(s) again, their generator was limited: %s", len(redo), reports[redo[0]].BreakingPoint.Generator)
+		}
+		var wg sync.WaitGroup
+		errs := make([]error, len(profiles))
+		for _, i := range redo {
+			dir := t.TempDir()
+			wg.Go(func() { reports[i], errs[i] = runAgainstTarget(dir, testCapacity, profiles[i]) })
+		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
-	wg.Wait()
 	for i := range 3 {
 		t.Run(fmt.Sprintf("stress-%d", i+1), func(t *testing.T) {
-			if errs[i] != nil {
-				t.Fatal(errs[i])
-			}
 			bp := reports[i].BreakingPoint
 			t.Log(bp.Summary)
 			if bp.Verdict != VerdictBroken || bp.Capacity == nil {
@@ -182,9 +200,6 @@ func TestStressFindsTheTargetsCapacity(t *testing.T) {
 		})
 	}
 	t.Run("under-capacity", func(t *testing.T) {
-		if errs[3] != nil {
-			t.Fatal(errs[3])
-		}
 		bp := reports[3].BreakingPoint
 		t.Log(bp.Summary)
 		if bp.Verdict != VerdictNone {

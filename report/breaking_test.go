@@ -155,7 +155,7 @@ func TestFindBreakingPoint(t *testing.T) {
 			name:    "generator lag during the bad run",
 			ws:      windows(healthy(10), healthy(20), healthy(30), lagging(40, 150), lagging(50, 300), lagging(60, 400), lagging(70, 500)),
 			verdict: VerdictInconclusive, capacity: 30, firstBad: 3, reasonKind: ReasonLatency,
-			summary: "inconclusive: the generator was limited at 4s: VUs started 300 ms late",
+			summary: "inconclusive: the generator was limited at 3s: VUs started 150 ms late",
 		},
 		{
 			name:    "generator CPU saturated",
