@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -158,4 +159,25 @@ func runChromium(t *testing.T, browser string, args ...string) (stdout, stderr s
 		t.Fatalf("chromium %s: %v\n%s", strings.Join(args, " "), err, errOut.String())
 	}
 	return out.String(), errOut.String()
+}
+
+// TestHTMLOfAReportWithoutWindows draws a report that has only intervals
+// (written before windows existed): its intervals stand in for seconds.
+func TestHTMLOfAReportWithoutWindows(t *testing.T) {
+	snap := fixedSnapshot(t)
+	enc, err := json.Marshal(snap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := &Report{SchemaVersion: SchemaVersion, Scenario: "old.yml", Aggregate: snap, Intermediate: []json.RawMessage{enc, enc}}
+	var b bytes.Buffer
+	if err := WriteHTML(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(b.String(), "<path class=\"series\""); n < 5 {
+		t.Errorf("%d lines drawn from the intervals, want at least 5", n)
+	}
+	if rep.BreakingPoint == nil || rep.BreakingPoint.WindowSeconds != 10 {
+		t.Errorf("breaking point %+v, want one analysed over 10 s intervals", rep.BreakingPoint)
+	}
 }
