@@ -215,6 +215,12 @@ func FindBreakingPoint(ws []Window, th Thresholds) BreakingPoint {
 	bp.BaselineP99, bp.BaselineConnectP99 = a.baselines()
 	a.judge(bp.BaselineP99, bp.BaselineConnectP99)
 	sustain := max(1, int(math.Ceil(th.Sustain/a.span-1e-9)))
+	if usable := a.usable(); usable < sustain {
+		bp.Verdict = VerdictNone
+		bp.Summary = fmt.Sprintf("No breaking point: the run was too short to judge (%d window(s) of %s s; a breaking point must last %s s).",
+			usable, groupDigits(a.span), groupDigits(th.Sustain))
+		return bp
+	}
 
 	if first, ok := a.firstRun(sustain, func(i int) bool { return len(a.reasons[i]) > 0 }); ok {
 		bp.FirstBad = a.load(first)
@@ -405,6 +411,17 @@ func (a *analysis) yield(i int) (yield, offeredRate float64, ok bool) {
 		return 0, 0, false
 	}
 	return emits / arrivals, arrivals / secs, true
+}
+
+// usable counts the windows long enough to judge.
+func (a *analysis) usable() int {
+	n := 0
+	for _, ok := range a.use {
+		if ok {
+			n++
+		}
+	}
+	return n
 }
 
 // firstRun returns the first window starting n consecutive usable windows

@@ -170,6 +170,12 @@ func TestFindBreakingPoint(t *testing.T) {
 			summary: "the generator was limited from 2s",
 		},
 		{
+			name:    "too short to judge",
+			ws:      windows(healthy(10), healthy(10)),
+			verdict: VerdictNone, firstBad: -1,
+			summary: "No breaking point: the run was too short to judge (2 window(s) of 1 s; a breaking point must last 3 s).",
+		},
+		{
 			name:    "no windows",
 			verdict: VerdictInconclusive, firstBad: -1,
 			summary: "no per-second windows",

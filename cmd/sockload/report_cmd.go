@@ -47,6 +47,10 @@ func showReport(pio *processIO, path string, f analysisFlags) error {
 		return withExit(exitInvalid, fmt.Errorf("%s: %w", path, err))
 	}
 	report.WriteSummary(pio.stdout, rep)
+	if len(rep.Checks) > 0 {
+		fmt.Fprintln(pio.stdout)
+		report.WriteChecks(pio.stdout, rep.Checks)
+	}
 	fmt.Fprintln(pio.stdout, bp.Summary)
 	if f.html == "" {
 		return nil
