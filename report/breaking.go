@@ -201,8 +201,10 @@ type analysis struct {
 // target broke: the first run of windows lasting th.Sustain in which every
 // window breaks a limit (errors, latency, connect time or saturation). It
 // never claims a breaking point where the generator was limited (see
-// generatorLimit) in the bad run or the window before it: the verdict is
-// then inconclusive. It is a pure function of its arguments.
+// generatorLimit) in the bad run, the window before it or a quarter of the
+// windows before it, nor the absence of one where the generator was
+// limited for th.Sustain: the verdict is then inconclusive. A run shorter
+// than th.Sustain has none. It is a pure function of its arguments.
 func FindBreakingPoint(ws []Window, th Thresholds) BreakingPoint {
 	bp := BreakingPoint{Thresholds: th}
 	if len(ws) == 0 {
