@@ -463,12 +463,13 @@ func (a *analysis) lastGood(i int) int {
 
 // peak returns the window with the highest offered rate (the latest of
 // equals: a steady phase's VUs have all got going by then), full-length
-// windows first (a partial one's rate is noisy), or -1.
+// windows inside the run first (a partial one's rate is noisy, and the
+// first one's emits lag its arrivals), or -1.
 func (a *analysis) peak() int {
 	best := -1
-	for _, full := range []bool{true, false} {
+	for _, inside := range []bool{true, false} {
 		for i, w := range a.ws {
-			if !a.use[i] || (full && w.Seconds < 0.9*a.span) {
+			if !a.use[i] || (inside && (w.Seconds < 0.9*a.span || i == 0 || i == len(a.ws)-1)) {
 				continue
 			}
 			if best < 0 || w.Offered >= a.ws[best].Offered {

@@ -119,12 +119,13 @@ func runAgainstTarget(dir string, capacity int, phases string) (*Report, error) 
 }
 
 // stressPhases hold 30% of capacity for 4 s (the baseline), then ramp from
-// there to 1.8 × capacity over 20 s: 7.5% of capacity more every second,
-// so the one-second windows resolve the capacity to about 10%.
+// there to 1.5 × capacity over 24 s: 5% of capacity more every second, so
+// that the second or two the queue takes to show in the p99 (longer on a
+// busy machine) cost 5-10% of overshoot.
 func stressPhases(capacity int) string {
 	low := 0.3 * float64(capacity) / eventsPerVU
-	high := 1.8 * float64(capacity) / eventsPerVU
-	return fmt.Sprintf("    - {duration: 4, arrivalRate: %g}\n    - {duration: 20, arrivalRate: %g, rampTo: %g}", low, low, high)
+	high := 1.5 * float64(capacity) / eventsPerVU
+	return fmt.Sprintf("    - {duration: 4, arrivalRate: %g}\n    - {duration: 24, arrivalRate: %g, rampTo: %g}", low, low, high)
 }
 
 // loadPhases hold half of capacity for 8 s.
@@ -137,14 +138,14 @@ const testCapacity = 100
 
 // TestStressFindsTheTargetsCapacity runs the stress profile against a
 // target of known capacity three times and a load at half the capacity
-// once, all at the same time (about 27 s), and checks that every stress
+// once, all at the same time (about 31 s), and checks that every stress
 // run finds the breaking point within 20% of the capacity and the load
 // run finds none. A run whose generator was limited (a machine too busy
 // for the run to keep its schedule) is no experiment: its analysis says
 // so, and it is made again, twice at most.
 func TestStressFindsTheTargetsCapacity(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs load tests of about 27 s against the built-in target")
+		t.Skip("runs load tests of about 31 s against the built-in target")
 	}
 	if raceDetector {
 		// Measured: under the race detector a loopback ping's p99 is 40-140

@@ -135,10 +135,12 @@ func TestFindBreakingPoint(t *testing.T) {
 			summary: "emits per arrival",
 		},
 		{
-			name:    "saturation off",
-			ws:      windows(healthy(10), healthy(20), healthy(30), healthy(40), saturated(50, 170), saturated(60, 160), saturated(70, 160), saturated(80, 160)),
-			th:      func(th *Thresholds) { th.Saturation = 0 },
-			verdict: VerdictNone, capacity: 80, firstBad: -1,
+			name: "saturation off",
+			ws:   windows(healthy(10), healthy(20), healthy(30), healthy(40), saturated(50, 170), saturated(60, 160), saturated(70, 160), saturated(80, 160)),
+			th:   func(th *Thresholds) { th.Saturation = 0 },
+			// The run's last window is left out of the peak: in a real
+			// run it is a partial second of winding down.
+			verdict: VerdictNone, capacity: 70, firstBad: -1,
 		},
 		{
 			name:    "offered falling is not saturation",
@@ -166,7 +168,7 @@ func TestFindBreakingPoint(t *testing.T) {
 		{
 			name:    "generator limited without a break",
 			ws:      windows(healthy(10), healthy(20), func() win { w := healthy(30); w.cpu = 0.97; return w }(), func() win { w := healthy(40); w.cpu = 0.97; return w }(), func() win { w := healthy(50); w.cpu = 0.97; return w }()),
-			verdict: VerdictInconclusive, capacity: 50, firstBad: -1,
+			verdict: VerdictInconclusive, capacity: 40, firstBad: -1,
 			summary: "the generator was limited from 2s",
 		},
 		{
