@@ -47,6 +47,10 @@ type runFlags struct {
 	shard       string
 	startAt     string
 	sourceAddrs string
+	// serveCapacity is the built-in target's capacity under --serve.
+	serveCapacity int
+	// analysis holds the breaking point's thresholds and --html.
+	analysis analysisFlags
 }
 
 func newRunCommand(pio *processIO) *cobra.Command {
@@ -96,6 +100,8 @@ summary is appended to that file.`,
 	fl.StringVar(&f.junit, "junit", "", "write the checks' results as a JUnit XML file")
 	fl.StringVar(&f.shard, "shard", "", `run only shard i of n of the plan ("2/3"; "auto/3" takes i from a Kubernetes Indexed Job); merge the shards' reports with sockload merge`)
 	fl.StringVar(&f.startAt, "start-at", "", "wait until this time (RFC 3339) before starting, so that shards on several machines start together")
+	fl.IntVar(&f.serveCapacity, "serve-capacity", 0, "with --serve: the built-in target handles this many events per second, then queues and sheds (0: unlimited)")
+	addAnalysisFlags(cmd, &f.analysis)
 	fl.StringVar(&f.sourceAddrs, "source-addrs", "", "local addresses new connections rotate over (127.0.0.1-127.0.0.8), to hold more connections than one address has ports; replaces config.socketio.sourceAddresses")
 	return cmd
 }
@@ -106,6 +112,9 @@ func runTest(ctx context.Context, pio *processIO, path string, f runFlags) error
 	}
 	script, err := loadForRun(pio, path, f)
 	if err != nil {
+		return err
+	}
+	if _, err := checkAnalysis(script, f.analysis); err != nil {
 		return err
 	}
 	for _, out := range []string{f.output, f.junit} {
@@ -129,7 +138,7 @@ func runTest(ctx context.Context, pio *processIO, path string, f runFlags) error
 	}
 	plan := dist.plan
 	if f.serve {
-		srv, err := serveTarget(ctx, script)
+		srv, err := serveTarget(ctx, script, f.serveCapacity)
 		if err != nil {
 			return withExit(exitInvalid, err)
 		}
@@ -268,7 +277,7 @@ func keepScenario(s *scenario.Script, name string) error {
 
 // serveTarget starts the built-in target on the scenario's target address,
 // which must be loopback: --serve never opens a port to the network.
-func serveTarget(ctx context.Context, s *scenario.Script) (*target.Server, error) {
+func serveTarget(ctx context.Context, s *scenario.Script, capacity int) (*target.Server, error) {
 	u, err := url.Parse(s.Config.Target)
 	if err != nil {
 		return nil, fmt.Errorf("--serve: target %q: %w", s.Config.Target, err)
@@ -286,7 +295,10 @@ func serveTarget(ctx context.Context, s *scenario.Script) (*target.Server, error
 	if host == "localhost" {
 		host = "127.0.0.1"
 	}
-	cfg := target.Config{Addr: net.JoinHostPort(host, port), EngineVersion: wire.EngineV4}
+	if capacity < 0 {
+		return nil, fmt.Errorf("--serve-capacity %d: give events per second, or 0 for no limit", capacity)
+	}
+	cfg := target.Config{Addr: net.JoinHostPort(host, port), EngineVersion: wire.EngineV4, Capacity: capacity}
 	if len(s.Scenarios) > 0 && s.Scenarios[0].SocketIO.ServerVersion.EngineIOProtocol() == 3 {
 		cfg.EngineVersion = wire.EngineV3
 	}

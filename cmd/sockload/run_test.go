@@ -294,3 +294,36 @@ func TestSecondInterruptSavesAndExits(t *testing.T) {
 		t.Errorf("the saved report holds %+v", rep.Run)
 	}
 }
+
+// --html writes the report page, and the JSON report carries the
+// breaking-point analysis; a bad --html path stops the run before it starts.
+func TestRunWritesHTMLAndAnalysis(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out, html := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.html")
+	c := newCLIRun()
+	code := c.run(t, "run", "-q", "--serve", "--serve-capacity", "1000", "-t", "http://127.0.0.1:"+freePort(t),
+		"-o", out, "--html", html,
+		"--overrides", `{"config":{"phases":[{"duration":4,"arrivalRate":3}]},"scenarios":[{"engine":"socketio","flow":[{"emit":["ping"],"acknowledge":{"match":{"value":"pong"}}}]}]}`,
+		exampleScenario(t))
+	if code != exitOK {
+		t.Fatalf("exit code %d\nstderr:\n%s", code, c.errOut.String())
+	}
+	page, err := os.ReadFile(html)
+	if err != nil || !strings.Contains(string(page), "<svg") {
+		t.Fatalf("no HTML report with charts: %v", err)
+	}
+	rep := readReport(t, out)
+	if rep.BreakingPoint == nil {
+		t.Fatal("the JSON report has no breaking-point analysis")
+	}
+	if !strings.Contains(c.out.String(), "reaking point") {
+		t.Errorf("the summary does not state the breaking point:\n%s", c.out.String())
+	}
+
+	bad := newCLIRun()
+	code = bad.run(t, "run", "--serve", "--html", filepath.Join(dir, "missing", "r.html"), exampleScenario(t))
+	if code != exitInvalid {
+		t.Errorf("a bad --html path: exit code %d, want %d", code, exitInvalid)
+	}
+}

@@ -134,6 +134,9 @@ func (o *runOutput) write(c *report.Collector, res engine.Result, output string)
 		fmt.Fprintln(o.pio.stdout)
 		report.WriteChecks(o.pio.stdout, o.checkResults)
 	}
+	if err := analyzeRun(o.pio, rep, o.script, o.flags.analysis); err != nil {
+		return err
+	}
 	if output != "" {
 		if err := rep.WriteJSON(output); err != nil {
 			return err
