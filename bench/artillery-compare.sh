@@ -4,17 +4,17 @@
 #
 #   bash bench/artillery-compare.sh
 #
-# Runs four scenarios (bench/scenarios/*.yml) with each tool, one after the
-# other, and measures each tool's CPU time (user + sys, from /usr/bin/time,
-# which counts every process of the tool it waited for) and the peak resident
-# memory of its whole process tree (sampled from ps every 500 ms):
+# Runs four scenarios (bench/scenarios/*.yml) with each generator, one after
+# the other, and measures each generator's CPU time (user + sys, from
+# /usr/bin/time, which counts every process of it that was waited for) and the
+# peak resident memory of its whole process tree (sampled from ps every 500 ms):
 #
-#   startup   one VU, one acknowledged ping: the fixed cost of the tool
+#   startup   one VU, one acknowledged ping: the fixed cost of the generator
 #   ack-loop  10 VUs each emitting "ping" 2,000 times with an acknowledgement
 #   arrivals  100 new VUs a second for 20 s, each one acknowledged ping
 #   idle      2,000 VUs over 20 s, each connected and idle for 40 s
 #
-# It checks from both tools' JSON reports and from the server's own event
+# It checks from both generators' JSON reports and from the server's own event
 # counts that the emits happened, then prints a Markdown table of the
 # figures and the ratios Artillery / sockload. Takes about 6 minutes a run.
 #
@@ -22,7 +22,7 @@
 #   ARTILLERY_ENGINE  socketio-v3 (default, the plugin) or socketio (Artillery's
 #                     built-in engine)
 #   BENCH_ONLY        space-separated subset of: startup ack-loop arrivals idle
-#   RUNS              times to run each benchmark with each tool (default 1);
+#   RUNS              times to run each benchmark with each generator (default 1);
 #                     the table compares the medians
 #   BENCH_WORK        work directory (default bench/work)
 #   SOCKLOAD_REV      build sockload at this commit (e.g. HEAD) instead of the
@@ -37,7 +37,7 @@ ARTILLERY_DIR="$BENCH/artillery"
 ARTILLERY_ENGINE=${ARTILLERY_ENGINE:-socketio-v3}
 BENCHES=${BENCH_ONLY:-startup ack-loop arrivals idle}
 RUNS=${RUNS:-1}
-RUN_LIMIT=150 # seconds any one tool run may take before it is interrupted
+RUN_LIMIT=150 # seconds any one generator run may take before it is interrupted
 
 SERVER_PID=""
 SOCKLOAD_BUILT=""
@@ -63,14 +63,14 @@ stop_tree() {
   local pids
   pids="$(descendants "$pid") $pid"
   # shellcheck disable=SC2086
-  kill -INT $pids 2>/dev/null || true
+  kill -TERM $pids 2>/dev/null || true
   sleep 1
   # shellcheck disable=SC2086
   kill -KILL $pids 2>/dev/null || true
 }
 
 cleanup() {
-  [[ -n "$SAMPLER_PID" ]] && kill "$SAMPLER_PID" 2>/dev/null || true
+  if [[ -n "$SAMPLER_PID" ]]; then kill "$SAMPLER_PID" 2>/dev/null || true; fi
   stop_tree "$RUN_PID"
   stop_tree "$SERVER_PID"
 }
@@ -78,9 +78,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 check_prerequisites() {
-  local tool
-  for tool in go node npm ps; do
-    command -v "$tool" >/dev/null || die "$tool is needed: install it and run again"
+  local needed
+  for needed in go node npm ps; do
+    command -v "$needed" >/dev/null || die "$needed is needed: install it and run again"
   done
   if [[ ! -x /usr/bin/time ]]; then
     if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
@@ -89,7 +89,7 @@ check_prerequisites() {
     fi
     [[ -x /usr/bin/time ]] || die "GNU time (/usr/bin/time) is needed: apt-get install time"
   fi
-  # Each tool holds 2,000 sockets in the idle benchmark.
+  # Each generator holds 2,000 sockets in the idle benchmark.
   local want=8192
   if (( $(ulimit -n) < want )); then
     ulimit -n "$want" 2>/dev/null || die "open-file limit $(ulimit -n) is below $want: raise it (ulimit -n $want)"
@@ -137,8 +137,8 @@ build_sockload() {
 start_server() {
   node "$ROOT/testdata/node/v4/server.js" --port 0 >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
-  local i port=""
-  for i in $(seq 1 100); do
+  local port=""
+  for _ in $(seq 1 100); do
     port=$(sed -n 's/^listening \([0-9]*\)$/\1/p' "$WORK/server.log")
     [[ -n "$port" ]] && break
     kill -0 "$SERVER_PID" 2>/dev/null || die "the reference server exited: $(cat "$WORK/server.log")"
@@ -149,8 +149,8 @@ start_server() {
   log "reference server (socket.io 4.x, pid $SERVER_PID) at $TARGET"
 }
 
-# scenario BENCH TOOL: the scenario file the tool runs. Artillery's built-in
-# engine gets a copy that names it instead of the plugin.
+# scenario BENCH GENERATOR: the scenario file the generator runs. Artillery's
+# built-in engine gets a copy that names it instead of the plugin.
 scenario() {
   local file="$BENCH/scenarios/$1.yml"
   if [[ "$2" == artillery && "$ARTILLERY_ENGINE" != socketio-v3 ]]; then
@@ -181,21 +181,21 @@ sample_rss() {
   done
 }
 
-# measure TOOL BENCH RUN: run one scenario with one tool and append a line
-# to results.tsv.
+# measure GENERATOR BENCH RUN: run one scenario with one generator and append
+# a line to results.tsv.
 measure() {
-  local tool=$1 bench=$2 name="$2.$1.$3"
+  local generator=$1 bench=$2 name="$2.$1.$3"
   local file report="$WORK/$name.json" timing="$WORK/$name.time" rssfile="$WORK/$name.rss" logfile="$WORK/$name.log"
-  file=$(scenario "$bench" "$tool")
+  file=$(scenario "$bench" "$generator")
   local cmd
-  case $tool in
+  case $generator in
     sockload) cmd=("$WORK/sockload" run -q -o "$report" -t "$TARGET" "$file") ;;
     artillery) cmd=("$ARTILLERY_DIR/node_modules/.bin/artillery" run -o "$report" -t "$TARGET" "$file") ;;
   esac
   rm -f "$report" "$timing"
   node "$BENCH/compare.js" stats "$TARGET" >"$WORK/stats.before"
-  log "$bench: $tool (run $3 of $RUNS)"
-  timeout -s INT -k 15 "$RUN_LIMIT" /usr/bin/time -o "$timing" -f '%e %U %S %M' "${cmd[@]}" \
+  log "$bench: $generator (run $3 of $RUNS)"
+  timeout -s TERM -k 15 "$RUN_LIMIT" /usr/bin/time -o "$timing" -f '%e %U %S %M' "${cmd[@]}" \
     >"$logfile" 2>&1 &
   RUN_PID=$!
   echo 0 >"$rssfile"
@@ -205,8 +205,8 @@ measure() {
   wait "$RUN_PID" || rc=$?
   wait "$SAMPLER_PID" 2>/dev/null || true
   RUN_PID="" SAMPLER_PID=""
-  (( rc == 0 )) || die "$tool exited with $rc on $bench: see $logfile"
-  [[ -s "$report" ]] || die "$tool wrote no report for $bench: see $logfile"
+  (( rc == 0 )) || die "$generator exited with $rc on $bench: see $logfile"
+  [[ -s "$report" ]] || die "$generator wrote no report for $bench: see $logfile"
   node "$BENCH/compare.js" stats "$TARGET" >"$WORK/stats.after"
 
   local wall user sys maxrss rss pings emits created completed failed errors
@@ -220,9 +220,9 @@ measure() {
   log "  cpu ${cpu}s (user $user, sys $sys), peak tree RSS $((rss / 1024)) MB, wall ${wall}s;" \
     "VUs $created created, $completed completed, $failed failed; emits $emits (report), $pings (server); errors $errors"
   if (( failed != 0 || completed != created || emits != pings )); then
-    log "  WARNING: $tool's $bench run is not clean: its figures are not comparable"
+    log "  WARNING: $generator's $bench run is not clean: its figures are not comparable"
   fi
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$bench" "$cpu" "$rss" "$maxrss" "$wall" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$generator" "$bench" "$cpu" "$rss" "$maxrss" "$wall" \
     "$emits" "$created" "$completed" "$failed" "$pings" >>"$WORK/results.tsv"
 }
 
@@ -239,7 +239,7 @@ main() {
   local run bench
   for run in $(seq 1 "$RUNS"); do
     for bench in $BENCHES; do
-      # Alternate which tool goes first, so that neither always follows the other.
+      # Alternate which generator goes first, so that neither always follows the other.
       if (( run % 2 )); then
         measure artillery "$bench" "$run"
         measure sockload "$bench" "$run"

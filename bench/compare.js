@@ -7,7 +7,7 @@
 //   node compare.js table RESULTS             the comparison table, in Markdown
 //
 // RESULTS is the tab-separated file the script writes, one line a run:
-//   tool bench cpu_s rss_kb time_maxrss_kb wall_s emits created completed failed server_pings
+//   generator bench cpu_s rss_kb time_maxrss_kb wall_s emits created completed failed server_pings
 
 const fs = require('fs');
 const http = require('http');
@@ -45,17 +45,17 @@ function counters(file) {
     c['vusers.failed'] ?? 0, errors].join(' '));
 }
 
-// readResults returns each tool and benchmark's runs, and their median:
+// readResults returns each generator and benchmark's runs, and their median:
 // with RUNS > 1 the median run of each figure is what the table compares.
 function readResults(file) {
   const all = {};
   for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
     if (!line.trim()) continue;
-    const [tool, bench, cpu, rss, maxrss, wall, emits, created, completed, failed, serverPings] =
+    const [generator, bench, cpu, rss, maxrss, wall, emits, created, completed, failed, serverPings] =
       line.split('\t');
     // The sampled tree can miss a short peak; the largest single process's
     // peak (from getrusage) is a floor for the tree's.
-    (all[`${tool}/${bench}`] ??= []).push({
+    (all[`${generator}/${bench}`] ??= []).push({
       cpu: Number(cpu), rss: Math.max(Number(rss), Number(maxrss)), wall: Number(wall),
       emits: Number(emits), created: Number(created), completed: Number(completed),
       failed: Number(failed), serverPings: Number(serverPings),
@@ -78,21 +78,21 @@ const fmt = (x, digits) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
 const ratio = (a, s) => (Number.isFinite(a / s) && s > 0 ? `${(a / s).toFixed(1)}×` : 'n/a');
 
 // table prints one row per figure: Artillery, sockload, their ratio and the
-// goal, from the median of each tool's runs; then every run.
-// "Marginal" figures subtract each tool's startup run (one VU, one ping), so
-// that the fixed cost of starting the tool does not hide the cost per unit.
+// goal, from the median of each generator's runs; then every run.
+// "Marginal" figures subtract each generator's startup run (one VU, one ping), so
+// that the fixed cost of starting the generator does not hide the cost per unit.
 function table(file) {
   const { all, medians } = readResults(file);
-  const get = (tool, bench) => medians[`${tool}/${bench}`];
+  const get = (generator, bench) => medians[`${generator}/${bench}`];
   const rows = [];
   const row = (name, unit, digits, goal, f) => {
     const a = f('artillery');
     const s = f('sockload');
     rows.push(`| ${name} | ${fmt(a, digits)} ${unit} | ${fmt(s, digits)} ${unit} | ${ratio(a, s)} | ${goal} |`);
   };
-  const perUnit = (bench, units, marginal) => (tool) => {
-    const run = get(tool, bench);
-    const base = get(tool, 'startup');
+  const perUnit = (bench, units, marginal) => (generator) => {
+    const run = get(generator, bench);
+    const base = get(generator, 'startup');
     if (!run || !(units(run) > 0)) return NaN;
     const cpu = marginal ? run.cpu - (base ? base.cpu : NaN) : run.cpu;
     return (cpu * 1e6) / units(run);
@@ -117,12 +117,12 @@ function table(file) {
   console.log('| --- | ---: | ---: | ---: | --- |');
   for (const r of rows) console.log(r);
   console.log('');
-  console.log('| benchmark | tool | run | CPU s | peak RSS MB | wall s | VUs created | completed | failed | emits (tool) | pings (server) |');
+  console.log('| benchmark | generator | run | CPU s | peak RSS MB | wall s | VUs created | completed | failed | emits (report) | pings (server) |');
   console.log('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const [key, runs] of Object.entries(all)) {
-    const [tool, bench] = key.split('/');
+    const [generator, bench] = key.split('/');
     runs.forEach((r, i) => {
-      console.log(`| ${bench} | ${tool} | ${i + 1} | ${fmt(r.cpu, 2)} | ${fmt(r.rss / 1024, 0)} | ${fmt(r.wall, 1)} | ` +
+      console.log(`| ${bench} | ${generator} | ${i + 1} | ${fmt(r.cpu, 2)} | ${fmt(r.rss / 1024, 0)} | ${fmt(r.wall, 1)} | ` +
         `${r.created} | ${r.completed} | ${r.failed} | ${r.emits} | ${r.serverPings} |`);
     });
   }
