@@ -162,7 +162,7 @@ func (c *Catalog) Closest(name string) string {
 	sort.Strings(candidates)
 	best, bestDist := "", math.MaxInt
 	for _, cand := range candidates {
-		if d := editDistance(name, cand); d < bestDist {
+		if d := scenario.EditDistance(name, cand); d < bestDist {
 			best, bestDist = cand, d
 		}
 	}
@@ -170,27 +170,6 @@ func (c *Catalog) Closest(name string) string {
 		return ""
 	}
 	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // Values computes every value checks can read from in: counters, rates,

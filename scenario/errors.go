@@ -169,7 +169,7 @@ func closest(word string, candidates []string) string {
 	best, bestDist := "", 1<<30
 	lw := strings.ToLower(word)
 	for _, c := range candidates {
-		d := editDistance(lw, strings.ToLower(c))
+		d := EditDistance(lw, strings.ToLower(c))
 		if d < bestDist || (d == bestDist && c < best) {
 			best, bestDist = c, d
 		}
@@ -184,8 +184,9 @@ func closest(word string, candidates []string) string {
 	return ""
 }
 
-// editDistance is the Levenshtein distance between a and b (bytes).
-func editDistance(a, b string) int {
+// EditDistance is the Levenshtein distance between a and b, in bytes: how
+// far a misspelt name is from a known one, for "did you mean" hints.
+func EditDistance(a, b string) int {
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {
