@@ -4,12 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/sockload/sockload/socketio/wire"
 )
@@ -97,6 +102,10 @@ type engine struct {
 	probe transport
 
 	wmu sync.Mutex // serializes writes
+	// writeEnded is the error of a write that found the connection ended,
+	// returned to later writes until the reader closes the connection
+	// (guarded by wmu).
+	writeEnded error
 
 	// Upgrade hand-over between the probing goroutine and the reader,
 	// made by the prober before it sets pausing.
@@ -366,8 +375,8 @@ func (e *engine) sendControl(p wire.Packet) {
 	_, _ = e.send(pkts[:])
 }
 
-// send writes packets as one unit. A write error closes the connection and
-// is returned; a PayloadTooLargeError leaves it open.
+// send writes packets as one unit. A failed write is returned and ends the
+// connection (see writeFailed); a PayloadTooLargeError leaves it open.
 func (e *engine) send(pkts []wire.Packet) (time.Time, error) {
 	e.wmu.Lock()
 	defer e.wmu.Unlock()
@@ -376,22 +385,57 @@ func (e *engine) send(pkts []wire.Packet) (time.Time, error) {
 		return time.Time{}, ErrNotConnected
 	default:
 	}
+	if e.writeEnded != nil {
+		// The connection is known to be over; the reader is closing it.
+		return time.Time{}, e.writeEnded
+	}
 	sentAt, err := e.current().write(pkts)
 	if err != nil && !errors.Is(err, ErrPayloadTooLarge) {
-		select {
-		case <-e.done:
-			// Closed during the write: that, not the write, is the cause,
-			// unless the write explains the close.
-			if errors.Is(err, errBodyDropped) {
-				return sentAt, fmt.Errorf("%w: %w", ErrNotConnected, err)
-			}
-			return sentAt, fmt.Errorf("%w: %w", ErrNotConnected, closeErr(e.reason, e.closeErr))
-		default:
-		}
-		reason, cause := reasonOf(err)
-		e.shutdown(reason, cause, false)
+		err = e.writeFailed(err)
 	}
 	return sentAt, err
+}
+
+// writeFailed ends the connection after a failed write and returns the
+// writer's error. It runs with wmu held.
+//
+// A write usually fails because the connection has already ended: the server
+// closed or reset it, or the reader answered the server's close frame (or
+// sent its own, for a message over MaxReadBytes), after which the websocket
+// refuses writes. The reader then meets the same end with the server's own
+// account of it (a close frame with its code, a close packet, the read
+// limit), so it, not the writer, closes the connection and names the reason;
+// the write's error closes it only if the reader has not within
+// WriteTimeout (it may be held by a handler). Any other failure, a write
+// timeout above all, closes the connection at once.
+func (e *engine) writeFailed(err error) error {
+	select {
+	case <-e.done:
+		// Closed during the write: that, not the write, is the cause,
+		// unless the write explains the close.
+		if errors.Is(err, errTooLargeLikely) {
+			return fmt.Errorf("%w: %w", ErrNotConnected, err)
+		}
+		return fmt.Errorf("%w: %w", ErrNotConnected, closeErr(e.reason, e.closeErr))
+	default:
+	}
+	reason, cause := reasonOf(err)
+	if !foundEnded(cause) {
+		e.shutdown(reason, cause, false)
+		return err
+	}
+	e.writeEnded = err
+	time.AfterFunc(e.cfg.WriteTimeout, func() { e.shutdown(reason, cause, false) })
+	return err
+}
+
+// foundEnded reports whether a write failed only because the connection had
+// already ended (closed or reset by the peer, or closed by the reader), as
+// opposed to timing out or failing on its own.
+func foundEnded(err error) bool {
+	return errors.Is(err, websocket.ErrCloseSent) || errors.Is(err, io.EOF) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed)
 }
 
 // shutdown closes the connection with reason; the first reason wins. It does

@@ -124,18 +124,26 @@ type pollingTransport struct {
 	url        string
 	maxPayload int
 	closing    atomic.Bool
+	// post holds the one POST a session may have under way: an Engine.IO
+	// server ends a session that overlaps two, dropping the first, so the
+	// close packet waits for the emit before it.
+	post chan struct{}
 	// posting is the size of the POST under way, or of the last one if it
 	// failed: a server that drops an oversized body also ends the session,
 	// and whichever the client sees first should explain it.
 	posting atomic.Int64
 }
 
-// errBodyDropped explains a POST or a session that failed after a large
-// body, when the server announced no limit (socket.io 2.x).
-var errBodyDropped = errors.New("a body larger than the server's maxHttpBufferSize option is the likely cause")
+// errTooLargeLikely explains a write or a connection that failed after a
+// large message (POST body or websocket message), when the server announced
+// no limit (socket.io 2.x).
+var errTooLargeLikely = errors.New("a message larger than the server's maxHttpBufferSize option is the likely cause")
 
 func newPolling(ctx context.Context, cfg *config, client *http.Client, sid string, maxPayload int) *pollingTransport {
-	return &pollingTransport{ctx: ctx, cfg: cfg, client: client, url: cfg.engineURL(TransportPolling, sid), maxPayload: maxPayload}
+	return &pollingTransport{
+		ctx: ctx, cfg: cfg, client: client, url: cfg.engineURL(TransportPolling, sid), maxPayload: maxPayload,
+		post: make(chan struct{}, 1),
+	}
 }
 
 func (t *pollingTransport) name() string { return TransportPolling }
@@ -168,7 +176,7 @@ func (t *pollingTransport) explain(err error) error {
 		return err
 	}
 	reason, cause := reasonOf(err)
-	return closeErr(reason, fmt.Errorf("%w during a POST of %d bytes: %w", cause, n, errBodyDropped))
+	return closeErr(reason, fmt.Errorf("%w during a POST of %d bytes: %w", cause, n, errTooLargeLikely))
 }
 
 func (t *pollingTransport) write(pkts []wire.Packet) (time.Time, error) {
@@ -182,9 +190,11 @@ func (t *pollingTransport) write(pkts []wire.Packet) (time.Time, error) {
 	// session closes completes (its packets were sent), within WriteTimeout.
 	ctx, cancel := context.WithTimeout(context.Background(), t.cfg.WriteTimeout)
 	defer cancel()
+	t.post <- struct{}{}
+	defer func() { <-t.post }()
 	t.posting.Store(int64(len(buf.b)))
 	sentAt := time.Now()
-	err := t.post(ctx, buf.b)
+	err := t.postBody(ctx, buf.b)
 	if err == nil {
 		t.posting.Store(0)
 		return sentAt, nil
@@ -196,11 +206,11 @@ func (t *pollingTransport) write(pkts []wire.Packet) (time.Time, error) {
 	return sentAt, err
 }
 
-// dropHintBytes is the body size above which a failed POST is explained by
-// the server's size limit: no server limits bodies this small.
+// dropHintBytes is the message size above which a failed write is explained
+// by the server's size limit: no server limits messages this small.
 const dropHintBytes = 1024
 
-func (t *pollingTransport) post(ctx context.Context, body []byte) error {
+func (t *pollingTransport) postBody(ctx context.Context, body []byte) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, stampedURL(t.url), bytes.NewReader(body))
 	if err != nil {
 		return err
@@ -220,13 +230,20 @@ func (t *pollingTransport) post(ctx context.Context, body []byte) error {
 }
 
 // close ends the session; a graceful close tells the server with a close
-// packet first, as engine.io-client does.
+// packet first, as engine.io-client does, after the POST under way if any.
+// It blocks for a second at most.
 func (t *pollingTransport) close(graceful bool) {
 	if !t.closing.CompareAndSwap(false, true) || !graceful {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
+	select {
+	case t.post <- struct{}{}:
+		defer func() { <-t.post }()
+	case <-ctx.Done():
+		return // the server ends the session by its own timeout
+	}
 	body := wire.AppendPayload(t.cfg.EngineVersion, nil, []wire.Packet{{Type: wire.Close}})
-	_ = t.post(ctx, body)
+	_ = t.postBody(ctx, body)
 }

@@ -37,6 +37,12 @@ type wsTransport struct {
 	// largest is the largest message written so far, to explain a close
 	// for "message too big" by the server.
 	largest atomic.Int64
+	// writing is the size of the message being written, or of the last one
+	// if its write failed: a server that drops an oversized message may
+	// close or reset the connection without saying why, and whichever the
+	// client sees first, the failed write or the end of the connection,
+	// should explain it.
+	writing atomic.Int64
 }
 
 func dialWebsocket(ctx context.Context, cfg *config, jar http.CookieJar, sid string) (*wsTransport, error) {
@@ -94,11 +100,24 @@ func (t *wsTransport) write(pkts []wire.Packet) (time.Time, error) {
 		if binary {
 			typ = websocket.BinaryMessage
 		}
+		t.writing.Store(int64(len(frame)))
 		if err := t.conn.WriteMessage(typ, frame); err != nil {
-			return sentAt, closeErr(ReasonTransportError, fmt.Errorf("websocket write: %w", err))
+			return sentAt, t.explain(closeErr(ReasonTransportError, fmt.Errorf("websocket write: %w", err)))
 		}
 	}
+	t.writing.Store(0)
 	return sentAt, nil
+}
+
+// explain adds the likely cause to a failure during or after the write of a
+// large message, when the server announced no limit.
+func (t *wsTransport) explain(err error) error {
+	n := t.writing.Load()
+	if t.maxPayload > 0 || n <= dropHintBytes {
+		return err
+	}
+	reason, cause := reasonOf(err)
+	return closeErr(reason, fmt.Errorf("%w while writing a message of %d bytes: %w", cause, n, errTooLargeLikely))
 }
 
 func (t *wsTransport) read(fn func(time.Time, wire.Packet) error) error {
@@ -148,7 +167,7 @@ func (t *wsTransport) readError(err error) error {
 				"raise the server's maxHttpBufferSize option or send less: %w", t.largest.Load(), err))
 	case errors.As(err, &ce), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
 		errors.Is(err, syscall.ECONNRESET), errors.Is(err, net.ErrClosed):
-		return closeErr(ReasonTransportClose, err)
+		return t.explain(closeErr(ReasonTransportClose, err))
 	case errors.Is(err, websocket.ErrReadLimit):
 		return closeErr(ReasonTransportError, fmt.Errorf("a message from the server exceeds MaxReadBytes: %w", err))
 	}
