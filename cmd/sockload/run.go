@@ -51,6 +51,8 @@ type runFlags struct {
 	serveCapacity int
 	// analysis holds the breaking point's thresholds and --html.
 	analysis analysisFlags
+	// Profiles of the generator itself, for go tool pprof.
+	cpuProfile, memProfile string
 }
 
 func newRunCommand(pio *processIO) *cobra.Command {
@@ -102,6 +104,8 @@ summary is appended to that file.`,
 	fl.StringVar(&f.startAt, "start-at", "", "wait until this time (RFC 3339) before starting, so that shards on several machines start together")
 	fl.IntVar(&f.serveCapacity, "serve-capacity", 0, "with --serve: the built-in target handles this many events per second, then queues and sheds (0: unlimited)")
 	addAnalysisFlags(cmd, &f.analysis)
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of sockload itself to this file (go tool pprof)")
+	fl.StringVar(&f.memProfile, "memprofile", "", "write a heap profile of sockload itself to this file at the end (go tool pprof)")
 	fl.StringVar(&f.sourceAddrs, "source-addrs", "", "local addresses new connections rotate over (127.0.0.1-127.0.0.8), to hold more connections than one address has ports; replaces config.socketio.sourceAddresses")
 	return cmd
 }
@@ -188,6 +192,10 @@ func runTest(ctx context.Context, pio *processIO, path string, f runFlags) error
 	})
 	defer stopSignals()
 
+	stopProfiles, err := startProfiles(f.cpuProfile, f.memProfile)
+	if err != nil {
+		return withExit(exitInvalid, err)
+	}
 	collectCtx, stopCollecting := context.WithCancel(context.Background())
 	collected := make(chan struct{})
 	go func() { collector.Run(collectCtx); close(collected) }()
@@ -195,6 +203,9 @@ func runTest(ctx context.Context, pio *processIO, path string, f runFlags) error
 	res, runErr := runner.Run(runCtx)
 	stopCollecting()
 	<-collected
+	if err := stopProfiles(); err != nil {
+		fmt.Fprintln(pio.stderr, "Warning:", err)
+	}
 	if runErr != nil {
 		return withExit(exitRunError, runErr)
 	}

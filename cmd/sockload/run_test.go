@@ -327,3 +327,21 @@ func TestRunWritesHTMLAndAnalysis(t *testing.T) {
 		t.Errorf("a bad --html path: exit code %d, want %d", code, exitInvalid)
 	}
 }
+
+// --cpuprofile and --memprofile leave profiles go tool pprof reads.
+func TestRunWritesProfiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cpu, mem := filepath.Join(dir, "cpu.prof"), filepath.Join(dir, "mem.prof")
+	c := newCLIRun()
+	code := c.run(t, "run", "-q", "--solo", "--serve", "-t", "http://127.0.0.1:"+freePort(t), "--grace", "1s",
+		"--cpuprofile", cpu, "--memprofile", mem, exampleScenario(t))
+	if code != exitOK {
+		t.Fatalf("exit code %d\nstderr:\n%s", code, c.errOut.String())
+	}
+	for _, p := range []string{cpu, mem} {
+		if info, err := os.Stat(p); err != nil || info.Size() == 0 {
+			t.Errorf("profile %s: %v", p, err)
+		}
+	}
+}
