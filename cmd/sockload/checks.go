@@ -76,7 +76,41 @@ func catalogFor(script *scenario.Script) *report.Catalog {
 		c.AddCounter(engine.MetricVUsersCreatedByName + name)
 		addTimedEvents(c, sc.Flow)
 	}
+	c.AddSource(breakingPointSource(script))
 	return c
+}
+
+// breakingPointSource lets checks read the breaking point of the run so
+// far (with the scenario's thresholds): breaking_point.found is 1 when the
+// target broke, 0 when it kept up; breaking_point.capacity,
+// .capacity_emits and .capacity_vusers are the last good second's offered
+// arrivals per second, emits per second and VUs (for a target that kept
+// up, the most it took). An inconclusive analysis (the generator was
+// limited) sets none of them, so checks on them fail rather than pass.
+func breakingPointSource(script *scenario.Script) report.ValueSource {
+	th, err := scenarioThresholds(script)
+	if err != nil {
+		th = report.DefaultThresholds()
+	}
+	return report.ValueSource{
+		Names: []string{"breaking_point.found", "breaking_point.capacity", "breaking_point.capacity_emits", "breaking_point.capacity_vusers"},
+		Fill: func(in report.Input, into report.Values) {
+			bp := report.FindBreakingPoint(in.Windows, th)
+			switch bp.Verdict {
+			case report.VerdictBroken:
+				into["breaking_point.found"] = 1
+			case report.VerdictNone:
+				into["breaking_point.found"] = 0
+			default:
+				return
+			}
+			if bp.Capacity != nil {
+				into["breaking_point.capacity"] = bp.Capacity.Offered
+				into["breaking_point.capacity_emits"] = bp.Capacity.Emits
+				into["breaking_point.capacity_vusers"] = float64(bp.Capacity.Active)
+			}
+		},
+	}
 }
 
 // addTimedEvents declares socketio.response_time.<event> for the emits of

@@ -358,3 +358,28 @@ func TestEarlyChecksStopOnceAfterTheDelay(t *testing.T) {
 		}
 	})
 }
+
+// Checks read the breaking point of the run: a target that keeps up with
+// a light load has not broken, and its capacity is the most it took.
+func TestChecksOnTheBreakingPoint(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		expression string
+		want       exitCode
+		line       string
+	}{
+		{"breaking_point.found == 0", exitOK, "ok: breaking_point.found == 0 (breaking_point.found = 0)"},
+		{"breaking_point.capacity > 1000", exitChecksFail, "fail: breaking_point.capacity > 1000 (breaking_point.capacity = "},
+	} {
+		t.Run(tc.expression, func(t *testing.T) {
+			t.Parallel()
+			path := gateScenario(t, 6, "echo", "  ensure:\n    conditions:\n      - expression: \""+tc.expression+"\"")
+			c := newCLIRun()
+			code := c.run(t, "run", "--serve", "-q", path)
+			out := c.out.String()
+			if code != tc.want || !strings.Contains(out, tc.line) {
+				t.Errorf("exit code %d (want %d), output lacks %q:\n%s\n%s", code, tc.want, tc.line, out, c.errOut.String())
+			}
+		})
+	}
+}
