@@ -20,7 +20,8 @@ import (
 )
 
 // The conformance tests run every feature against both reference servers
-// (socket.io 4.x and 2.x) over each way of connecting.
+// (socket.io 4.x and 2.x) and the built-in target in both of its generations
+// (servers_test.go), over each way of connecting.
 
 type transportCase struct {
 	name       string
@@ -122,9 +123,9 @@ func eventually(t *testing.T, what string, cond func() bool) {
 }
 
 // connect returns a connected socket on namespace, closed at the end.
-func connect(t *testing.T, srv *refserver.Server, tc transportCase, namespace string, o Options) *Socket {
+func connect(t *testing.T, srv *testServer, tc transportCase, namespace string, o Options) *Socket {
 	t.Helper()
-	o.EngineVersion = engineVersionOf(srv.Version)
+	o.EngineVersion = srv.Engine
 	o.Transports = tc.transports
 	m, err := NewManager(srv.URL, o)
 	if err != nil {
@@ -155,15 +156,17 @@ func ackArgs(t *testing.T, s *Socket, event string, args ...any) []any {
 }
 
 func TestConformance(t *testing.T) {
-	for _, v := range refserver.Versions {
-		t.Run(string(v), func(t *testing.T) {
+	for _, k := range serverKinds {
+		t.Run(k.name, func(t *testing.T) {
 			t.Parallel()
 			// Heartbeats every 200 ms; the 1 s pingTimeout keeps a loaded
 			// CI machine from turning scheduling delays into ping timeouts.
-			main := refserver.Start(t, v, "--namespaces", "/,/chat",
-				"--ping-interval", "200", "--ping-timeout", "1000",
-				"--max-http-buffer-size", "20000", "--cookie")
-			auth := refserver.Start(t, v, "--namespaces", "/,/chat", "--auth-token", "secret", "--path", "/rt")
+			main := k.start(t, serverOptions{
+				namespaces:   []string{"/", "/chat"},
+				pingInterval: 200 * time.Millisecond, pingTimeout: time.Second,
+				maxHTTPBufferSize: 20000, cookie: true,
+			})
+			auth := k.start(t, serverOptions{namespaces: []string{"/", "/chat"}, authToken: "secret", path: "/rt"})
 			for _, tc := range transportCases {
 				t.Run(tc.name, func(t *testing.T) {
 					t.Parallel()
@@ -174,7 +177,7 @@ func TestConformance(t *testing.T) {
 	}
 }
 
-func conformance(t *testing.T, main, auth *refserver.Server, tc transportCase) {
+func conformance(t *testing.T, main, auth *testServer, tc transportCase) {
 	t.Run("emit and ack", func(t *testing.T) {
 		s := connect(t, main, tc, "/", Options{})
 		want := []any{"hi", 42.0, map[string]any{"nested": []any{true, nil, "x"}}}
@@ -298,7 +301,7 @@ func conformance(t *testing.T, main, auth *refserver.Server, tc transportCase) {
 	})
 
 	t.Run("concurrent connects", func(t *testing.T) {
-		m, err := NewManager(main.URL, Options{EngineVersion: engineVersionOf(main.Version), Transports: tc.transports})
+		m, err := NewManager(main.URL, Options{EngineVersion: main.Engine, Transports: tc.transports})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -359,7 +362,7 @@ func conformance(t *testing.T, main, auth *refserver.Server, tc transportCase) {
 	t.Run("force new", func(t *testing.T) {
 		var ev events
 		m, err := NewManager(main.URL, ev.options(Options{
-			EngineVersion: engineVersionOf(main.Version), Transports: []string{TransportWebsocket}, ForceNew: true,
+			EngineVersion: main.Engine, Transports: []string{TransportWebsocket}, ForceNew: true,
 		}))
 		if err != nil {
 			t.Fatal(err)
@@ -377,14 +380,14 @@ func conformance(t *testing.T, main, auth *refserver.Server, tc transportCase) {
 
 	t.Run("auth", func(t *testing.T) {
 		namespaces := []string{"/", "/chat"}
-		if auth.Version == refserver.V2 {
+		if auth.Engine == wire.EngineV3 {
 			// socket.io 2.x joins other namespaces only after the main
 			// one, which refuses the same token: it never answers /chat.
 			namespaces = namespaces[:1]
 		}
 		for _, ns := range namespaces {
 			credentials := func(token string) Options {
-				if auth.Version == refserver.V2 {
+				if auth.Engine == wire.EngineV3 {
 					return Options{Path: "/rt", Query: url.Values{"token": {token}}}
 				}
 				return Options{Path: "/rt", Auth: map[string]any{"token": token}}
@@ -394,7 +397,7 @@ func conformance(t *testing.T, main, auth *refserver.Server, tc transportCase) {
 				t.Errorf("ping after auth = %v", got)
 			}
 			o := credentials("wrong")
-			o.EngineVersion, o.Transports = engineVersionOf(auth.Version), tc.transports
+			o.EngineVersion, o.Transports = auth.Engine, tc.transports
 			var ev events
 			m, err := NewManager(auth.URL, ev.options(o))
 			if err != nil {
@@ -407,7 +410,7 @@ func conformance(t *testing.T, main, auth *refserver.Server, tc transportCase) {
 			}
 			m.Close()
 		}
-		if auth.Version == refserver.V2 {
+		if auth.Engine == wire.EngineV3 {
 			// Options.Auth reaches socket.io 2.x middlewares through the query.
 			s := connect(t, auth, tc, "/", Options{Path: "/rt", Auth: map[string]any{"token": "secret"}})
 			if got := ackArgs(t, s, "ping"); got[0] != "pong" {
@@ -539,7 +542,7 @@ func conformance(t *testing.T, main, auth *refserver.Server, tc transportCase) {
 		eventually(t, "the final transport", func() bool { return s.Manager().Transport() == tc.final })
 		big := strings.Repeat("x", 30000) // the server's maxHttpBufferSize is 20000
 		err := s.Emit("echo", big)
-		if main.Version == refserver.V4 {
+		if main.Engine == wire.EngineV4 {
 			var tooBig *PayloadTooLargeError
 			if !errors.As(err, &tooBig) || tooBig.MaxPayload != 20000 || tooBig.Size <= 30000 {
 				t.Fatalf("Emit over maxPayload = %v, want a PayloadTooLargeError", err)
@@ -564,10 +567,10 @@ func conformance(t *testing.T, main, auth *refserver.Server, tc transportCase) {
 // TestReconnect restarts each server once with clients of every transport
 // connected to two namespaces, and checks they all come back.
 func TestReconnect(t *testing.T) {
-	for _, v := range refserver.Versions {
-		t.Run(string(v), func(t *testing.T) {
+	for _, k := range serverKinds {
+		t.Run(k.name, func(t *testing.T) {
 			t.Parallel()
-			srv := refserver.Start(t, v, "--namespaces", "/,/chat", "--cookie")
+			srv := k.start(t, serverOptions{namespaces: []string{"/", "/chat"}, cookie: true})
 			type client struct {
 				tc         transportCase
 				ev         *events
