@@ -132,7 +132,8 @@ func TestMergeJobManifest(t *testing.T) {
 	if len(c.Args) < 2 || c.Args[1] != "/reports/shard-*.json" {
 		t.Errorf("the merge job reads %v, not the shards' /reports/shard-*.json", c.Args)
 	}
-	checkMounts(t, j, map[string]string{"reports": "/reports"})
+	// The scenario is where the shards read it, for the checks.
+	checkMounts(t, j, map[string]string{"scenario": "/scenario", "reports": "/reports"})
 }
 
 func checkMounts(t *testing.T, j job, want map[string]string) {

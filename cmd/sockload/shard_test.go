@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -59,6 +60,9 @@ config:
     order: sequence
   socketio:
     transports: ["websocket"]
+  ensure:
+    thresholds:
+      - "vusers.created": `+strconv.Itoa(arrivals+1)+`
 scenarios:
   - engine: socketio
     flow:
@@ -104,6 +108,19 @@ scenarios:
 	if planned != arrivals {
 		t.Errorf("the merged plan expects %.0f arrivals, want %d", planned, arrivals)
 	}
+	// The checks are evaluated on the merged run: every shard passes
+	// vusers.created < 17, the whole run of 17 does not.
+	if !strings.Contains(c.out.String(), fmt.Sprintf("ok: vusers.created < %d (%d)", arrivals+1, arrivals)) {
+		t.Errorf("the merged run's checks:\n%s", c.out.String())
+	}
+	strict := filepath.Join(dir, "strict.yml")
+	body, _ := os.ReadFile(scenarioPath)
+	writeFile(t, strict, strings.Replace(string(body), fmt.Sprintf(`"vusers.created": %d`, arrivals+1), fmt.Sprintf(`"vusers.created": %d`, arrivals), 1))
+	c = newCLIRun()
+	if code := c.run(t, "merge", "--scenario", strict, filepath.Join(dir, "shard-*.json")); code != exitChecksFail {
+		t.Errorf("a check the merged run fails: exit %d, want %d\n%s", code, exitChecksFail, c.out.String())
+	}
+
 	received := srv.Stats().Received["/"]
 	for i := range arrivals {
 		if n := received[fmt.Sprintf("row-%d", i)]; n != 1 {
