@@ -67,11 +67,10 @@ func flowBound(steps []scenario.Step, timeout, connectTimeout time.Duration) (ti
 		case *scenario.ConnectStep:
 			total += connectTimeout
 		case *scenario.ThinkStep:
-			v, ok := st.Duration.Static()
-			if !ok {
+			if !st.Duration.IsStatic() {
 				return 0, false
 			}
-			d, err := scenario.ThinkDuration(scenario.Literal(v), &scenario.Context{})
+			d, err := scenario.ThinkDuration(st.Duration, &scenario.Context{})
 			if err != nil {
 				return 0, false
 			}
