@@ -128,3 +128,30 @@ func TestGracePeriodCancelsStragglers(t *testing.T) {
 		}
 	})
 }
+
+// The default grace period is the longest a flow can take: thinks, a
+// timeout for every wait, the connect timeout, plus one timeout; a minute
+// for a flow with no bound.
+func TestDefaultGrace(t *testing.T) {
+	think := func(s float64) scenario.Step { return &scenario.ThinkStep{Duration: scenario.Literal(s)} }
+	ack := &scenario.EmitStep{Acknowledge: &scenario.Check{}}
+	script := func(flow ...scenario.Step) *scenario.Script {
+		return &scenario.Script{
+			Config:    scenario.Config{Timeout: 10 * time.Second},
+			Scenarios: []scenario.Scenario{{Flow: flow, SocketIO: scenario.SocketIOOptions{ConnectTimeout: 20 * time.Second}}},
+		}
+	}
+	loop := &scenario.LoopStep{Count: scenario.Literal(3), Steps: []scenario.Step{ack, think(2)}}
+	for name, tc := range map[string]struct {
+		script *scenario.Script
+		want   time.Duration
+	}{
+		"thinks and an ack": {script(think(1), ack, think(30)), (1 + 10 + 30 + 20 + 10) * time.Second},
+		"a counted loop":    {script(loop), (3*(10+2) + 20 + 10) * time.Second},
+		"a loop forever":    {script(&scenario.LoopStep{Steps: []scenario.Step{think(1)}}), time.Minute},
+	} {
+		if got := DefaultGrace(tc.script); got != tc.want {
+			t.Errorf("%s: grace %s, want %s", name, got, tc.want)
+		}
+	}
+}
