@@ -3,13 +3,17 @@
 // 2.x), which is the authority on the protocol: sockload's client and its
 // built-in target are checked against them.
 //
-// Servers listen on 127.0.0.1 only and are stopped when the test ends.
+// Servers listen on 127.0.0.1 only and are stopped when the test ends. The
+// test process binds each server's port and hands the listening socket to
+// the Node process (inherit-listener.js), so Restart never leaves the port
+// free for another process to take.
 package refserver
 
 import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -44,8 +48,11 @@ type Server struct {
 
 	t     testing.TB
 	flags []string
-	mu    sync.Mutex
-	cmd   *exec.Cmd
+	// listener is the bound, listening socket every server process of
+	// this Server accepts on, held here across restarts.
+	listener *os.File
+	mu       sync.Mutex
+	cmd      *exec.Cmd
 }
 
 // Start runs the reference server of version v with the given flags (see
@@ -53,9 +60,30 @@ type Server struct {
 func Start(t testing.TB, v Version, flags ...string) *Server {
 	t.Helper()
 	s := &Server{Version: v, t: t, flags: flags}
-	s.start(0)
-	t.Cleanup(s.Stop)
+	s.listen()
+	t.Cleanup(func() {
+		s.Stop()
+		s.listener.Close()
+	})
+	s.start()
 	return s
+}
+
+// listen binds a free port on 127.0.0.1 and keeps the listening socket.
+func (s *Server) listen() {
+	s.t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		s.t.Fatalf("reference server: %v", err)
+	}
+	defer ln.Close() // the file below is a duplicate that keeps the socket
+	f, err := ln.(*net.TCPListener).File()
+	if err != nil {
+		s.t.Fatalf("reference server: %v", err)
+	}
+	s.listener = f
+	s.Port = ln.Addr().(*net.TCPAddr).Port
+	s.URL = fmt.Sprintf("http://127.0.0.1:%d", s.Port)
 }
 
 // Stop kills the server. It is safe to call more than once.
@@ -72,11 +100,13 @@ func (s *Server) Stop() {
 }
 
 // Restart stops the server and starts a new one on the same port, as a
-// deployment would. Clients connected before lose their connection.
+// deployment would. Clients connected before lose their connection; a
+// connection opened meanwhile waits in the port's listen queue until the new
+// server takes it.
 func (s *Server) Restart() {
 	s.t.Helper()
 	s.Stop()
-	s.start(s.Port)
+	s.start()
 }
 
 // Stats returns the server's counts of events received, per namespace and
@@ -101,12 +131,18 @@ type Stats struct {
 	Received    map[string]map[string]int `json:"received"`
 }
 
-func (s *Server) start(port int) {
+func (s *Server) start() {
 	s.t.Helper()
 	dir := serverDir(s.t, s.Version)
-	args := append([]string{"server.js", "--port", strconv.Itoa(port)}, s.flags...)
+	root, err := moduleRoot()
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	hook := filepath.Join(root, "internal", "refserver", "inherit-listener.js")
+	args := append([]string{"--require", hook, "server.js", "--port", strconv.Itoa(s.Port)}, s.flags...)
 	cmd := exec.Command("node", args...)
 	cmd.Dir = dir
+	cmd.ExtraFiles = []*os.File{s.listener} // descriptor 3
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	stdout, err := cmd.StdoutPipe()
@@ -133,8 +169,10 @@ func (s *Server) start(port int) {
 	}()
 	select {
 	case p := <-listening:
-		s.Port = p
-		s.URL = fmt.Sprintf("http://127.0.0.1:%d", p)
+		if p != s.Port {
+			s.Stop()
+			s.t.Fatalf("reference server %s listens on port %d, not on the socket it was given (port %d)", s.Version, p, s.Port)
+		}
 	case <-time.After(20 * time.Second):
 		s.Stop()
 		s.t.Fatalf("reference server %s did not start within 20s (flags %v)", s.Version, s.flags)
