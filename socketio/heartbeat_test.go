@@ -30,7 +30,7 @@ type peer struct {
 	beats        int // heartbeats honoured before going silent
 	pingInterval time.Duration
 	pingTimeout  time.Duration
-	misbehave    string // "", "garbage", "close packet", "hang up", "huge message"
+	misbehave    string // "", "garbage", "close packet", "hang up", "huge message", "too big"
 
 	mu    sync.Mutex
 	pongs int // v4: client answers to our pings
@@ -139,6 +139,13 @@ func (p *peer) breakProtocol(ws *websocket.Conn, send func(wire.PacketType, stri
 		send(wire.Message, `21["ask",5]`) // an event that wants an ack, id 1
 	case "huge message":
 		send(wire.Message, `2["big","`+strings.Repeat("x", 4096)+`"]`)
+	case "too big":
+		// An event the client holds its reader on, then the close a
+		// server sends for a message over its maxHttpBufferSize, which
+		// waits for the reader.
+		send(wire.Message, `2["hold"]`)
+		go ws.WriteControl(websocket.CloseMessage,
+			websocket.FormatCloseMessage(websocket.CloseMessageTooBig, ""), time.Now().Add(time.Minute))
 	}
 	return true
 }
