@@ -89,8 +89,14 @@
 // nothing per message is decoded that nobody reads.
 //
 // Writes are serialized by a lock (gorilla/websocket allows one writer) and
-// each has a deadline (Options.WriteTimeout); a write that fails or times
-// out closes the connection with ReasonTransportError. The reader never
+// each has a deadline (Options.WriteTimeout); a write that times out or
+// fails on its own closes the connection with ReasonTransportError. A write
+// that fails because the connection has already ended (reset, or closed by
+// the server) returns its error at once, but the disconnect is the reader's
+// to report, with the server's account of the end (a 1009 close for a
+// message over maxHttpBufferSize, a close packet); should the reader not
+// get to it within WriteTimeout, the write's error closes the connection.
+// The reader never
 // blocks on a write: it hands the heartbeat answer to a short-lived
 // goroutine (v4), and v3 pings come from a timer, so a write stuck behind a
 // slow server can delay a pong by at most WriteTimeout but can never stop the
