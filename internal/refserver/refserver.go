@@ -4,16 +4,16 @@
 // built-in target are checked against them.
 //
 // Servers listen on 127.0.0.1 only and are stopped when the test ends. The
-// test process binds each server's port and hands the listening socket to
-// the Node process (inherit-listener.js), so Restart never leaves the port
-// free for another process to take.
+// test process binds each server's port and hands the socket to the Node
+// process (inherit-listener.js), so that a stopped server's port, though it
+// refuses connections, is never free for another process to take, and
+// Restart always gets it back.
 package refserver
 
 import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -69,24 +69,77 @@ func Start(t testing.TB, v Version, flags ...string) *Server {
 	return s
 }
 
-// listen binds a free port on 127.0.0.1 and keeps the listening socket.
+// listen binds a free port on 127.0.0.1 and keeps the socket, which every
+// server process of s listens on. The port is bound by number, so that the
+// socket keeps it while no process listens (a socket bound to port 0 gives
+// its port up when it stops listening): a stopped server's port refuses
+// connections, yet no other process can take it. Linux only, as is Pdeathsig.
 func (s *Server) listen() {
 	s.t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	fd, port, err := bindFreePort()
 	if err != nil {
-		s.t.Fatalf("reference server: %v", err)
+		s.t.Fatalf("reference server: binding a port on 127.0.0.1: %v", err)
 	}
-	defer ln.Close() // the file below is a duplicate that keeps the socket
-	f, err := ln.(*net.TCPListener).File()
-	if err != nil {
-		s.t.Fatalf("reference server: %v", err)
-	}
-	s.listener = f
-	s.Port = ln.Addr().(*net.TCPAddr).Port
-	s.URL = fmt.Sprintf("http://127.0.0.1:%d", s.Port)
+	s.listener = os.NewFile(uintptr(fd), "refserver-listener")
+	s.Port = port
+	s.URL = fmt.Sprintf("http://127.0.0.1:%d", port)
 }
 
-// Stop kills the server. It is safe to call more than once.
+// bindFreePort returns a TCP socket bound to a free port of 127.0.0.1 given
+// by number. A probe socket finds the port and holds it, with SO_REUSEPORT,
+// until the returned socket has joined it; then SO_REUSEPORT is cleared so
+// that no one else can.
+func bindFreePort() (fd, port int, err error) {
+	const soReusePort = 0xf // SO_REUSEPORT on Linux, unnamed in syscall
+	loopback := [4]byte{127, 0, 0, 1}
+	newSocket := func() (int, error) {
+		fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+		if err != nil {
+			return -1, err
+		}
+		if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, soReusePort, 1); err != nil {
+			syscall.Close(fd)
+			return -1, err
+		}
+		return fd, nil
+	}
+	probe, err := newSocket()
+	if err != nil {
+		return -1, 0, err
+	}
+	probed := func() (int, error) {
+		defer syscall.Close(probe)
+		if err := syscall.Bind(probe, &syscall.SockaddrInet4{Addr: loopback}); err != nil {
+			return -1, err
+		}
+		sa, err := syscall.Getsockname(probe)
+		if err != nil {
+			return -1, err
+		}
+		port = sa.(*syscall.SockaddrInet4).Port
+		fd, err := newSocket()
+		if err != nil {
+			return -1, err
+		}
+		if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: loopback, Port: port}); err != nil {
+			syscall.Close(fd)
+			return -1, err
+		}
+		return fd, nil
+	}
+	if fd, err = probed(); err != nil {
+		return -1, 0, err
+	}
+	// The probe is closed: the port is fd's alone from now on.
+	if err := syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, soReusePort, 0); err != nil {
+		syscall.Close(fd)
+		return -1, 0, err
+	}
+	return fd, port, nil
+}
+
+// Stop kills the server; its port refuses connections until Restart. It is
+// safe to call more than once.
 func (s *Server) Stop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -97,12 +150,16 @@ func (s *Server) Stop() {
 	_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
 	_ = s.cmd.Wait()
 	s.cmd = nil
+	// Stop listening: connections are refused until the next start, and
+	// the port stays bound. Without SO_REUSEADDR no other socket can bind
+	// it meanwhile.
+	fd := int(s.listener.Fd())
+	_ = syscall.Shutdown(fd, syscall.SHUT_RD)
+	_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 0)
 }
 
 // Restart stops the server and starts a new one on the same port, as a
-// deployment would. Clients connected before lose their connection; a
-// connection opened meanwhile waits in the port's listen queue until the new
-// server takes it.
+// deployment would. Clients connected before lose their connection.
 func (s *Server) Restart() {
 	s.t.Helper()
 	s.Stop()
@@ -142,6 +199,12 @@ func (s *Server) start() {
 	args := append([]string{"--require", hook, "server.js", "--port", strconv.Itoa(s.Port)}, s.flags...)
 	cmd := exec.Command("node", args...)
 	cmd.Dir = dir
+	// SO_REUSEADDR while a server listens, as servers set: the
+	// connections it accepts inherit it, so that those a killed server
+	// leaves on the port do not keep the next one from listening.
+	if err := syscall.SetsockoptInt(int(s.listener.Fd()), syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1); err != nil {
+		s.t.Fatalf("reference server: %v", err)
+	}
 	cmd.ExtraFiles = []*os.File{s.listener} // descriptor 3
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}

@@ -1,8 +1,10 @@
 package refserver
 
 import (
+	"errors"
 	"fmt"
 	"net"
+	"syscall"
 	"testing"
 )
 
@@ -17,10 +19,18 @@ func TestStartStatsRestart(t *testing.T) {
 				t.Fatalf("fresh server has %d connections", st.Connections)
 			}
 			port := s.Port
-			// Between two server processes the port stays taken: no
-			// other process can bind it and make the restart fail.
+			// Between two server processes the port refuses connections,
+			// as a server that is down does, but stays bound: no other
+			// process can take it and make the restart fail.
 			s.Stop()
-			if ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			addr := fmt.Sprintf("127.0.0.1:%d", port)
+			if c, err := net.Dial("tcp", addr); !errors.Is(err, syscall.ECONNREFUSED) {
+				if c != nil {
+					c.Close()
+				}
+				t.Errorf("connecting to the stopped server: %v, want connection refused", err)
+			}
+			if ln, err := net.Listen("tcp", addr); err == nil {
 				ln.Close()
 				t.Fatalf("port %d was free while the server was stopped", port)
 			}
