@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/sockload/sockload/socketio/wire"
@@ -46,7 +45,7 @@ const (
 // Defaults applied to zero fields of Options; they are socket.io-client's
 // where it has one.
 const (
-	DefaultPath                 = "/socket.io/"
+	DefaultPath                 = wire.DefaultPath
 	DefaultConnectTimeout       = 20 * time.Second
 	DefaultWriteTimeout         = 10 * time.Second
 	DefaultReconnectionDelay    = time.Second
@@ -228,15 +227,7 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 			return nil, fmt.Errorf("socketio: unknown transport %q (use %q or %q)", t, TransportPolling, TransportWebsocket)
 		}
 	}
-	if c.Path == "" {
-		c.Path = DefaultPath
-	}
-	if !strings.HasPrefix(c.Path, "/") {
-		c.Path = "/" + c.Path
-	}
-	if !strings.HasSuffix(c.Path, "/") {
-		c.Path += "/"
-	}
+	c.Path = wire.EnginePath(c.Path)
 	c.ConnectTimeout = orDefault(c.ConnectTimeout, DefaultConnectTimeout)
 	c.WriteTimeout = orDefault(c.WriteTimeout, DefaultWriteTimeout)
 	c.ReconnectionDelay = orDefault(c.ReconnectionDelay, DefaultReconnectionDelay)

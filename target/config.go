@@ -15,7 +15,7 @@ import (
 const DefaultAddr = "127.0.0.1:3000"
 
 // DefaultPath is the Engine.IO request path, as in socket.io.
-const DefaultPath = "/socket.io/"
+const DefaultPath = wire.DefaultPath
 
 // Config holds the target's knobs. The zero value is usable: every zero field
 // takes the default named in its comment.
@@ -93,15 +93,7 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Addr == "" {
 		c.Addr = DefaultAddr
 	}
-	if c.Path == "" {
-		c.Path = DefaultPath
-	}
-	if !strings.HasPrefix(c.Path, "/") {
-		c.Path = "/" + c.Path
-	}
-	if !strings.HasSuffix(c.Path, "/") {
-		c.Path += "/"
-	}
+	c.Path = wire.EnginePath(c.Path)
 	switch c.EngineVersion {
 	case 0:
 		c.EngineVersion = wire.EngineV4

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -452,4 +453,23 @@ func decodeBinaryPayloadV3(body []byte, fn func(Packet) error) error {
 		}
 	}
 	return nil
+}
+
+// DefaultPath is socket.io's default Engine.IO request path.
+const DefaultPath = "/socket.io/"
+
+// EnginePath returns an Engine.IO request path as servers match it: with a
+// leading and a trailing slash, DefaultPath when empty ("socket.io" and
+// "/socket.io" both give "/socket.io/").
+func EnginePath(p string) string {
+	if p == "" {
+		return DefaultPath
+	}
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	if !strings.HasSuffix(p, "/") {
+		p += "/"
+	}
+	return p
 }

@@ -320,3 +320,16 @@ func TestPacketTypeString(t *testing.T) {
 		t.Fatalf("PacketType(9).String() = %q", got)
 	}
 }
+
+func TestEnginePath(t *testing.T) {
+	for in, want := range map[string]string{
+		"":              "/socket.io/",
+		"socket.io":     "/socket.io/",
+		"/socket.io":    "/socket.io/",
+		"/custom/path/": "/custom/path/",
+	} {
+		if got := EnginePath(in); got != want {
+			t.Errorf("EnginePath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
