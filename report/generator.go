@@ -37,11 +37,9 @@ type Generator struct {
 // Assess judges the generator over the span of snap.
 func Assess(snap metrics.Snapshot, cores int) Generator {
 	g := Generator{Cores: cores}
-	if secs := snap.Duration().Seconds(); secs > 0 && cores > 0 {
-		g.CPU = float64(snap.Counters[cpuMetric]) / 1e6 / secs / float64(cores)
-	}
+	g.CPU = cpuShare(snap, cores)
 	if h := snap.Histograms[arrivalLagMetric]; h != nil && h.TotalCount() > 0 {
-		g.ArrivalLagP99 = float64(h.ValueAtQuantile(99)) / 1000
+		g.ArrivalLagP99 = ms(h.ValueAtQuantile(99))
 	}
 	switch {
 	case g.CPU >= CPULimit:
@@ -52,6 +50,16 @@ func Assess(snap metrics.Snapshot, cores int) Generator {
 		g.Reason = fmt.Sprintf("VUs started up to %.0f ms late (p99)", g.ArrivalLagP99)
 	}
 	return g
+}
+
+// cpuShare is the share of all cores the generator used over snap's span
+// (engine.cpu_us is its CPU time in µs), or 0 when unknown.
+func cpuShare(snap metrics.Snapshot, cores int) float64 {
+	secs := snap.Duration().Seconds()
+	if secs <= 0 || cores <= 0 {
+		return 0
+	}
+	return float64(snap.Counters[cpuMetric]) / 1e6 / secs / float64(cores)
 }
 
 // Warning is the plain sentence shown when the generator was the

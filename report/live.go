@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sockload/sockload/metrics"
@@ -28,11 +29,11 @@ type Live struct {
 // interval's snapshot.
 func LiveFrom(l Live, snap metrics.Snapshot) Live {
 	if h := snap.Histograms["socketio.response_time"]; h != nil && h.TotalCount() > 0 {
-		l.P95 = float64(h.ValueAtQuantile(95)) / 1000
-		l.P99 = float64(h.ValueAtQuantile(99)) / 1000
+		l.P95 = ms(h.ValueAtQuantile(95))
+		l.P99 = ms(h.ValueAtQuantile(99))
 	}
 	for name, n := range snap.Counters {
-		if len(name) > len("errors.") && name[:len("errors.")] == "errors." {
+		if strings.HasPrefix(name, "errors.") {
 			l.Errors += n
 		}
 	}

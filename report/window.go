@@ -63,9 +63,7 @@ func windowOf(s metrics.Snapshot, p Progress, launched int64, cores int) Window 
 	}
 	w.Achieved = float64(launched) / secs
 	w.Emits = float64(s.Counters["socketio.emit"]) / secs
-	if cores > 0 {
-		w.CPU = float64(s.Counters[cpuMetric]) / 1e6 / secs / float64(cores)
-	}
+	w.CPU = cpuShare(s, cores)
 	w.Completed = s.Counters["vusers.completed"]
 	w.Failed = s.Counters["vusers.failed"]
 	for name, n := range s.Counters {
