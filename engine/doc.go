@@ -12,15 +12,33 @@
 //	vusers.created, vusers.created_by_name.<scenario>, vusers.completed,
 //	vusers.failed, vusers.skipped (over maxVusers), vusers.cancelled (still
 //	running when the grace period after the last phase ended, or at an
-//	interrupt), vusers.session_length
+//	interrupt), vusers.session_length, vusers.arrival_rate
 //	socketio.emit, socketio.emit_rate, socketio.response_time (acks and
 //	responses; fire-and-forget emits are not timed),
 //	socketio.response_time.<event>, socketio.connect_time,
-//	socketio.messages_received, socketio.bytes_received,
-//	socketio.disconnects.<reason>, socketio.reconnect_attempts,
-//	socketio.reconnects, errors.<code>
+//	socketio.messages_received, socketio.messages_received_rate,
+//	socketio.bytes_received, socketio.disconnects.<reason>,
+//	socketio.reconnect_attempts, socketio.reconnects, errors.<code>
 //	engine.arrival_lag (actual minus intended start of each VU),
 //	engine.cpu_us (CPU time the generator process used, in µs)
+//
+// Catalogue is the one list of these names, with their kinds (counter,
+// summary, rate) and families (a name completed at run time by
+// MetricSuffix of a reason, a code or an event). Checks accept exactly the
+// names MetricsFor lists for a script, reports read them through the
+// Metric* constants, and a test fails on a name a run records that
+// Catalogue does not list.
+//
+// To add a metric: a Metric* constant and a line in Catalogue (both in
+// catalogue.go), then record it where it happens (through engineMetrics
+// for a fixed name). Checks can then read it, and reports can show it.
+//
+// # Adding a step
+//
+// A new kind of flow step is parsed and validated in package scenario (its
+// type beside EmitStep in scenario/steps.go), and run here by a case of
+// the step switch in steps.go; the metrics it records are declared in
+// Catalogue. Nothing else changes.
 //
 // # Failure
 //

@@ -42,6 +42,35 @@ func runScript(t *testing.T, ctx context.Context, s *scenario.Script) (Result, m
 	return res, reg.Rotate(time.Now())
 }
 
+// expectCatalogued fails for every name snap holds that the catalogue
+// does not list, or lists with another kind.
+func expectCatalogued(t *testing.T, snap metrics.Snapshot, catalogue []Metric) {
+	t.Helper()
+	kindOf := func(name string) MetricKind {
+		for _, m := range catalogue {
+			if m.Matches(name) {
+				return m.Kind
+			}
+		}
+		return 0
+	}
+	for name := range snap.Counters {
+		if kindOf(name) != Counter {
+			t.Errorf("the run recorded counter %q, which the catalogue does not list as a counter", name)
+		}
+	}
+	for name := range snap.Histograms {
+		if kindOf(name) != Summary {
+			t.Errorf("the run recorded histogram %q, which the catalogue does not list as a summary", name)
+		}
+	}
+	for name := range snap.Rates() {
+		if kindOf(name) != Rate {
+			t.Errorf("the run reported rate %q, which the catalogue does not list as a rate", name)
+		}
+	}
+}
+
 func expectCounters(t *testing.T, snap metrics.Snapshot, want map[string]int64) {
 	t.Helper()
 	for name, n := range want {
@@ -110,6 +139,7 @@ func TestExactCountsAgainstReferenceServers(t *testing.T) {
 			if h := snap.Histograms[MetricResponseTime+".ping"]; h == nil || h.TotalCount() != 12 {
 				t.Errorf("response_time.ping missing or wrong")
 			}
+			expectCatalogued(t, snap, MetricsFor(s))
 			got := srv.Stats().Received
 			if got["/"]["hello"] != 12 || got["/"]["ping"] != 12 || got["/chat"]["hello"] != 12 || got["/"]["echo"] != 12 {
 				t.Errorf("the server received %v", got)

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"net"
 	"sync"
@@ -117,11 +116,7 @@ func New(cfg Config) (*Runner, error) {
 	total := 0
 	for i, sc := range cfg.Script.Scenarios {
 		total += sc.Weight
-		name := sc.Name
-		if name == "" {
-			name = fmt.Sprintf("scenario %d", i+1)
-		}
-		r.names = append(r.names, name)
+		r.names = append(r.names, cfg.Script.ScenarioName(i))
 	}
 	if total <= 0 {
 		return nil, errors.New("engine: every scenario has weight 0, so no VU can start; give one a positive weight")

@@ -170,7 +170,7 @@ func (v *vu) clientOptions(o *scenario.SocketIOOptions) (socketio.Options, error
 		OnDisconnect: func(_, reason string, _ error) {
 			// A VU closing its own sockets at its end is not news.
 			if reason != socketio.ReasonClientDisconnect {
-				cfg.Registry.Counter(MetricDisconnects + metricSuffix(reason)).Inc()
+				cfg.Registry.Counter(MetricDisconnects + MetricSuffix(reason)).Inc()
 			}
 		},
 		OnReconnectAttempt: func(int) { v.r.m.attempts.Inc() },

@@ -86,7 +86,7 @@ func (r *Runner) eventHistogram(event string) (metrics.Histogram, bool) {
 		r.eventHistCount.Add(-1)
 		return metrics.Histogram{}, false
 	}
-	h := r.cfg.Registry.Histogram(MetricResponseTime + "." + metricSuffix(event))
+	h := r.cfg.Registry.Histogram(ResponseTimeOf(event))
 	actual, _ := r.eventHists.LoadOrStore(event, h)
 	return actual.(metrics.Histogram), true
 }

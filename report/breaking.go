@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sockload/sockload/engine"
 )
 
 // Verdicts of the breaking-point analysis.
@@ -659,7 +661,7 @@ func (r *Report) AnalysisWindows() ([]Window, error) {
 	}
 	ws := make([]Window, 0, len(snaps))
 	for _, s := range snaps {
-		w := windowOf(s, Progress{}, s.Counters["vusers.created"], r.Generator.Cores)
+		w := windowOf(s, Progress{}, s.Counters[engine.MetricVUsersCreated], r.Generator.Cores)
 		w.Offered = w.Achieved
 		ws = append(ws, w)
 	}

@@ -7,11 +7,12 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sockload/sockload/engine"
 	"github.com/sockload/sockload/metrics"
 )
 
 // responseTimeMetric is the engine's socketio.response_time.
-const responseTimeMetric = "socketio.response_time"
+const responseTimeMetric = engine.MetricResponseTime
 
 // Comparison sets two runs side by side: every metric with its difference
 // and ratio, the latency at the offered rates both runs went through, and
@@ -98,20 +99,20 @@ func (c *Comparison) addRows() {
 		}
 		c.Rows = append(c.Rows, row)
 	}
-	createdA, createdB := float64(a.Counters["vusers.created"]), float64(b.Counters["vusers.created"])
+	createdA, createdB := float64(a.Counters[engine.MetricVUsersCreated]), float64(b.Counters[engine.MetricVUsersCreated])
 	share := func(n int64, created float64) float64 {
 		if created == 0 {
 			return 0
 		}
 		return 100 * float64(n) / created
 	}
-	add("VUs failed (share of created)", share(a.Counters["vusers.failed"], createdA), share(b.Counters["vusers.failed"], createdB), createdA > 0, createdB > 0, "%", higherWorse)
+	add("VUs failed (share of created)", share(a.Counters[engine.MetricVUsersFailed], createdA), share(b.Counters[engine.MetricVUsersFailed], createdB), createdA > 0, createdB > 0, "%", higherWorse)
 
 	for _, name := range unionKeys(a.Counters, b.Counters) {
 		na, okA := a.Counters[name]
 		nb, okB := b.Counters[name]
 		dir := neutral
-		if strings.HasPrefix(name, "errors.") {
+		if strings.HasPrefix(name, engine.MetricErrors) {
 			// A count of errors depends on the run's length: judge its
 			// share of the VUs created.
 			add(name+" (per 100 VUs)", share(na, createdA), share(nb, createdB), createdA > 0, createdB > 0, "", higherWorse)

@@ -15,6 +15,7 @@ import (
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
 
+	"github.com/sockload/sockload/engine"
 	"github.com/sockload/sockload/metrics"
 	"github.com/sockload/sockload/scenario"
 )
@@ -63,6 +64,25 @@ func NewCatalog() *Catalog {
 	c := &Catalog{counters: map[string]bool{}, values: map[string]bool{}}
 	c.AddSource(GeneratorSource())
 	return c
+}
+
+// AddMetrics declares the metrics a run records, as the engine lists them
+// (engine.MetricsFor): counters, rates and summaries, named or by family.
+func (c *Catalog) AddMetrics(ms []engine.Metric) {
+	for _, m := range ms {
+		switch {
+		case m.Kind == engine.Counter && m.Family:
+			c.AddCounterPrefix(m.Name)
+		case m.Kind == engine.Counter:
+			c.AddCounter(m.Name)
+		case m.Kind == engine.Rate:
+			c.AddRate(m.Name)
+		case m.Kind == engine.Summary && m.Family:
+			c.AddSummaryPrefix(m.Name)
+		case m.Kind == engine.Summary:
+			c.AddSummary(m.Name)
+		}
+	}
 }
 
 // AddCounter declares counters.
@@ -284,7 +304,7 @@ func compileCheck(c *Check, cat *Catalog) []scenario.Diagnostic {
 	case KindThreshold:
 		c.names = []string{c.Metric}
 	case KindMaxErrorRate:
-		c.names = []string{"vusers.failed", "vusers.created"}
+		c.names = []string{engine.MetricVUsersFailed, engine.MetricVUsersCreated}
 		return nil
 	case KindCondition:
 		names, err := metricNames(c.Expression)

@@ -4,13 +4,14 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sockload/sockload/engine"
 	"github.com/sockload/sockload/metrics"
 )
 
 // Names of the generator's own metrics, as the engine records them.
 const (
-	arrivalLagMetric = "engine.arrival_lag"
-	cpuMetric        = "engine.cpu_us"
+	arrivalLagMetric = engine.MetricArrivalLag
+	cpuMetric        = engine.MetricCPU
 )
 
 // Limits past which the generator, not the target, is the bottleneck: VUs

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sockload/sockload/engine"
 	"github.com/sockload/sockload/metrics"
 )
 
@@ -23,13 +24,13 @@ var errorHints = map[string]string{
 func WriteErrorHints(w io.Writer, snap metrics.Snapshot) {
 	var codes []string
 	for name, n := range snap.Counters {
-		code, ok := strings.CutPrefix(name, "errors.")
+		code, ok := strings.CutPrefix(name, engine.MetricErrors)
 		if ok && n > 0 && errorHints[code] != "" {
 			codes = append(codes, code)
 		}
 	}
 	slices.Sort(codes)
 	for _, code := range codes {
-		fmt.Fprintf(w, "%s (%d): %s\n", code, snap.Counters["errors."+code], errorHints[code])
+		fmt.Fprintf(w, "%s (%d): %s\n", code, snap.Counters[engine.MetricErrors+code], errorHints[code])
 	}
 }

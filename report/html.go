@@ -12,6 +12,7 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/sockload/sockload/engine"
 	"github.com/sockload/sockload/metrics"
 )
 
@@ -238,13 +239,13 @@ func distributionChart(title string, snaps []namedSnapshot) chart {
 // response and connect time, then up to three per-event response times.
 func latencyNames(s metrics.Snapshot) []string {
 	var names, events []string
-	for _, n := range []string{"socketio.response_time", "socketio.connect_time"} {
+	for _, n := range []string{engine.MetricResponseTime, engine.MetricConnectTime} {
 		if h := s.Histograms[n]; h != nil && h.TotalCount() > 0 {
 			names = append(names, n)
 		}
 	}
 	for n, h := range s.Histograms {
-		if strings.HasPrefix(n, "socketio.response_time.") && h.TotalCount() > 0 {
+		if strings.HasPrefix(n, engine.MetricResponseTimeOfEvent) && h.TotalCount() > 0 {
 			events = append(events, n)
 		}
 	}

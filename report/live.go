@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sockload/sockload/engine"
 	"github.com/sockload/sockload/metrics"
 )
 
@@ -28,12 +29,12 @@ type Live struct {
 // LiveFrom fills the latency and error fields of l from the current
 // interval's snapshot.
 func LiveFrom(l Live, snap metrics.Snapshot) Live {
-	if h := snap.Histograms["socketio.response_time"]; h != nil && h.TotalCount() > 0 {
+	if h := snap.Histograms[engine.MetricResponseTime]; h != nil && h.TotalCount() > 0 {
 		l.P95 = ms(h.ValueAtQuantile(95))
 		l.P99 = ms(h.ValueAtQuantile(99))
 	}
 	for name, n := range snap.Counters {
-		if strings.HasPrefix(name, "errors.") {
+		if strings.HasPrefix(name, engine.MetricErrors) {
 			l.Errors += n
 		}
 	}

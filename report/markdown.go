@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/sockload/sockload/engine"
 )
 
 // WriteMarkdown writes a Markdown summary of a run for a CI job's page
@@ -83,18 +85,18 @@ func AppendMarkdown(path string, r *Report, results []CheckResult) error {
 func keyMetrics(r *Report) []NamedValue {
 	agg := r.Aggregate
 	out := []NamedValue{}
-	for _, name := range []string{"vusers.created", "vusers.completed", "vusers.failed", "socketio.emit"} {
+	for _, name := range []string{engine.MetricVUsersCreated, engine.MetricVUsersCompleted, engine.MetricVUsersFailed, engine.MetricEmit} {
 		out = append(out, NamedValue{name, float64(agg.Counters[name])})
 	}
 	summaries := agg.Summaries()
-	for _, name := range []string{"socketio.response_time", "socketio.connect_time"} {
+	for _, name := range []string{engine.MetricResponseTime, engine.MetricConnectTime} {
 		if s, ok := summaries[name]; ok && s.Count > 0 {
 			out = append(out, NamedValue{name + ".p95", s.P95}, NamedValue{name + ".p99", s.P99})
 		}
 	}
 	var errs []string
 	for name, n := range agg.Counters {
-		if strings.HasPrefix(name, "errors.") && n > 0 {
+		if strings.HasPrefix(name, engine.MetricErrors) && n > 0 {
 			errs = append(errs, name)
 		}
 	}

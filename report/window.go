@@ -6,6 +6,7 @@ import (
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 
+	"github.com/sockload/sockload/engine"
 	"github.com/sockload/sockload/metrics"
 )
 
@@ -44,7 +45,7 @@ type Window struct {
 }
 
 // windowHistograms are the latencies a window keeps whole.
-var windowHistograms = []string{"socketio.response_time", "socketio.connect_time", arrivalLagMetric}
+var windowHistograms = []string{engine.MetricResponseTime, engine.MetricConnectTime, arrivalLagMetric}
 
 // Progress is what the engine reports of the run's VUs at a window's end.
 type Progress struct {
@@ -62,12 +63,12 @@ func windowOf(s metrics.Snapshot, p Progress, launched int64, cores int) Window 
 		return w
 	}
 	w.Achieved = float64(launched) / secs
-	w.Emits = float64(s.Counters["socketio.emit"]) / secs
+	w.Emits = float64(s.Counters[engine.MetricEmit]) / secs
 	w.CPU = cpuShare(s, cores)
-	w.Completed = s.Counters["vusers.completed"]
-	w.Failed = s.Counters["vusers.failed"]
+	w.Completed = s.Counters[engine.MetricVUsersCompleted]
+	w.Failed = s.Counters[engine.MetricVUsersFailed]
 	for name, n := range s.Counters {
-		if code, ok := strings.CutPrefix(name, "errors."); ok && n > 0 {
+		if code, ok := strings.CutPrefix(name, engine.MetricErrors); ok && n > 0 {
 			if w.Errors == nil {
 				w.Errors = map[string]int64{}
 			}
@@ -80,11 +81,11 @@ func windowOf(s metrics.Snapshot, p Progress, launched int64, cores int) Window 
 // setLatencies sets the window's percentiles from its histograms and keeps
 // them encoded.
 func (w *Window) setLatencies(hists map[string]*hdrhistogram.Histogram) {
-	if h := hists["socketio.response_time"]; h != nil {
+	if h := hists[engine.MetricResponseTime]; h != nil {
 		w.Responses = h.TotalCount()
 		w.ResponseP95, w.ResponseP99 = ms(h.ValueAtQuantile(95)), ms(h.ValueAtQuantile(99))
 	}
-	if h := hists["socketio.connect_time"]; h != nil {
+	if h := hists[engine.MetricConnectTime]; h != nil {
 		w.ConnectP95, w.ConnectP99 = ms(h.ValueAtQuantile(95)), ms(h.ValueAtQuantile(99))
 	}
 	if h := hists[arrivalLagMetric]; h != nil {

@@ -86,11 +86,7 @@ func (s *Script) Plan() Plan {
 		total += sc.Weight
 	}
 	for i, sc := range s.Scenarios {
-		name := sc.Name
-		if name == "" {
-			name = fmt.Sprintf("scenario %d", i+1)
-		}
-		sp := ScenarioPlan{Name: name, Weight: sc.Weight, Steps: len(sc.Flow)}
+		sp := ScenarioPlan{Name: s.ScenarioName(i), Weight: sc.Weight, Steps: len(sc.Flow)}
 		if total > 0 {
 			sp.Share = float64(sc.Weight) / float64(total)
 		}

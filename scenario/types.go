@@ -1,6 +1,7 @@
 package scenario
 
 import (
+	"fmt"
 	"net/netip"
 	"time"
 )
@@ -24,6 +25,15 @@ type Script struct {
 	// Warnings are findings that do not stop the file from running (an
 	// option that belongs elsewhere, a processor that is declared but unused).
 	Warnings []Diagnostic
+}
+
+// ScenarioName is the name the i-th scenario (from 0) is known by in
+// metrics and reports: its name, or "scenario <i+1>" when it has none.
+func (s *Script) ScenarioName(i int) string {
+	if name := s.Scenarios[i].Name; name != "" {
+		return name
+	}
+	return fmt.Sprintf("scenario %d", i+1)
 }
 
 // Config is the config: section after environments and overrides are merged.

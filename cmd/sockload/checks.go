@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"strings"
 	"sync"
 	"time"
 
@@ -51,31 +50,10 @@ func loadGate(script *scenario.Script, f runFlags) (*report.Gate, error) {
 }
 
 // catalogFor declares every metric name a run of script can produce: the
-// engine's fixed names, the response time of each event the scenarios
-// time (any event's when a name is templated), vusers.created_by_name of
-// each scenario, and errors.* and socketio.disconnects.* as wildcards.
+// engine's (engine.MetricsFor) and the breaking point's.
 func catalogFor(script *scenario.Script) *report.Catalog {
 	c := report.NewCatalog()
-	c.AddCounter(
-		engine.MetricVUsersCreated, engine.MetricVUsersCompleted, engine.MetricVUsersFailed,
-		engine.MetricVUsersSkipped, engine.MetricVUsersCancelled,
-		engine.MetricEmit, engine.MetricMessagesReceived, engine.MetricBytesReceived,
-		engine.MetricReconnectAttempts, engine.MetricReconnects, engine.MetricCPU,
-	)
-	c.AddCounterPrefix(engine.MetricErrors)
-	c.AddCounterPrefix(engine.MetricDisconnects)
-	for name := range engine.Rates {
-		c.AddRate(name)
-	}
-	c.AddSummary(engine.MetricSessionLength, engine.MetricResponseTime, engine.MetricConnectTime, engine.MetricArrivalLag)
-	for i, sc := range script.Scenarios {
-		name := sc.Name
-		if name == "" {
-			name = fmt.Sprintf("scenario %d", i+1)
-		}
-		c.AddCounter(engine.MetricVUsersCreatedByName + name)
-		addTimedEvents(c, sc.Flow)
-	}
+	c.AddMetrics(engine.MetricsFor(script))
 	c.AddSource(breakingPointSource(script))
 	return c
 }
@@ -110,27 +88,6 @@ func breakingPointSource(script *scenario.Script) report.ValueSource {
 				into["breaking_point.capacity_vusers"] = float64(bp.Capacity.Active)
 			}
 		},
-	}
-}
-
-// addTimedEvents declares socketio.response_time.<event> for the emits of
-// steps that wait for an ack or a response, as the engine names them.
-func addTimedEvents(c *report.Catalog, steps []scenario.Step) {
-	for _, st := range steps {
-		switch st := st.(type) {
-		case *scenario.LoopStep:
-			addTimedEvents(c, st.Steps)
-		case *scenario.EmitStep:
-			if st.Acknowledge == nil && st.Response == nil {
-				continue
-			}
-			event, ok := st.Event.Static()
-			if s, isString := event.(string); ok && isString {
-				c.AddSummary(engine.MetricResponseTime + "." + strings.ReplaceAll(strings.TrimSpace(s), " ", "_"))
-			} else {
-				c.AddSummaryPrefix(engine.MetricResponseTime + ".")
-			}
-		}
 	}
 }
 

@@ -1,0 +1,186 @@
+package engine
+
+import (
+	"strings"
+
+	"github.com/sockload/sockload/scenario"
+)
+
+// Metric names recorded by the engine. Each is described, with its kind, in
+// Catalogue; a name ending in "." is a family, completed by a suffix (see
+// MetricSuffix).
+const (
+	MetricVUsersCreated       = "vusers.created"
+	MetricVUsersCreatedByName = "vusers.created_by_name." // + scenario name
+	MetricVUsersCompleted     = "vusers.completed"
+	MetricVUsersFailed        = "vusers.failed"
+	MetricVUsersSkipped       = "vusers.skipped"
+	MetricVUsersCancelled     = "vusers.cancelled"
+	MetricSessionLength       = "vusers.session_length"
+	MetricArrivalRate         = "vusers.arrival_rate"
+
+	MetricEmit                 = "socketio.emit"
+	MetricEmitRate             = "socketio.emit_rate"
+	MetricResponseTime         = "socketio.response_time"
+	MetricResponseTimeOfEvent  = "socketio.response_time." // + event
+	MetricConnectTime          = "socketio.connect_time"
+	MetricMessagesReceived     = "socketio.messages_received"
+	MetricMessagesReceivedRate = "socketio.messages_received_rate"
+	MetricBytesReceived        = "socketio.bytes_received"
+	MetricDisconnects          = "socketio.disconnects." // + reason
+	MetricReconnectAttempts    = "socketio.reconnect_attempts"
+	MetricReconnects           = "socketio.reconnects"
+	MetricErrors               = "errors." // + code
+
+	MetricArrivalLag = "engine.arrival_lag"
+	MetricCPU        = "engine.cpu_us"
+)
+
+// MetricKind says how a metric is recorded, and so how a report or a check
+// reads it.
+type MetricKind int
+
+const (
+	// Counter is a count (metrics.Counter); a counter never incremented
+	// reads as 0.
+	Counter MetricKind = iota + 1
+	// Summary is a histogram of durations in µs (metrics.Histogram); checks
+	// read its statistics as name.p99, name.mean and so on.
+	Summary
+	// Rate is a counter per second, computed by the metrics registry from
+	// the counter named in Of.
+	Rate
+)
+
+// Metric is one name, or one family of names, the engine records.
+type Metric struct {
+	// Name is the whole name, or for a family the part before the suffix
+	// (ending in ".").
+	Name string
+	Kind MetricKind
+	// Family is set for names completed at run time: Name + MetricSuffix(x)
+	// of a free text x (an error code, a disconnect reason, an event).
+	Family bool
+	// Of is the counter a Rate is computed from.
+	Of string
+	// Doc says what is measured, for the package documentation and tests.
+	Doc string
+}
+
+// Catalogue lists every metric the engine records, in the order reports
+// show them. It is the one place a metric is declared: checks accept the
+// names it lists (MetricsFor), the registry computes its rates (Rates), and
+// a test fails on any name a run records that it does not list.
+var Catalogue = []Metric{
+	{Name: MetricVUsersCreated, Kind: Counter, Doc: "VUs started"},
+	{Name: MetricVUsersCreatedByName, Kind: Counter, Family: true, Doc: "VUs started, by scenario name (ScenarioName)"},
+	{Name: MetricVUsersCompleted, Kind: Counter, Doc: "VUs whose flow ran to its end"},
+	{Name: MetricVUsersFailed, Kind: Counter, Doc: "VUs ended by a failed step"},
+	{Name: MetricVUsersSkipped, Kind: Counter, Doc: "arrivals not started because maxVusers were running"},
+	{Name: MetricVUsersCancelled, Kind: Counter, Doc: "VUs still running when the grace period after the last phase ended, or at an interrupt"},
+	{Name: MetricSessionLength, Kind: Summary, Doc: "how long each VU ran"},
+	{Name: MetricArrivalRate, Kind: Rate, Of: MetricVUsersCreated, Doc: "VUs started per second"},
+	{Name: MetricEmit, Kind: Counter, Doc: "events emitted"},
+	{Name: MetricEmitRate, Kind: Rate, Of: MetricEmit, Doc: "events emitted per second"},
+	{Name: MetricResponseTime, Kind: Summary, Doc: "time to an ack or a response; fire-and-forget emits are not timed"},
+	{Name: MetricResponseTimeOfEvent, Kind: Summary, Family: true, Doc: "the same, by event name"},
+	{Name: MetricConnectTime, Kind: Summary, Doc: "time to a namespace's connect"},
+	{Name: MetricMessagesReceived, Kind: Counter, Doc: "events received from the server"},
+	{Name: MetricMessagesReceivedRate, Kind: Rate, Of: MetricMessagesReceived, Doc: "events received per second"},
+	{Name: MetricBytesReceived, Kind: Counter, Doc: "bytes of the events received"},
+	{Name: MetricDisconnects, Kind: Counter, Family: true, Doc: "disconnects, by reason"},
+	{Name: MetricReconnectAttempts, Kind: Counter, Doc: "reconnection attempts"},
+	{Name: MetricReconnects, Kind: Counter, Doc: "reconnections that succeeded"},
+	{Name: MetricErrors, Kind: Counter, Family: true, Doc: "failed steps, by error code or message"},
+	{Name: MetricArrivalLag, Kind: Summary, Doc: "actual minus intended start of each VU"},
+	{Name: MetricCPU, Kind: Counter, Doc: "CPU time the generator process used, in µs"},
+}
+
+// Rates maps each rate the engine's snapshots report to its counter, for
+// metrics.Options.Rates.
+var Rates = ratesOf(Catalogue)
+
+func ratesOf(catalogue []Metric) map[string]string {
+	rates := map[string]string{}
+	for _, m := range catalogue {
+		if m.Kind == Rate {
+			rates[m.Name] = m.Of
+		}
+	}
+	return rates
+}
+
+// MetricSuffix turns free text (a disconnect reason, an event name) into
+// the suffix of a family's name: trimmed, spaces become underscores so the
+// name can be written in a check's expression.
+func MetricSuffix(s string) string {
+	return strings.ReplaceAll(strings.TrimSpace(s), " ", "_")
+}
+
+// ResponseTimeOf is the name of the response time of event.
+func ResponseTimeOf(event string) string { return MetricResponseTimeOfEvent + MetricSuffix(event) }
+
+// MetricsFor returns the metrics a run of script can record: Catalogue with
+// vusers.created_by_name and socketio.response_time.<event> resolved to the
+// names of script's scenarios and of the events its flows time. The
+// response time of an event is left a family when an event's name is
+// templated; errors.* and socketio.disconnects.* stay families.
+func MetricsFor(script *scenario.Script) []Metric {
+	var out []Metric
+	for _, m := range Catalogue {
+		switch m.Name {
+		case MetricVUsersCreatedByName:
+			for i := range script.Scenarios {
+				out = append(out, Metric{Name: m.Name + script.ScenarioName(i), Kind: m.Kind, Doc: m.Doc})
+			}
+		case MetricResponseTimeOfEvent:
+			events, templated := timedEvents(script)
+			for _, e := range events {
+				out = append(out, Metric{Name: ResponseTimeOf(e), Kind: m.Kind, Doc: m.Doc})
+			}
+			if templated {
+				out = append(out, m)
+			}
+		default:
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// timedEvents returns the events of the emits that wait for an ack or a
+// response, in every scenario's flow, and whether one of them is templated
+// (its name known only at run time).
+func timedEvents(script *scenario.Script) (events []string, templated bool) {
+	var walk func(steps []scenario.Step)
+	walk = func(steps []scenario.Step) {
+		for _, st := range steps {
+			switch st := st.(type) {
+			case *scenario.LoopStep:
+				walk(st.Steps)
+			case *scenario.EmitStep:
+				if st.Acknowledge == nil && st.Response == nil {
+					continue
+				}
+				event, ok := st.Event.Static()
+				if s, isString := event.(string); ok && isString {
+					events = append(events, s)
+				} else {
+					templated = true
+				}
+			}
+		}
+	}
+	for _, sc := range script.Scenarios {
+		walk(sc.Flow)
+	}
+	return events, templated
+}
+
+// Matches reports whether name is m's name, or one of its family's.
+func (m Metric) Matches(name string) bool {
+	if !m.Family {
+		return name == m.Name
+	}
+	return len(name) > len(m.Name) && strings.HasPrefix(name, m.Name)
+}
