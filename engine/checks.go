@@ -23,7 +23,8 @@ func (v *vu) check(c *scenario.Check, msg socketio.Message, concat bool) error {
 	if err != nil {
 		var ce *scenario.CheckError
 		if errors.As(err, &ce) {
-			return failf(ce.Kind, "line %d: %s", c.Pos.Line, ce.Detail)
+			return &stepError{code: ce.Kind, err: errors.New(ce.Detail),
+				line: c.Pos.Line, expected: ce.Expected, received: ce.Received}
 		}
 		return failf("Failed match", "line %d: %v", c.Pos.Line, err)
 	}

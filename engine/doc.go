@@ -45,5 +45,9 @@
 // A step that fails (a timeout, a mismatch, a connection refused) fails its
 // VU: the error is counted as errors.<code>, the VU as vusers.failed, its
 // remaining steps are skipped and its connections closed. The run goes on.
+// Codes are a closed set (ErrorCodes, and the kinds of scenario.CheckError);
+// the first distinct messages of each code are kept as samples with the
+// step's file:line, the VU, the time and, for a failed check, what was
+// expected and what arrived (metrics.Registry.Error, ErrorSamples).
 // Every wait is bounded by the scenario's timeout, so no VU hangs.
 package engine

@@ -10,6 +10,67 @@ import (
 	"github.com/sockload/sockload/socketio"
 )
 
+// Error codes: each failed VU is counted as errors.<code> (see
+// metrics.Registry.Error), with one of these codes or a check's kind
+// (scenario.CheckError). The set is closed: what the server said goes in the
+// error's samples, never in its name.
+const (
+	CodeConnectError     = "connect_error" // the server refused a namespace (CONNECT_ERROR)
+	CodeConnect          = "connect error" // a connection failed otherwise
+	CodeNotConnected     = "not connected"
+	CodePayloadTooLarge  = "payload too large"
+	CodeParse            = "parse error"
+	CodeBadTarget        = "bad target"
+	CodeBadAuth          = "bad auth"
+	CodeBadThink         = "bad think"
+	CodeBadLoop          = "bad loop"
+	CodeBadLoopCount     = "bad loop count"
+	CodeAckTimeout       = "ack timeout"
+	CodeEmitTimeout      = "emit timeout"
+	CodeResponseTimeout  = "response timeout"
+	CodeWaitForTimeout   = "waitFor timeout"
+	CodeFailedMatch      = "Failed match"
+	CodeFailedCapture    = "Failed capture"
+	CodeDataNotValid     = "data is not valid"
+	CodeConnRefused      = "ECONNREFUSED"
+	CodeConnReset        = "ECONNRESET"
+	CodeAddrNotAvailable = "EADDRNOTAVAIL"
+	CodeTooManyFiles     = "EMFILE"
+	CodeBrokenPipe       = "EPIPE"
+	CodeTimedOut         = "ETIMEDOUT"
+	CodeNotFound         = "ENOTFOUND"
+)
+
+// ErrorCodes describes every code the engine counts, for the reference
+// documentation; a new code is added here and to the docs, whose test
+// compares the two.
+var ErrorCodes = map[string]string{
+	CodeConnectError:     "the server refused a namespace (its middleware called next(err)); the samples hold its message and data",
+	CodeConnect:          "a connection failed for another reason; the samples say how",
+	CodeNotConnected:     "a step needed a connection that was lost",
+	CodePayloadTooLarge:  "an emit was larger than the server's maxPayload",
+	CodeParse:            "an ack or event's arguments were not valid JSON",
+	CodeBadTarget:        "the target URL could not be used",
+	CodeBadAuth:          "the socketio auth did not render to an object",
+	CodeBadThink:         "a think step's duration did not render to a duration",
+	CodeBadLoop:          "a loop's over did not render to a list",
+	CodeBadLoopCount:     "a loop's count did not render to a number",
+	CodeAckTimeout:       "no acknowledgement within config.timeout",
+	CodeEmitTimeout:      "an emit could not be written within config.timeout",
+	CodeResponseTimeout:  "no response event within config.timeout",
+	CodeWaitForTimeout:   "the events a waitFor step waited for did not all arrive in time",
+	CodeFailedMatch:      "a match of an acknowledge, response or waitFor did not hold",
+	CodeFailedCapture:    "a strict capture found nothing at its path",
+	CodeDataNotValid:     "args or data of an acknowledge, response or waitFor differed",
+	CodeConnRefused:      "nothing listens at the target address",
+	CodeConnReset:        "the server or the network reset the connection",
+	CodeAddrNotAvailable: "the generator ran out of local ports",
+	CodeTooManyFiles:     "the generator hit its open-file limit",
+	CodeBrokenPipe:       "the connection was closed while writing",
+	CodeTimedOut:         "a connection or handshake timed out",
+	CodeNotFound:         "the target's host name does not resolve",
+}
+
 func errorsIsDeadline(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded)
 }
@@ -25,25 +86,25 @@ func errorsIsNotConnected(err error) bool {
 func classifyNetworkError(err error) string {
 	switch {
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return "ECONNREFUSED"
+		return CodeConnRefused
 	case errors.Is(err, syscall.ECONNRESET):
-		return "ECONNRESET"
+		return CodeConnReset
 	case errors.Is(err, syscall.EADDRNOTAVAIL):
 		// Out of ephemeral ports (or a bad source address).
-		return "EADDRNOTAVAIL"
+		return CodeAddrNotAvailable
 	case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
-		return "EMFILE"
+		return CodeTooManyFiles
 	case errors.Is(err, syscall.EPIPE):
-		return "EPIPE"
+		return CodeBrokenPipe
 	case errorsIsDeadline(err):
-		return "ETIMEDOUT"
+		return CodeTimedOut
 	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
-		return "ENOTFOUND"
+		return CodeNotFound
 	}
 	if errorsIsNotConnected(err) {
-		return "not connected"
+		return CodeNotConnected
 	}
-	return "connect error"
+	return CodeConnect
 }

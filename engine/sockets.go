@@ -146,7 +146,11 @@ func (v *vu) connectStep(ctx context.Context, st *scenario.ConnectStep) error {
 func connectFailure(namespace string, err error) error {
 	var ce *socketio.ConnectError
 	if errors.As(err, &ce) {
-		return failf("connect_error: "+ce.Message, "namespace %s refused: %s", namespace, ce.Message)
+		msg := fmt.Sprintf("namespace %s refused: %s", namespace, ce.Message)
+		if len(ce.Data) > 0 {
+			msg += " (data: " + string(ce.Data) + ")"
+		}
+		return failf(CodeConnectError, "%s", msg)
 	}
 	return &stepError{code: classifyNetworkError(err), err: fmt.Errorf("connecting %s: %w", namespace, err)}
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -16,7 +17,7 @@ func (v *vu) steps(ctx context.Context, steps []scenario.Step) error {
 			return err
 		}
 		if err := v.step(ctx, st); err != nil {
-			return err
+			return atLine(err, st.Position().Line)
 		}
 	}
 	return nil
@@ -202,4 +203,14 @@ func (v *vu) waitFor(ctx context.Context, st *scenario.WaitForStep) error {
 		}
 	}
 	return nil
+}
+
+// atLine tells a step's error where the step is written, unless an inner
+// step (of a loop) already did.
+func atLine(err error, line int) error {
+	var se *stepError
+	if errors.As(err, &se) && se.line == 0 {
+		se.line = line
+	}
+	return err
 }

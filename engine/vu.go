@@ -29,10 +29,15 @@ type vu struct {
 	sockets map[string]*vuSocket
 }
 
-// stepError is a failed step: code names it in errors.<code>.
+// stepError is a failed step: code names it in errors.<code> and is one of
+// a small set chosen here, never text from the server (that goes in err).
+// line is where the step is written (0 until the step runs it through
+// vu.step); expected and received are set for failed checks.
 type stepError struct {
-	code string
-	err  error
+	code               string
+	err                error
+	line               int
+	expected, received string
 }
 
 func (e *stepError) Error() string { return e.code + ": " + e.err.Error() }
@@ -71,8 +76,25 @@ func (v *vu) run(ctx context.Context) {
 		v.r.cancelled.Add(1)
 	default:
 		m.failed.Inc()
-		v.r.cfg.Registry.Counter(MetricErrors + errorCode(err)).Inc()
+		v.r.recordError(v.id, err)
 	}
+}
+
+// recordError counts err under its code and keeps it as a sample of the
+// code's messages, with the step and VU it came from.
+func (r *Runner) recordError(vu uint64, err error) {
+	s := metrics.ErrorSample{Message: err.Error(), VU: vu, At: time.Now()}
+	code := classifyNetworkError(err)
+	var se *stepError
+	if errors.As(err, &se) {
+		code = se.code
+		s.Message = se.err.Error()
+		s.Expected, s.Received = se.expected, se.received
+		if se.line > 0 {
+			s.Step = fmt.Sprintf("%s:%d", r.cfg.Script.Path, se.line)
+		}
+	}
+	r.cfg.Registry.Error(code, s)
 }
 
 func (v *vu) flow(ctx context.Context) error {
@@ -91,14 +113,4 @@ func (v *vu) closeAll() {
 	if v.manager != nil {
 		v.manager.Close()
 	}
-}
-
-// errorCode names an error for errors.<code>: the step's own code, or a
-// short name for network failures that users of Artillery recognise.
-func errorCode(err error) string {
-	var se *stepError
-	if errors.As(err, &se) {
-		return se.code
-	}
-	return classifyNetworkError(err)
 }

@@ -92,6 +92,8 @@ type Registry struct {
 	counterSet []namedCounter // guarded by mu
 	histNames  []string       // guarded by mu; histNames[id] is histogram id's name
 
+	errors errorLog // run-wide: error codes and their samples
+
 	rotateMu sync.Mutex // serializes Rotate
 	start    time.Time  // guarded by rotateMu
 }

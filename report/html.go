@@ -95,6 +95,9 @@ func runPage(r *Report) htmlPage {
 		Note: "Percentile plot of the run's HdrHistograms: the x axis stretches the tail (90%, 99%, 99.9%...).",
 	})
 	p.Tables = append(p.Tables, breakingTable(bp))
+	if len(r.FirstErrors) > 0 {
+		p.Tables = append(p.Tables, firstErrorsTable(r))
+	}
 	if len(r.Checks) > 0 {
 		p.Tables = append(p.Tables, checksTable(r.Checks))
 	}

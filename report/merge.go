@@ -34,8 +34,10 @@ func Merge(reports []*Report) (*Report, error) {
 		Plan:          mergePlans(reports),
 	}
 	aggregates := make([]metrics.Snapshot, len(reports))
+	samples := make([][]metrics.ErrorSample, len(reports))
 	for i, r := range reports {
 		aggregates[i] = r.Aggregate
+		samples[i] = r.FirstErrors
 		out.Run = mergeRunInfo(out.Run, r.Run, i == 0)
 	}
 	out.Run.Shard = ""
@@ -50,6 +52,7 @@ func Merge(reports []*Report) (*Report, error) {
 		return nil, err
 	}
 	out.Generator = mergeGenerators(reports)
+	out.FirstErrors = metrics.MergeErrorSamples(samples...)
 	return out, nil
 }
 

@@ -40,6 +40,9 @@ type Report struct {
 	Generator Generator `json:"generator"`
 	// Checks are the results of the run's ensure checks.
 	Checks []CheckResult `json:"checks,omitempty"`
+	// FirstErrors are the first distinct messages of each error code (see
+	// metrics.Registry.Error), in the order they happened.
+	FirstErrors []metrics.ErrorSample `json:"firstErrors,omitempty"`
 	// BreakingPoint is the analysis of Windows (see FindBreakingPoint).
 	BreakingPoint *BreakingPoint `json:"breakingPoint,omitempty"`
 }

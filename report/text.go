@@ -39,6 +39,7 @@ func WriteSummary(w io.Writer, r *Report) {
 	fmt.Fprintf(w, "\n%s\nSummary report @ %s\n%s\n\n", rule, clock(r.Run.End), rule)
 	WriteMetrics(w, r.Aggregate)
 	fmt.Fprintln(w)
+	WriteFirstErrors(w, r)
 	WriteErrorHints(w, r.Aggregate)
 	if r.Run.Skipped > 0 {
 		fmt.Fprintf(w, "%d arrivals were skipped: maxVusers was reached.\n", r.Run.Skipped)

@@ -13,6 +13,9 @@ import (
 type CheckError struct {
 	Kind   string // "data is not valid" (args/data), "Failed match" or "Failed capture"
 	Detail string
+	// Expected and Received are what the check wanted and what arrived,
+	// as JSON (a match's path first: "$.status = \"ok\"").
+	Expected, Received string
 }
 
 func (e *CheckError) Error() string { return e.Kind + ": " + e.Detail }
@@ -42,10 +45,12 @@ func (c *Check) Verify(args []any, ctx *Context, concat bool) (map[string]any, e
 		got, ok := evalArgs(m.JSON, args)
 		want := m.Value.Render(ctx)
 		if !ok {
-			return nil, &CheckError{"Failed match", fmt.Sprintf("nothing at %s in %s (expected %s)", m.JSON, jsonText(args), jsonText(want))}
+			return nil, &CheckError{Kind: "Failed match", Detail: fmt.Sprintf("nothing at %s in %s (expected %s)", m.JSON, jsonText(args), jsonText(want)),
+				Expected: m.JSON.String() + " = " + jsonText(want), Received: jsonText(args)}
 		}
 		if !matchEqual(got, want) {
-			return nil, &CheckError{"Failed match", fmt.Sprintf("%s is %s, expected %s", m.JSON, jsonText(got), jsonText(want))}
+			return nil, &CheckError{Kind: "Failed match", Detail: fmt.Sprintf("%s is %s, expected %s", m.JSON, jsonText(got), jsonText(want)),
+				Expected: m.JSON.String() + " = " + jsonText(want), Received: m.JSON.String() + " = " + jsonText(got)}
 		}
 	}
 	var captured map[string]any
@@ -53,7 +58,8 @@ func (c *Check) Verify(args []any, ctx *Context, concat bool) (map[string]any, e
 		got, ok := evalArgs(cp.JSON, args)
 		if !ok {
 			if cp.Strict {
-				return nil, &CheckError{"Failed capture", fmt.Sprintf("nothing at %s in %s to capture as %s", cp.JSON, jsonText(args), cp.As)}
+				return nil, &CheckError{Kind: "Failed capture", Detail: fmt.Sprintf("nothing at %s in %s to capture as %s", cp.JSON, jsonText(args), cp.As),
+					Expected: "a value at " + cp.JSON.String(), Received: jsonText(args)}
 			}
 			continue
 		}
@@ -87,11 +93,13 @@ func (c *Check) verifyArgs(args []any, ctx *Context, concat bool) error {
 	switch c.ArgsMode {
 	case ArgsAll:
 		if !JSONEqual(any(args), want) {
-			return &CheckError{"data is not valid", fmt.Sprintf("got %s, expected %s", jsonText(args), jsonText(want))}
+			return &CheckError{Kind: "data is not valid", Detail: fmt.Sprintf("got %s, expected %s", jsonText(args), jsonText(want)),
+				Expected: jsonText(want), Received: jsonText(args)}
 		}
 	case ArgsLast:
 		if !JSONEqual(last, want) {
-			return &CheckError{"data is not valid", fmt.Sprintf("last argument is %s, expected %s", jsonText(last), jsonText(want))}
+			return &CheckError{Kind: "data is not valid", Detail: fmt.Sprintf("last argument is %s, expected %s", jsonText(last), jsonText(want)),
+				Expected: jsonText(want), Received: jsonText(last)}
 		}
 	case ArgsSubstring:
 		sub, _ := want.(string)
@@ -105,10 +113,12 @@ func (c *Check) verifyArgs(args []any, ctx *Context, concat bool) error {
 		} else if s, ok := last.(string); ok {
 			text = s
 		} else {
-			return &CheckError{"data is not valid", fmt.Sprintf("last argument is %s, expected text containing %q", jsonText(last), sub)}
+			return &CheckError{Kind: "data is not valid", Detail: fmt.Sprintf("last argument is %s, expected text containing %q", jsonText(last), sub),
+				Expected: fmt.Sprintf("text containing %q", sub), Received: jsonText(last)}
 		}
 		if !strings.Contains(text, sub) {
-			return &CheckError{"data is not valid", fmt.Sprintf("%q does not contain %q", truncate(text, 200), sub)}
+			return &CheckError{Kind: "data is not valid", Detail: fmt.Sprintf("%q does not contain %q", truncate(text, 200), sub),
+				Expected: fmt.Sprintf("text containing %q", sub), Received: fmt.Sprintf("%q", truncate(text, 200))}
 		}
 	}
 	return nil

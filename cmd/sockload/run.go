@@ -49,6 +49,8 @@ type runFlags struct {
 	sourceAddrs string
 	// serveCapacity is the built-in target's capacity under --serve.
 	serveCapacity int
+	// allowDeadRun exits 0 even when no VU completed and some failed.
+	allowDeadRun bool
 	// analysis holds the breaking point's thresholds and --html.
 	analysis analysisFlags
 	// Profiles of the generator itself, for go tool pprof.
@@ -103,6 +105,7 @@ summary is appended to that file.`,
 	fl.StringVar(&f.shard, "shard", "", `run only shard i of n of the plan ("2/3"; "auto/3" takes i from a Kubernetes Indexed Job); merge the shards' reports with sockload merge`)
 	fl.StringVar(&f.startAt, "start-at", "", "wait until this time (RFC 3339) before starting, so that shards on several machines start together")
 	fl.IntVar(&f.serveCapacity, "serve-capacity", 0, "with --serve: the built-in target handles this many events per second, then queues and sheds (0: unlimited)")
+	fl.BoolVar(&f.allowDeadRun, "allow-dead-run", false, "exit 0 even when no VU completed and some failed (by default such a run exits 1)")
 	addAnalysisFlags(cmd, &f.analysis)
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of sockload itself to this file (go tool pprof)")
 	fl.StringVar(&f.memProfile, "memprofile", "", "write a heap profile of sockload itself to this file at the end (go tool pprof)")
@@ -166,6 +169,7 @@ func runTest(ctx context.Context, pio *processIO, path string, f runFlags) error
 		return withExit(exitInvalid, err)
 	}
 	out := newRunOutput(pio, f, script, plan, runner)
+	out.reg = reg
 	out.gate = gate
 	out.shard = dist.shardLabel
 	runCtx, interrupt := context.WithCancel(ctx)
@@ -220,7 +224,32 @@ func runTest(ctx context.Context, pio *processIO, path string, f runFlags) error
 	if err := checksError(out.checkResults, out.early); err != nil {
 		return withExit(exitChecksFail, err)
 	}
+	if !f.allowDeadRun {
+		if err := deadRunError(out.report); err != nil {
+			return withExit(exitChecksFail, err)
+		}
+	}
 	return nil
+}
+
+// deadRunError fails a run in which no VU completed and some failed: a test
+// that cannot pass (a wrong target, path or server version, a check that
+// never holds) must not exit 0 for want of an ensure block.
+func deadRunError(rep *report.Report) error {
+	if rep == nil {
+		return nil
+	}
+	c := rep.Aggregate.Counters
+	failed := c[engine.MetricVUsersFailed]
+	if c[engine.MetricVUsersCompleted] > 0 || failed == 0 {
+		return nil
+	}
+	first := ""
+	if len(rep.FirstErrors) > 0 {
+		s := rep.FirstErrors[0]
+		first = fmt.Sprintf(", the first with %s: %s", s.Code, s.Message)
+	}
+	return fmt.Errorf("no VU completed and %d failed%s (see \"First errors\" above; --allow-dead-run exits 0 for such a run)", failed, first)
 }
 
 // loadForRun loads the scenario with the command line's changes applied.

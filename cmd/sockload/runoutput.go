@@ -21,11 +21,14 @@ type runOutput struct {
 	script *scenario.Script
 	plan   phases.Plan
 	runner *engine.Runner
+	reg    *metrics.Registry
 	// gate holds the run's checks (nil: none); early, the ones that may
 	// stop it.
 	gate         *report.Gate
 	early        *earlyChecks
 	checkResults []report.CheckResult
+	// report is the run's report, once finish built it.
+	report *report.Report
 	// shard is "i/n" when the run is one shard of a split plan.
 	shard string
 
@@ -119,6 +122,7 @@ func (o *runOutput) write(c *report.Collector, res engine.Result, output string)
 		Intermediate: results.Intermediate,
 		Windows:      results.Windows,
 		Generator:    report.Assess(agg, runtime.NumCPU()),
+		FirstErrors:  o.reg.ErrorSamples(),
 	}
 	if rep.Run.End.IsZero() {
 		rep.Run.End = time.Now()
@@ -126,6 +130,7 @@ func (o *runOutput) write(c *report.Collector, res engine.Result, output string)
 	if stopped, ok := o.early.stoppedBy(); ok {
 		rep.Run.StoppedBy = stopped.Text
 	}
+	o.report = rep
 	report.WriteSummary(o.pio.stdout, rep)
 	if o.gate != nil {
 		in := report.Input{Aggregate: agg, Windows: results.Windows, Cores: runtime.NumCPU()}

@@ -5,7 +5,7 @@
 //
 //   node v4/server.js --port 0 --namespaces /,/chat --auth-token secret \
 //       --ping-interval 300 --ping-timeout 200 --max-http-buffer-size 1000 \
-//       --push-interval 100 --cookie --path /socket.io
+//       --push-interval 100 --cookie --path /socket.io --refuse-with-id
 //
 // It listens on 127.0.0.1 only and prints "listening <port>" once ready.
 const http = require('http');
@@ -20,6 +20,7 @@ function parseFlags(argv) {
     maxHttpBufferSize: 0,
     pushInterval: 0,
     cookie: false,
+    refuseWithId: false,
     path: '/socket.io',
   };
   const names = {
@@ -36,6 +37,10 @@ function parseFlags(argv) {
     const arg = argv[i];
     if (arg === '--cookie') {
       flags.cookie = true;
+      continue;
+    }
+    if (arg === '--refuse-with-id') {
+      flags.refuseWithId = true;
       continue;
     }
     const spec = names[arg];
@@ -83,6 +88,15 @@ function tokenOf(socket) {
 
 function attachHandlers(io, nsp, flags) {
   const namespace = io.of(nsp);
+  if (flags.refuseWithId) {
+    // A refusal whose message differs per connection, as servers that name
+    // the session in their errors do.
+    namespace.use((socket, next) => {
+      const err = new Error(`session ${socket.id} refused`);
+      err.data = { sid: socket.id };
+      next(err);
+    });
+  }
   if (flags.authToken) {
     namespace.use((socket, next) => {
       if (tokenOf(socket) === flags.authToken) return next();

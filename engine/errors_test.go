@@ -1,0 +1,97 @@
+package engine
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sockload/sockload/internal/refserver"
+	"github.com/sockload/sockload/metrics"
+)
+
+// runForSamples runs a script and returns its metrics and error samples.
+func runForSamples(t *testing.T, yml, target string) (metrics.Snapshot, []metrics.ErrorSample, string) {
+	t.Helper()
+	s := loadScript(t, target, yml)
+	reg := metrics.New(time.Now(), metrics.Options{Rates: Rates})
+	r, err := New(Config{Script: s, Plan: PlanOf(s), Registry: reg, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := r.Run(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return reg.Rotate(time.Now()), reg.ErrorSamples(), s.Path
+}
+
+func TestFailedMatchSampleNamesStepExpectedAndReceived(t *testing.T) {
+	srv := refserver.Start(t, refserver.V4)
+	snap, samples, path := runForSamples(t, `
+config:
+  target: "%s"
+  phases:
+    - duration: 1
+      arrivalCount: 2
+  socketio:
+    transports: ["websocket"]
+scenarios:
+  - flow:
+      - emit: ["ping"]
+        acknowledge:
+          match:
+            json: "$.0"
+            value: "pang"
+`, srv.URL)
+	if n := snap.Counters["errors.Failed match"]; n != 2 {
+		t.Fatalf("errors.Failed match = %d, want 2 (%v)", n, snap.Counters)
+	}
+	if len(samples) != 1 {
+		t.Fatalf("%d samples, want 1 (the two VUs failed alike): %+v", len(samples), samples)
+	}
+	s := samples[0]
+	want := metrics.ErrorSample{Code: "Failed match", Step: path + ":13", Expected: `$.0 = "pang"`, Received: `$.0 = "pong"`}
+	if s.Code != want.Code || s.Step != want.Step || s.Expected != want.Expected || s.Received != want.Received {
+		t.Errorf("sample %+v, want %+v", s, want)
+	}
+	if s.VU == 0 || s.At.IsZero() || !strings.Contains(s.Message, `"pong"`) {
+		t.Errorf("sample %+v lacks its VU, time or message", s)
+	}
+}
+
+// TestRefusalsNamingTheSessionKeepErrorCountersBounded: a server that names the session in its refusal must not make a counter
+// per VU: the code is connect_error, the messages go in the samples.
+func TestRefusalsNamingTheSessionKeepErrorCountersBounded(t *testing.T) {
+	srv := refserver.Start(t, refserver.V4, "--refuse-with-id")
+	snap, samples, _ := runForSamples(t, `
+config:
+  target: "%s"
+  phases:
+    - duration: 1
+      arrivalCount: 30
+  socketio:
+    transports: ["websocket"]
+scenarios:
+  - flow:
+      - emit: ["ping"]
+`, srv.URL)
+	var codes []string
+	for name := range snap.Counters {
+		if strings.HasPrefix(name, metrics.ErrorPrefix) {
+			codes = append(codes, name)
+		}
+	}
+	if len(codes) != 1 || snap.Counters["errors."+CodeConnectError] != 30 {
+		t.Fatalf("error counters %v, want only errors.%s = 30 (%v)", codes, CodeConnectError, snap.Counters)
+	}
+	if len(samples) != metrics.SamplesPerCode {
+		t.Fatalf("%d samples, want %d", len(samples), metrics.SamplesPerCode)
+	}
+	for _, s := range samples {
+		if !strings.Contains(s.Message, "refused") || !strings.Contains(s.Message, `"sid"`) {
+			t.Errorf("sample %q lacks the server's message or its data", s.Message)
+		}
+	}
+}
