@@ -287,6 +287,7 @@ func (d *decoder) compile(n *yaml.Node, depth int) (*Template, bool) {
 			d.errf(n, "", "bad template: %v", err)
 			return nil, false
 		}
+		d.warnUnknownFunctions(n, t)
 		return t, true
 	case yaml.SequenceNode:
 		items := make([]*Template, 0, len(n.Content))
