@@ -81,10 +81,12 @@ var errServerClosed = errors.New("the server closed the Engine.IO session")
 // from polling to websocket), heartbeat and the single reader goroutine.
 //
 // Writes are serialized by wmu and bounded by WriteTimeout. The reader never
-// writes while it could block: heartbeat answers are written from their own
-// short-lived goroutine (v4 pong) or from the ping timer (v3 ping), so a
-// write stuck behind a slow peer can never stop the reader from draining the
-// connection; at worst it times out and closes the connection.
+// writes while it could block: heartbeat answers are handed to a pong writer
+// (v4) or written from the ping timer (v3), so a write stuck behind a slow
+// peer can never stop the reader from draining the connection; at worst it
+// times out and closes the connection. Pongs are coalesced: however fast a
+// server pings, at most one pong is waiting to be written and one is being
+// written, so a ping flood costs neither goroutines nor memory.
 type engine struct {
 	cfg  *config
 	recv receiver
@@ -136,6 +138,9 @@ type engine struct {
 
 	// beats counts heartbeats: pings answered (v4) or pongs received (v3).
 	beats atomic.Int64
+	// pongDue is set while a pong writer is scheduled and has not yet
+	// begun its write; pings arriving meanwhile share its pong.
+	pongDue atomic.Bool
 }
 
 func newEngine(cfg *config, recv receiver, jar http.CookieJar) *engine {
@@ -342,7 +347,7 @@ func (e *engine) receive(now time.Time, p wire.Packet) error {
 		if !v3 {
 			e.liveness.Reset(e.livenessTimeout())
 			e.beats.Add(1)
-			go e.sendControl(wire.Packet{Type: wire.Pong})
+			e.queuePong()
 		}
 	case wire.Pong:
 		if v3 {
@@ -369,6 +374,26 @@ func (e *engine) ping() {
 	e.sendControl(wire.Packet{Type: wire.Ping})
 }
 
+// queuePong schedules the answer to a ping. A pong already scheduled and
+// not yet being written answers this ping too (a server needs one pong per
+// interval, not one per ping), so the reader never starts more than one
+// writer however many pings arrive.
+func (e *engine) queuePong() {
+	if e.pongDue.CompareAndSwap(false, true) {
+		go e.writePong()
+	}
+}
+
+func (e *engine) writePong() {
+	pkts := [1]wire.Packet{{Type: wire.Pong}}
+	e.wmu.Lock()
+	defer e.wmu.Unlock()
+	// From here a new ping needs a pong of its own: this one may be on the
+	// wire before that ping arrives.
+	e.pongDue.Store(false)
+	_, _ = e.sendLocked(pkts[:])
+}
+
 // sendControl writes a heartbeat packet; a failure closes the connection.
 func (e *engine) sendControl(p wire.Packet) {
 	pkts := [1]wire.Packet{p}
@@ -380,6 +405,11 @@ func (e *engine) sendControl(p wire.Packet) {
 func (e *engine) send(pkts []wire.Packet) (time.Time, error) {
 	e.wmu.Lock()
 	defer e.wmu.Unlock()
+	return e.sendLocked(pkts)
+}
+
+// sendLocked is send with wmu held.
+func (e *engine) sendLocked(pkts []wire.Packet) (time.Time, error) {
 	select {
 	case <-e.done:
 		return time.Time{}, ErrNotConnected

@@ -190,8 +190,12 @@ func (t *pollingTransport) write(pkts []wire.Packet) (time.Time, error) {
 	// session closes completes (its packets were sent), within WriteTimeout.
 	ctx, cancel := context.WithTimeout(context.Background(), t.cfg.WriteTimeout)
 	defer cancel()
-	t.post <- struct{}{}
-	defer func() { <-t.post }()
+	select {
+	case t.post <- struct{}{}:
+		defer func() { <-t.post }()
+	case <-ctx.Done():
+		return time.Time{}, closeErr(ReasonTransportError, fmt.Errorf("polling POST: the previous POST did not end within %v: %w", t.cfg.WriteTimeout, ctx.Err()))
+	}
 	t.posting.Store(int64(len(buf.b)))
 	sentAt := time.Now()
 	err := t.postBody(ctx, buf.b)
