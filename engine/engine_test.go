@@ -245,6 +245,42 @@ scenarios:
 	}
 }
 
+// An interrupt while the VUs drain after the last phase still cuts the run
+// short: the result says interrupted, never complete.
+func TestInterruptWhileDrainingIsInterrupted(t *testing.T) {
+	srv := refserver.Start(t, refserver.V4)
+	s := loadScript(t, srv.URL, `
+config:
+  target: "%s"
+  phases:
+    - duration: 1
+      arrivalCount: 2
+scenarios:
+  - flow:
+      - think: 30
+`)
+	reg := metrics.New(time.Now(), metrics.Options{Rates: Rates})
+	r, err := New(Config{Script: s, Plan: PlanOf(s), Registry: reg, Seed: 1, Grace: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		// Interrupt once the phases are over and the VUs are draining.
+		for st := r.Status(); !st.Finished || st.Active == 0; st = r.Status() {
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancel()
+	}()
+	res, err := r.Run(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Interrupted {
+		t.Error("an interrupt while draining was reported as a complete run")
+	}
+}
+
 // As in Artillery, a path in the target is the namespace, and a step's
 // namespace is joined to it.
 func TestTargetPathIsTheNamespace(t *testing.T) {

@@ -42,7 +42,8 @@ type Config struct {
 // Registry.
 type Result struct {
 	Start, End time.Time
-	// Interrupted is true when the run's context ended before the plan did.
+	// Interrupted is true when the run's context ended before the run did:
+	// during the phases or while the VUs drained after the last one.
 	Interrupted bool
 	// Launched counts the VUs started, Skipped those over maxVusers,
 	// Cancelled those still running at the end.
@@ -171,6 +172,9 @@ func (r *Runner) Run(ctx context.Context) (Result, error) {
 	r.phase.Store(int64(len(r.cfg.Plan)))
 
 	r.windDown(ctx, &wg, cancelVUs, res.Interrupted)
+	// An interrupt while the VUs drain cut the run short too: a run is
+	// complete only if nothing stopped it.
+	res.Interrupted = res.Interrupted || ctx.Err() != nil
 	res.End = time.Now()
 	res.Launched = r.launched.Load()
 	res.Skipped = r.offered.Load() - res.Launched

@@ -14,6 +14,10 @@ type JUnitRun struct {
 	Target   string
 	Start    time.Time
 	Duration time.Duration
+	// Interrupted marks a run stopped before its end (a signal): the file
+	// then has an erroring "run completed" case, so that no CI reporter
+	// takes the partial run for a whole one.
+	Interrupted bool
 }
 
 // JUnit XML, as CI systems read it: one test case per check.
@@ -49,6 +53,7 @@ type junitCase struct {
 	Classname string        `xml:"classname,attr"`
 	Time      string        `xml:"time,attr"`
 	Failure   *junitMessage `xml:"failure,omitempty"`
+	Error     *junitMessage `xml:"error,omitempty"`
 	Skipped   *junitMessage `xml:"skipped,omitempty"`
 	SystemOut string        `xml:"system-out,omitempty"`
 }
@@ -96,6 +101,16 @@ func EncodeJUnit(w io.Writer, run JUnitRun, results []CheckResult) error {
 			suite.Skipped++
 		}
 		suite.Cases = append(suite.Cases, c)
+	}
+	if run.Interrupted {
+		suite.Properties = append(suite.Properties, junitProperty{Name: "interrupted", Value: "true"})
+		suite.Cases = append(suite.Cases, junitCase{
+			Name: "run completed", Classname: "sockload.run", Time: secs,
+			Error: &junitMessage{Message: "the run was interrupted", Type: "interrupted",
+				Text: "the run was interrupted before its end; the checks judge a partial run"},
+		})
+		suite.Tests++
+		suite.Errors++
 	}
 	doc := junitSuites{
 		Name: "sockload", Tests: suite.Tests, Failures: suite.Failures, Skipped: suite.Skipped,

@@ -156,7 +156,7 @@ func (o *runOutput) write(c *report.Collector, res engine.Result, output string)
 // that cannot be written is a warning: the run and its other reports stand.
 func (o *runOutput) writeCheckFiles(rep *report.Report) error {
 	if o.flags.junit != "" {
-		run := report.JUnitRun{Suite: o.script.Path, Target: o.script.Config.Target, Start: rep.Run.Start, Duration: rep.Run.End.Sub(rep.Run.Start)}
+		run := report.JUnitRun{Suite: o.script.Path, Target: rep.Target, Start: rep.Run.Start, Duration: rep.Run.End.Sub(rep.Run.Start), Interrupted: rep.Run.Interrupted && rep.Run.StoppedBy == ""}
 		if err := report.WriteJUnit(o.flags.junit, run, o.checkResults); err != nil {
 			return err
 		}
