@@ -34,6 +34,23 @@ const (
 
 	MetricArrivalLag = "engine.arrival_lag"
 	MetricCPU        = "engine.cpu_us"
+
+	// Events and waits, per event name.
+	MetricEvents    = "socketio.events."    // + event
+	MetricUnmatched = "socketio.unmatched." // + event
+	MetricWaitTime  = "socketio.wait_time." // + event
+	MetricListened  = "socketio.listened."  // + event
+
+	// Traced messages ({{ $trace }}): totals, and per event as <name>.<event>.
+	MetricDeliveryTime     = "socketio.delivery_time"
+	MetricExpected         = "socketio.expected"
+	MetricDelivered        = "socketio.delivered"
+	MetricMissing          = "socketio.missing"
+	MetricDuplicates       = "socketio.duplicates"
+	MetricReach            = "socketio.reach"
+	MetricLate             = "socketio.late"
+	MetricClockSkewed      = "socketio.clock_skewed"
+	MetricTracesUnfollowed = "socketio.traces_unfollowed"
 )
 
 // MetricKind says how a metric is recorded, and so how a report or a check
@@ -50,6 +67,10 @@ const (
 	// Rate is a counter per second, computed by the metrics registry from
 	// the counter named in Of.
 	Rate
+	// Ratio is 100 × the counter Of divided by the counter Per of the same
+	// suffix (a percentage), computed by reports and checks; it has no
+	// value where Per is 0.
+	Ratio
 )
 
 // Metric is one name, or one family of names, the engine records.
@@ -61,8 +82,9 @@ type Metric struct {
 	// Family is set for names completed at run time: Name + MetricSuffix(x)
 	// of a free text x (an error code, a disconnect reason, an event).
 	Family bool
-	// Of is the counter a Rate is computed from.
-	Of string
+	// Of is the counter a Rate or a Ratio is computed from; Per the
+	// counter a Ratio divides by.
+	Of, Per string
 	// Doc says what is measured, for the package documentation and tests.
 	Doc string
 }
@@ -94,6 +116,25 @@ var Catalogue = []Metric{
 	{Name: MetricErrors, Kind: Counter, Family: true, Doc: "failed steps, by error code or message"},
 	{Name: MetricArrivalLag, Kind: Summary, Doc: "actual minus intended start of each VU"},
 	{Name: MetricCPU, Kind: Counter, Doc: "CPU time the generator process used, in µs"},
+	{Name: MetricEvents, Kind: Counter, Family: true, Doc: "events received, by name, whatever the VU was doing"},
+	{Name: MetricUnmatched, Kind: Counter, Family: true, Doc: "events a waitFor or response skipped because they did not match, by name"},
+	{Name: MetricWaitTime, Kind: Summary, Family: true, Doc: "how long a waitFor waited for its events, by event"},
+	{Name: MetricListened, Kind: Counter, Family: true, Doc: "events a listen: listener matched, by name"},
+	{Name: MetricDeliveryTime, Kind: Summary, Doc: "traced messages: receive instant minus send instant, at every recipient"},
+	{Name: MetricDeliveryTime + ".", Kind: Summary, Family: true, Doc: "the same, by event received"},
+	{Name: MetricExpected, Kind: Counter, Doc: "traced messages: recipients expected (group members at send time, less those who left before the deadline)"},
+	{Name: MetricExpected + ".", Kind: Counter, Family: true, Doc: "the same, by event emitted"},
+	{Name: MetricDelivered, Kind: Counter, Doc: "expected recipients that received their message before its deadline (config.timeout)"},
+	{Name: MetricDelivered + ".", Kind: Counter, Family: true, Doc: "the same, by event emitted"},
+	{Name: MetricMissing, Kind: Counter, Doc: "expected recipients that did not"},
+	{Name: MetricMissing + ".", Kind: Counter, Family: true, Doc: "the same, by event emitted"},
+	{Name: MetricDuplicates, Kind: Counter, Doc: "receipts of a traced message by a recipient that had it already"},
+	{Name: MetricDuplicates + ".", Kind: Counter, Family: true, Doc: "the same, by event emitted"},
+	{Name: MetricReach, Kind: Ratio, Of: MetricDelivered, Per: MetricExpected, Doc: "percent of the expected recipients reached: 100 × delivered / expected"},
+	{Name: MetricReach + ".", Kind: Ratio, Family: true, Of: MetricDelivered + ".", Per: MetricExpected + ".", Doc: "the same, by event emitted"},
+	{Name: MetricLate, Kind: Counter, Doc: "receipts of traced messages of this process after their deadline"},
+	{Name: MetricClockSkewed, Kind: Counter, Doc: "receipts stamped before their send: another machine's clock is ahead"},
+	{Name: MetricTracesUnfollowed, Kind: Counter, Doc: "traced emits whose reach was not followed (too many awaiting their deadline)"},
 }
 
 // Rates maps each rate the engine's snapshots report to its counter, for

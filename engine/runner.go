@@ -36,6 +36,10 @@ type Config struct {
 	// DialContext, when set, opens every TCP connection (e.g. to rotate
 	// source addresses).
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+	// RunID names the run in its {{ $trace }} tokens: shards of one run
+	// give the same RunID so that each times the others' messages too.
+	// 0 picks one at random.
+	RunID uint64
 }
 
 // Result describes how a run ended. The measurements themselves are in the
@@ -85,9 +89,16 @@ type Runner struct {
 	// one that does no I/O, so that they can run in a synctest bubble.
 	runFlow func(ctx context.Context, v *vu) error
 
-	waits          map[*scenario.Scenario]*waitSet
-	eventHists     sync.Map // event name → metrics.Histogram
-	eventHistCount atomic.Int64
+	waits map[*scenario.Scenario]*waitSet
+
+	// Per-event metrics, each bounded to maxEventNames names.
+	responseTimes, events, unmatched, waitTimes, listened, deliveries *eventHandles
+
+	// traces and groups follow traced emits; nil when the script has no
+	// {{ $trace }}, so that receiving costs nothing more.
+	traces     *traces
+	groups     *groups
+	unfollowed metrics.Counter
 }
 
 // New checks cfg and prepares a Runner.
@@ -124,6 +135,22 @@ func New(cfg Config) (*Runner, error) {
 	}
 	r.m = newEngineMetrics(cfg.Registry)
 	r.prepareWaits()
+	reg := cfg.Registry
+	r.responseTimes = newEventHandles(reg, MetricResponseTime+".")
+	r.events = newEventHandles(reg, MetricEvents)
+	r.unmatched = newEventHandles(reg, MetricUnmatched)
+	r.waitTimes = newEventHandles(reg, MetricWaitTime)
+	r.listened = newEventHandles(reg, MetricListened)
+	if cfg.Script.Traced() {
+		run := cfg.RunID
+		if run == 0 {
+			run = rand.Uint64() | 1
+		}
+		r.deliveries = newEventHandles(reg, MetricDeliveryTime+".")
+		r.traces = newTraces(run, cfg.Script.Config.Timeout, newEventMetrics(reg, ""))
+		r.groups = newGroups()
+		r.unfollowed = reg.Counter(MetricTracesUnfollowed)
+	}
 	r.runFlow = func(ctx context.Context, v *vu) error { return v.flow(ctx) }
 	return r, nil
 }
@@ -166,6 +193,15 @@ func (r *Runner) Run(ctx context.Context) (Result, error) {
 	var wg sync.WaitGroup
 	stopCPU := r.watchCPU()
 	defer stopCPU()
+
+	if r.traces != nil {
+		stopSettling := make(chan struct{})
+		go r.traces.settleUntil(stopSettling)
+		defer func() {
+			close(stopSettling)
+			r.traces.settle(0, true)
+		}()
+	}
 
 	res.Interrupted = r.arrive(ctx, vuCtx, sched, start, &wg)
 	r.finished.Store(true)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sockload/sockload/scenario"
@@ -53,27 +54,90 @@ func (s *vuSocket) keep(m socketio.Message) {
 	s.mu.Unlock()
 }
 
-// take removes and returns the first n events named event, waiting for them
-// until ctx ends; on ctx's end it returns what it has.
-func (s *vuSocket) take(ctx context.Context, event string, n int) ([]socketio.Message, error) {
+// take removes and returns the first n events named event that match
+// (every event when match is nil), waiting for them until ctx ends. Events
+// that do not match are removed too, and counted in skipped.
+func (s *vuSocket) take(ctx context.Context, event string, n int, match func(socketio.Message) bool) (got []socketio.Message, skipped int, err error) {
 	for {
 		s.mu.Lock()
 		q := s.mailbox[event]
-		if len(q) >= n {
-			got := append([]socketio.Message(nil), q[:n]...)
-			s.mailbox[event] = q[n:]
-			s.mu.Unlock()
-			return got, nil
+		i := 0
+		for ; i < len(q) && len(got) < n; i++ {
+			if match == nil || match(q[i]) {
+				got = append(got, q[i])
+			} else {
+				skipped++
+			}
 		}
+		s.mailbox[event] = q[i:]
 		arrived := s.arrived
 		s.mu.Unlock()
+		if len(got) == n {
+			return got, skipped, nil
+		}
 		select {
 		case <-arrived:
 		case <-ctx.Done():
-			s.mu.Lock()
-			got := len(s.mailbox[event])
-			s.mu.Unlock()
-			return nil, fmt.Errorf("%d of %d %q events arrived", got, n, event)
+			if match == nil {
+				return nil, skipped, fmt.Errorf("%d of %d %q events arrived", len(got), n, event)
+			}
+			return nil, skipped, fmt.Errorf("%d of %d matching %q events arrived (%d did not match)", len(got), n, event, skipped)
+		}
+	}
+}
+
+// maxPendingResponses bounds the response events kept while a response
+// step waits; past it they are dropped (counted as unmatched).
+const maxPendingResponses = 1024
+
+// responseWait collects the events a response step may be answered by,
+// from before its emit is sent.
+type responseWait struct {
+	v       *vu
+	event   string
+	check   *scenario.Check
+	concat  bool
+	off     func()
+	ch      chan socketio.Message
+	dropped atomic.Int64
+	skipped int
+}
+
+func (v *vu) expectResponse(s *vuSocket, r *scenario.Response) *responseWait {
+	w := &responseWait{v: v, event: scenario.RenderString(r.Event, v.tctx), check: &r.Check, concat: r.Concat,
+		ch: make(chan socketio.Message, maxPendingResponses)}
+	w.off = s.sock.On(w.event, func(m socketio.Message) {
+		select {
+		case w.ch <- m:
+		default:
+			w.dropped.Add(1)
+		}
+	})
+	return w
+}
+
+// wait returns the first response event that matches, skipping the others.
+func (w *responseWait) wait(ctx context.Context) (socketio.Message, error) {
+	match := w.v.matcher(w.check, w.concat)
+	for {
+		select {
+		case m := <-w.ch:
+			if match == nil || match(m) {
+				return m, nil
+			}
+			w.skipped++
+		case <-ctx.Done():
+			return socketio.Message{}, ctx.Err()
+		}
+	}
+}
+
+// stop stops collecting and counts what was skipped.
+func (w *responseWait) stop() {
+	w.off()
+	if n := int64(w.skipped) + w.dropped.Load(); n > 0 {
+		if c, ok := w.v.r.unmatched.counter(w.event); ok {
+			c.Add(n)
 		}
 	}
 }
@@ -106,9 +170,17 @@ func (v *vu) socket(ctx context.Context, namespace string) (*vuSocket, error) {
 func (v *vu) connect(ctx context.Context, m *socketio.Manager, namespace string, own *socketio.Manager) (*vuSocket, error) {
 	s := &vuSocket{sock: m.Socket(namespace), own: own, mailbox: map[string][]socketio.Message{}, arrived: make(chan struct{})}
 	waited := v.r.waitedEvents(v.scenario)
+	listeners := v.listeners(namespace)
 	s.offAny = s.sock.OnAny(func(msg socketio.Message) {
 		v.r.m.messages.Inc()
 		v.r.m.bytes.Add(int64(msg.Size()))
+		if c, ok := v.r.events.counter(msg.Event); ok {
+			c.Inc()
+		}
+		if v.r.traces != nil && listeners.traced(msg.Event) {
+			v.traceReceived(msg)
+		}
+		listeners.hear(msg)
 		if waited.has(namespace, msg.Event) {
 			s.keep(msg)
 		}
@@ -176,6 +248,8 @@ func (v *vu) clientOptions(o *scenario.SocketIOOptions) (socketio.Options, error
 			if reason != socketio.ReasonClientDisconnect {
 				cfg.Registry.Counter(MetricDisconnects + MetricSuffix(reason)).Inc()
 			}
+			// Rooms do not survive a lost connection.
+			v.leaveGroups()
 		},
 		OnReconnectAttempt: func(int) { v.r.m.attempts.Inc() },
 		OnReconnect:        func(int) { v.r.m.reconnects.Inc() },

@@ -16,6 +16,7 @@ func (v *vu) steps(ctx context.Context, steps []scenario.Step) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		v.applyCaptured()
 		if err := v.step(ctx, st); err != nil {
 			return atLine(err, st.Position().Line)
 		}
@@ -45,14 +46,24 @@ func (v *vu) step(ctx context.Context, st scenario.Step) error {
 }
 
 // emit sends an event; with acknowledge it waits for the ack, with response
-// for the response event, each within the timeout, and checks them.
+// for the first response event that matches, each within the timeout, and
+// checks them. Traced payloads are followed for the emit's group.
 func (v *vu) emit(ctx context.Context, st *scenario.EmitStep) error {
 	namespace := v.namespace(st.Namespace)
+	if st.LeaveGroup != nil {
+		v.leaveGroup(scenario.RenderString(st.LeaveGroup, v.tctx))
+	}
 	s, err := v.socket(ctx, namespace)
 	if err != nil {
 		return err
 	}
 	event := scenario.RenderString(st.Event, v.tctx)
+	var response *responseWait
+	if st.Response != nil {
+		response = v.expectResponse(s, st.Response)
+		defer response.stop()
+	}
+	te := v.beginTraced(st, event)
 	args := make([]any, len(st.Args))
 	for i, a := range st.Args {
 		args[i] = a.Render(v.tctx)
@@ -60,15 +71,10 @@ func (v *vu) emit(ctx context.Context, st *scenario.EmitStep) error {
 	stepCtx, cancel := context.WithTimeout(ctx, v.timeout)
 	defer cancel()
 
-	var response *socketio.Expectation
-	var responseEvent string
-	if st.Response != nil {
-		responseEvent = scenario.RenderString(st.Response.Event, v.tctx)
-		response = s.sock.Expect(responseEvent, 1)
-	}
 	sentAt := time.Now()
 	if st.Acknowledge != nil {
 		ack, err := s.sock.EmitWithAck(stepCtx, event, args...)
+		v.endTraced(te, err == nil || errorsIsDeadline(err))
 		if err != nil {
 			return v.emitFailure(ctx, event, "ack", err)
 		}
@@ -80,23 +86,28 @@ func (v *vu) emit(ctx context.Context, st *scenario.EmitStep) error {
 			return err
 		}
 	} else {
-		if err := s.sock.Emit(event, args...); err != nil {
+		err := s.sock.Emit(event, args...)
+		v.endTraced(te, err == nil)
+		if err != nil {
 			return v.emitFailure(ctx, event, "emit", err)
 		}
 		v.r.m.emit.Inc()
 	}
+	if st.JoinGroup != nil {
+		v.joinGroup(scenario.RenderString(st.JoinGroup, v.tctx))
+	}
 	if response == nil {
 		return nil
 	}
-	msgs, err := response.Wait(stepCtx)
+	msg, err := response.wait(stepCtx)
 	if err != nil {
-		return v.emitFailure(ctx, responseEvent, "response", err)
+		return v.emitFailure(ctx, response.event, "response", err)
 	}
 	if st.Acknowledge == nil {
 		// The ack already timed this emit; otherwise the response does.
-		v.recordResponse(event, msgs[0].ReceivedAt.Sub(sentAt))
+		v.recordResponse(event, msg.ReceivedAt.Sub(sentAt))
 	}
-	return v.check(&st.Response.Check, msgs[0], st.Response.Concat)
+	return v.check(&st.Response.Check, msg, st.Response.Concat)
 }
 
 // emitFailure names a failed emit, ack or response wait.
@@ -114,10 +125,6 @@ func (v *vu) emitFailure(ctx context.Context, event, what string, err error) err
 	}
 	return &stepError{code: classifyNetworkError(err), err: fmt.Errorf("%s %q: %w", what, event, err)}
 }
-
-// maxEventHistograms bounds the per-event response time histograms, so a
-// templated event name cannot create one per VU.
-const maxEventHistograms = 100
 
 func (v *vu) recordResponse(event string, d time.Duration) {
 	d = max(d, time.Microsecond)
@@ -177,6 +184,10 @@ func (v *vu) loop(ctx context.Context, st *scenario.LoopStep) error {
 	return nil
 }
 
+// waitFor waits for Count events that match the step's args/data and
+// match (all events of the name when it has neither): events that do not
+// match are skipped and counted in socketio.unmatched.<event>. The time
+// waited is recorded in socketio.wait_time.<event>.
 func (v *vu) waitFor(ctx context.Context, st *scenario.WaitForStep) error {
 	namespace := v.namespace(st.Namespace)
 	s, err := v.socket(ctx, namespace)
@@ -190,12 +201,21 @@ func (v *vu) waitFor(ctx context.Context, st *scenario.WaitForStep) error {
 	}
 	waitCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	msgs, err := s.take(waitCtx, event, st.Count)
+	start := time.Now()
+	msgs, skipped, err := s.take(waitCtx, event, st.Count, v.matcher(&st.Check, false))
+	if skipped > 0 {
+		if c, ok := v.r.unmatched.counter(event); ok {
+			c.Add(int64(skipped))
+		}
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		return failf("waitFor timeout", "waitFor %q at line %d: %v within %s", event, st.Pos.Line, err, timeout)
+	}
+	if h, ok := v.r.waitTimes.histogram(event); ok {
+		v.rec.Record(h, max(time.Since(start), time.Microsecond))
 	}
 	for _, m := range msgs {
 		if err := v.check(&st.Check, m, false); err != nil {
@@ -213,4 +233,19 @@ func atLine(err error, line int) error {
 		se.line = line
 	}
 	return err
+}
+
+// matcher returns the filter of a wait: nil when c filters nothing.
+// It runs on the VU's goroutine, so it may render with the VU's context.
+func (v *vu) matcher(c *scenario.Check, concat bool) func(socketio.Message) bool {
+	if !c.Filters() {
+		return nil
+	}
+	return func(m socketio.Message) bool {
+		args, err := m.Args()
+		if err != nil {
+			return true // let the check report it
+		}
+		return c.Matches(args, v.tctx, concat)
+	}
 }

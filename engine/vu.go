@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/sockload/sockload/metrics"
@@ -27,6 +28,15 @@ type vu struct {
 	manager *socketio.Manager
 	// sockets are the VU's namespaces by name, connected on first use.
 	sockets map[string]*vuSocket
+
+	// memberOf are the groups the VU is in; emitting is the traced emit
+	// being rendered, for {{ $trace }}.
+	memberOf vuGroups
+	emitting *tracedEmit
+	// captured holds what listeners captured on the reader goroutines,
+	// stored into the variables before the next step.
+	capMu    sync.Mutex
+	captured map[string]any
 }
 
 // stepError is a failed step: code names it in errors.<code> and is one of
@@ -58,6 +68,9 @@ func (r *Runner) newVU(id uint64, scenarioIndex int, index int64) *vu {
 		sockets:  map[string]*vuSocket{},
 	}
 	v.tctx = r.cfg.Script.NewContext(int(index), rand.New(rand.NewPCG(r.rng.Uint64(), id)), r.cfg.Getenv)
+	if r.traces != nil {
+		v.tctx.Trace = v.renderTrace
+	}
 	return v
 }
 
@@ -65,6 +78,7 @@ func (r *Runner) newVU(id uint64, scenarioIndex int, index int64) *vu {
 func (v *vu) run(ctx context.Context) {
 	start := time.Now()
 	err := v.r.runFlow(ctx, v)
+	v.leaveGroups()
 	v.closeAll()
 	m := &v.r.m
 	switch {

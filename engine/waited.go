@@ -77,16 +77,7 @@ func (r *Runner) prepareWaits() {
 }
 
 // eventHistogram returns the response time histogram of one event name,
-// creating it unless maxEventHistograms exist already.
+// unless maxEventNames exist already.
 func (r *Runner) eventHistogram(event string) (metrics.Histogram, bool) {
-	if h, ok := r.eventHists.Load(event); ok {
-		return h.(metrics.Histogram), true
-	}
-	if r.eventHistCount.Add(1) > maxEventHistograms {
-		r.eventHistCount.Add(-1)
-		return metrics.Histogram{}, false
-	}
-	h := r.cfg.Registry.Histogram(ResponseTimeOf(event))
-	actual, _ := r.eventHists.LoadOrStore(event, h)
-	return actual.(metrics.Histogram), true
+	return r.responseTimes.histogram(event)
 }

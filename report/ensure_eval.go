@@ -55,6 +55,7 @@ type Catalog struct {
 	values    map[string]bool // rates, summary stats, sources
 	prefixes  []string        // counters named by prefix: errors.
 	summaryPf []string        // summaries named by prefix: socketio.response_time.
+	ratios    []engine.Metric // percentages of two counters: socketio.reach
 	sources   []ValueSource
 }
 
@@ -81,6 +82,28 @@ func (c *Catalog) AddMetrics(ms []engine.Metric) {
 			c.AddSummaryPrefix(m.Name)
 		case m.Kind == engine.Summary:
 			c.AddSummary(m.Name)
+		case m.Kind == engine.Ratio:
+			c.ratios = append(c.ratios, m)
+		}
+	}
+}
+
+// ratiosOf sets the ratios (engine.Ratio, such as socketio.reach and
+// socketio.reach.<event>) from the counters in v: 100 × Of / Per, where
+// Per is above 0.
+func ratiosOf(ratios []engine.Metric, v Values) {
+	for _, m := range ratios {
+		if !m.Family {
+			if per := v[m.Per]; per > 0 {
+				v[m.Name] = 100 * v[m.Of] / per
+			}
+			continue
+		}
+		for name, per := range v {
+			suffix, ok := strings.CutPrefix(name, m.Per)
+			if ok && suffix != "" && per > 0 {
+				v[m.Name+suffix] = 100 * v[m.Of+suffix] / per
+			}
 		}
 	}
 }
@@ -144,6 +167,11 @@ func (c *Catalog) Known(name string) bool {
 	if c.values[name] || c.isCounter(name) {
 		return true
 	}
+	for _, m := range c.ratios {
+		if m.Matches(name) {
+			return true
+		}
+	}
 	for _, p := range c.summaryPf {
 		rest, ok := strings.CutPrefix(name, p)
 		if !ok {
@@ -179,6 +207,13 @@ func (c *Catalog) Closest(name string) string {
 	for _, p := range c.summaryPf {
 		candidates = append(candidates, p+"<event>.p99")
 	}
+	for _, m := range c.ratios {
+		if m.Family {
+			candidates = append(candidates, m.Name+tail)
+		} else {
+			candidates = append(candidates, m.Name)
+		}
+	}
 	sort.Strings(candidates)
 	best, bestDist := "", math.MaxInt
 	for _, cand := range candidates {
@@ -211,6 +246,7 @@ func (c *Catalog) Values(in Input) Values {
 			v[name+"."+SummaryStats[i]] = x
 		}
 	}
+	ratiosOf(c.ratios, v)
 	for _, src := range c.sources {
 		src.Fill(in, v)
 	}

@@ -71,6 +71,31 @@ func (c *Check) Verify(args []any, ctx *Context, concat bool) (map[string]any, e
 	return captured, nil
 }
 
+// Filters reports whether c says which events are wanted (args/data or
+// match), so that a wait skips the others rather than failing on them.
+func (c *Check) Filters() bool {
+	return c != nil && (c.ArgsMode != ArgsNone || len(c.Match) > 0)
+}
+
+// Matches reports whether args pass c's args/data and match checks: the
+// filter of waitFor, response and listen, which skip an event that does not
+// match instead of failing on it. Captures are not looked at (Verify does).
+func (c *Check) Matches(args []any, ctx *Context, concat bool) bool {
+	if c == nil {
+		return true
+	}
+	if c.verifyArgs(args, ctx, concat) != nil {
+		return false
+	}
+	for _, m := range c.Match {
+		got, ok := evalArgs(m.JSON, args)
+		if !ok || !matchEqual(got, m.Value.Render(ctx)) {
+			return false
+		}
+	}
+	return true
+}
+
 // evalArgs evaluates p over the list of arguments. A path that starts
 // with a name ($.token) cannot mean the list itself; with a single
 // argument it reads that argument, as the socketio-v3 engine does.

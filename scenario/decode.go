@@ -665,6 +665,8 @@ func (d *decoder) scenario(n *yaml.Node, c *Config) Scenario {
 		case "flow":
 			flowSeen = true
 			sc.Flow = d.flow(v, "flow")
+		case "listen":
+			sc.Listen = d.listeners(v)
 		case "beforeScenario", "afterScenario", "beforeRequest", "afterResponse":
 			d.errf(k, "put what the hook does into the flow with templates, variables and payload, or remove it",
 				"%s runs JavaScript functions, which sockload does not run", k.Value)

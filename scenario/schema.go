@@ -32,6 +32,7 @@ const (
 	ctxWaitFor     context = "waitFor"
 	ctxConnect     context = "connect"
 	ctxDefaults    context = "defaults"
+	ctxListen      context = "listen"
 )
 
 // child says what a key's value is: a mapping of context Map, or a list whose
@@ -102,6 +103,7 @@ var schema = map[context]map[string]child{
 	ctxScenario: {
 		"name": free, "weight": free, "engine": free,
 		"flow": {Item: ctxStep}, "socketio": {Map: ctxSocketIO},
+		"listen": {Map: ctxListen, Item: ctxListen},
 		"beforeScenario": free, "afterScenario": free,
 		"beforeRequest": free, "afterResponse": free,
 	},
@@ -112,7 +114,8 @@ var schema = map[context]map[string]child{
 		"count": free, "over": free, "whileTrue": free, "loopValue": free,
 		"loopElement": free, "log": free, "connect": {Map: ctxConnect},
 		"waitFor": {Map: ctxWaitFor}, "function": free,
-		"reconnect": free, "get": free, "post": free, "put": free, "patch": free,
+		"reconnect": free, "to": free, "includeSender": free,
+		"joinGroup": free, "leaveGroup": free, "get": free, "post": free, "put": free, "patch": free,
 		"delete": free, "head": free, "options": free,
 	},
 	// Artillery 1.x read response, acknowledge and namespace inside emit.
@@ -134,6 +137,12 @@ var schema = map[context]map[string]child{
 	ctxWaitFor: {
 		"event": free, "channel": free, "on": free, "count": free,
 		"args": free, "data": free, "timeout": free,
+		"match":   {Map: ctxMatch, Item: ctxMatch},
+		"capture": {Map: ctxCapture, Item: ctxCapture},
+	},
+	ctxListen: {
+		"event": free, "channel": free, "on": free, "namespace": free,
+		"args": free, "data": free, "trace": free,
 		"match":   {Map: ctxMatch, Item: ctxMatch},
 		"capture": {Map: ctxCapture, Item: ctxCapture},
 	},

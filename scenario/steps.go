@@ -14,7 +14,7 @@ var stepKinds = []string{"emit", "think", "loop", "log", "connect", "waitFor", "
 
 // stepCompanions are the other keys each kind of step may have.
 var stepCompanions = map[string][]string{
-	"emit":    {"namespace", "acknowledge", "response", "reconnect"},
+	"emit":    {"namespace", "acknowledge", "response", "reconnect", "to", "includeSender", "joinGroup", "leaveGroup"},
 	"think":   {"jitter"},
 	"loop":    {"count", "over", "whileTrue", "loopValue", "loopElement"},
 	"waitFor": {"namespace"},
@@ -229,6 +229,7 @@ func (d *decoder) emit(step, v *yaml.Node) Step {
 	if resp := d.besideOrInside(step, v, "response"); resp != nil {
 		e.Response = d.response(resp)
 	}
+	d.groups(step, e)
 	if e.Event == nil {
 		return nil
 	}
@@ -383,6 +384,71 @@ func (d *decoder) response(n *yaml.Node) *Response {
 	}
 	r.Check = *d.check(n, "response")
 	return r
+}
+
+// groups reads to, includeSender, joinGroup and leaveGroup of an emit.
+func (d *decoder) groups(step *yaml.Node, e *EmitStep) {
+	if _, v := lookup(step, "to"); v != nil {
+		e.To = d.stringTemplate(v, "to")
+		traced := false
+		for _, a := range e.Args {
+			traced = traced || a.UsesTrace()
+		}
+		if !traced {
+			d.errf(v, "put \"{{ $trace }}\" into the payload, like data: {text: \"hi\", trace: \"{{ $trace }}\"}",
+				"to: names the group a traced emit is meant for, but this emit's payload has no {{ $trace }}")
+		}
+	}
+	if k, v := lookup(step, "includeSender"); v != nil {
+		e.IncludeSender, _ = d.boolean(v, "includeSender")
+		if e.To == nil {
+			d.errf(k, "add to: with the group the emit is meant for", "includeSender without to:")
+		}
+	}
+	if _, v := lookup(step, "joinGroup"); v != nil {
+		e.JoinGroup = d.stringTemplate(v, "joinGroup")
+	}
+	if _, v := lookup(step, "leaveGroup"); v != nil {
+		e.LeaveGroup = d.stringTemplate(v, "leaveGroup")
+	}
+}
+
+// listeners reads a scenario's listen: one listener or a list of them.
+func (d *decoder) listeners(n *yaml.Node) []Listener {
+	var out []Listener
+	for _, m := range listOrOne(n) {
+		if m.Kind == yaml.ScalarNode && !isNull(m) {
+			if ev := d.stringTemplate(m, "listen"); ev != nil {
+				out = append(out, Listener{Pos: pos(m), Namespace: Literal("/"), Event: ev, Trace: true, Check: Check{Pos: pos(m)}})
+			}
+			continue
+		}
+		if m.Kind != yaml.MappingNode {
+			d.errf(m, "write listen:\n  - event: \"chat\"\n    capture: {json: \"$.0.text\", as: \"last\"}", "listen must be an event name, a mapping or a list of them, not %s", kindName(m))
+			continue
+		}
+		l := Listener{Pos: pos(m), Namespace: d.namespace(m), Trace: true}
+		var ev *yaml.Node
+		for _, k := range []string{"event", "channel", "on"} {
+			if _, e := lookup(m, k); e != nil {
+				ev = e
+				break
+			}
+		}
+		if ev == nil {
+			d.errf(m, "add event: with the name of the event to listen for", "listen without an event name")
+			continue
+		}
+		l.Event = d.stringTemplate(ev, "event")
+		if _, t := lookup(m, "trace"); t != nil {
+			l.Trace, _ = d.boolean(t, "trace")
+		}
+		l.Check = *d.check(m, "listen")
+		if l.Event != nil {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 func (d *decoder) think(step, v *yaml.Node) Step {

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Template is a value of the scenario compiled once at load: a literal, a
@@ -25,6 +26,15 @@ import (
 //	{{ $env.HOME }}, {{ $processEnvironment.HOME }}  an environment variable
 //	{{ $environment }}                        the environment chosen with -e
 //	{{ $loopCount }}, {{ $loopElement }}      set by loop steps
+//	{{ $now }}, {{ $timestamp }}              the current time, Unix milliseconds (a number)
+//	{{ $trace }}                              a trace for delivery time and reach (below)
+//
+// $trace renders to a unique text token holding a message id and its send
+// instant. Put it anywhere in an emit's payload that the server relays
+// (data: {text: "hi", trace: "{{ $trace }}"}); every VU of the run that
+// receives an event carrying it records the delivery time. The engine
+// supplies the tokens through Context.Trace; without it (validate, plan)
+// $trace renders as "".
 //
 // A string that is exactly one expression renders to the value's own type
 // (a number stays a number); anywhere else values are formatted as text.
@@ -63,6 +73,8 @@ const (
 	exprUUID
 	exprRandomNumber
 	exprRandomString
+	exprNow
+	exprTrace
 )
 
 type expr struct {
@@ -89,10 +101,36 @@ type Context struct {
 	// Rand draws $uuid, $randomNumber and $randomString; nil uses the
 	// shared generator of math/rand/v2.
 	Rand *rand.Rand
+	// Now is the clock of $now and $timestamp; nil reads time.Now.
+	Now func() time.Time
+	// Trace returns the token {{ $trace }} renders to, a new one at each
+	// call; nil renders "". The engine sets it to register the message.
+	Trace func() string
 }
 
 // Literal returns a template that renders to v.
 func Literal(v any) *Template { return &Template{kind: tmplLiteral, lit: v} }
+
+// UsesTrace reports whether t renders {{ $trace }} anywhere.
+func (t *Template) UsesTrace() bool {
+	if t == nil {
+		return false
+	}
+	if t.expr != nil && t.expr.kind == exprTrace {
+		return true
+	}
+	for _, p := range t.parts {
+		if p.expr != nil && p.expr.kind == exprTrace {
+			return true
+		}
+	}
+	for _, it := range t.items {
+		if it.UsesTrace() {
+			return true
+		}
+	}
+	return false
+}
 
 // IsStatic reports whether t renders the same value every time.
 func (t *Template) IsStatic() bool { return t == nil || t.kind == tmplLiteral }
@@ -300,6 +338,16 @@ func (e *expr) eval(ctx *Context) any {
 		return e.a + int64(r.Uint64N(uint64(e.b-e.a)+1))
 	case exprRandomString:
 		return randomString(rng(ctx), int(e.a))
+	case exprNow:
+		if ctx != nil && ctx.Now != nil {
+			return ctx.Now().UnixMilli()
+		}
+		return time.Now().UnixMilli()
+	case exprTrace:
+		if ctx == nil || ctx.Trace == nil {
+			return ""
+		}
+		return ctx.Trace()
 	}
 	return nil
 }
@@ -443,6 +491,10 @@ func parseExpr(s string) (*expr, error) {
 			return &expr{kind: exprUUID}, nil
 		case s == "$environment":
 			return &expr{kind: exprEnvironment}, nil
+		case s == "$now" || s == "$timestamp":
+			return &expr{kind: exprNow}, nil
+		case s == "$trace":
+			return &expr{kind: exprTrace}, nil
 		case strings.HasPrefix(s, "$env.") || strings.HasPrefix(s, "$processEnvironment."):
 			name := s[strings.IndexByte(s, '.')+1:]
 			if !validIdent(name) {

@@ -187,6 +187,23 @@ type Scenario struct {
 	// first step.
 	ConnectAtStart bool
 	Flow           []Step
+	// Listen are the events the VU listens for during its whole life,
+	// whatever step it is in (listen:).
+	Listen []Listener
+}
+
+// Listener is an event a VU listens for from the moment a namespace
+// connects until the VU ends: each event that passes Check's args/data and
+// match is counted (socketio.listened.<event>) and its captures are stored
+// in the VU's variables before its next step. Traced events are timed by
+// every VU whether or not it listens; Trace false leaves this event's
+// traces unrecorded by this scenario's VUs.
+type Listener struct {
+	Pos       Pos
+	Namespace *Template // default "/"
+	Event     *Template
+	Trace     bool // default true
+	Check
 }
 
 // Step is one step of a flow: *EmitStep, *ThinkStep, *LoopStep, *LogStep,
@@ -214,6 +231,28 @@ type EmitStep struct {
 	// Reconnect closes the namespace's connection and opens a new one
 	// before emitting (reconnect: true of the socketio-v3 engine).
 	Reconnect bool
+	// To names the group the emit is meant for (to:), e.g. the room the
+	// server broadcasts it to: each {{ $trace }} in Args then expects every
+	// member of that group at send time, the sender only with
+	// IncludeSender (as io.to(room) rather than socket.to(room)).
+	To            *Template
+	IncludeSender bool
+	// JoinGroup makes the VU a member of that group once the emit (and its
+	// ack) succeeded (joinGroup:); LeaveGroup ends its membership before
+	// the emit (leaveGroup:). A VU leaves every group when its connection
+	// drops or it ends.
+	JoinGroup  *Template
+	LeaveGroup *Template
+}
+
+// Traced reports whether the emit's payload carries a {{ $trace }}.
+func (s *EmitStep) Traced() bool {
+	for _, a := range s.Args {
+		if a.UsesTrace() {
+			return true
+		}
+	}
+	return false
 }
 
 // Response is an event expected after an emit.
@@ -382,4 +421,30 @@ func (d *Data) Get(key string) *Data {
 		}
 	}
 	return nil
+}
+
+// Traced reports whether any emit of the script carries a {{ $trace }}.
+func (s *Script) Traced() bool {
+	for i := range s.Scenarios {
+		if stepsTraced(s.Scenarios[i].Flow) {
+			return true
+		}
+	}
+	return false
+}
+
+func stepsTraced(steps []Step) bool {
+	for _, st := range steps {
+		switch st := st.(type) {
+		case *EmitStep:
+			if st.Traced() {
+				return true
+			}
+		case *LoopStep:
+			if stepsTraced(st.Steps) {
+				return true
+			}
+		}
+	}
+	return false
 }
