@@ -21,6 +21,34 @@
 //	socketio.reconnect_attempts, socketio.reconnects, errors.<code>
 //	engine.arrival_lag (actual minus intended start of each VU),
 //	engine.cpu_us (CPU time the generator process used, in µs)
+//	socketio.events.<event> (every event received, whatever the VU does),
+//	socketio.unmatched.<event> (events a waitFor or response skipped
+//	because they did not match), socketio.wait_time.<event> (how long a
+//	waitFor waited), socketio.listened.<event> (events a listener matched)
+//
+// # Delivery time and reach
+//
+// An emit whose payload renders {{ $trace }} carries a token with a
+// message id and its send instant. Every VU of the run that receives an
+// event carrying a token of this run, whatever step it is in, records
+// socketio.delivery_time and socketio.delivery_time.<event> (receive
+// instant, stamped by the reader, minus send instant). Between VUs of one
+// process both instants come from one monotonic clock, so the figure is
+// exact; a token from another process (a shard of the same run, RunID) is
+// timed with the two machines' wall clocks, so it is as good as their
+// clock sync (NTP or PTP), and a receipt stamped before its send is
+// counted in socketio.clock_skewed instead.
+//
+// An emit with to: <group> expects every member of the group at send time
+// (less the sender, unless includeSender): VUs join a group with joinGroup
+// on an emit, and leave it with leaveGroup, when their connection drops, or
+// when they end. At its deadline (send + config.timeout) each message is
+// settled into socketio.expected, .delivered, .missing and .duplicates
+// (also per emitted event, as .<event>): a member that left before the
+// deadline without having it is not expected. Receipts after the deadline
+// count in socketio.late. The registry of messages awaiting their deadline
+// is bounded (socketio.traces_unfollowed counts emits past it); forged or
+// malformed tokens are ignored and never allocate.
 //
 // Catalogue is the one list of these names, with their kinds (counter,
 // summary, rate) and families (a name completed at run time by

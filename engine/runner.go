@@ -147,7 +147,7 @@ func New(cfg Config) (*Runner, error) {
 			run = rand.Uint64() | 1
 		}
 		r.deliveries = newEventHandles(reg, MetricDeliveryTime+".")
-		r.traces = newTraces(run, cfg.Script.Config.Timeout, newEventMetrics(reg, ""))
+		r.traces = newTraces(reg, run, cfg.Script.Config.Timeout)
 		r.groups = newGroups()
 		r.unfollowed = reg.Counter(MetricTracesUnfollowed)
 	}

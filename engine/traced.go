@@ -71,23 +71,19 @@ func (v *vu) traceReceived(msg socketio.Message) {
 	}
 	ev := v.r.deliveries.delivery(msg.Event)
 	d := time.Duration(t.now(msg.ReceivedAt) - tok.sent)
-	for _, m := range []*eventMetrics{ev, t.total} {
-		if m == nil {
-			continue
-		}
-		if d < 0 {
-			m.skewed.Inc()
-		} else {
-			v.rec.Record(m.delivery, max(d, time.Microsecond))
+	if d < 0 {
+		t.skewed.Inc()
+	} else {
+		d = max(d, time.Microsecond)
+		v.rec.Record(t.total.delivery, d)
+		if ev != nil {
+			v.rec.Record(ev.delivery, d)
 		}
 	}
 	if uint32(tok.id>>32) != t.tag {
 		return // another shard's message: its own process follows its reach
 	}
 	if t.deliver(tok.id, v.id) == deliveredLate {
-		t.total.late.Inc()
-		if ev != nil {
-			ev.late.Inc()
-		}
+		t.late.Inc()
 	}
 }

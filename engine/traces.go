@@ -35,8 +35,11 @@ type traces struct {
 	pending atomic.Int64
 	shards  [traceShards]traceShard
 
-	// total holds the metrics of every event together.
-	total *eventMetrics
+	// total holds the metrics of every event together; late and skewed
+	// count, of all events, receipts after their message was settled and
+	// receipts stamped before their send (two machines' clocks).
+	total        *eventMetrics
+	late, skewed metrics.Counter
 
 	qmu   sync.Mutex
 	queue []queued // by deadline: every message has the same timeout
@@ -64,9 +67,10 @@ type tracedMsg struct {
 	dups      int
 }
 
-func newTraces(run uint64, timeout time.Duration, total *eventMetrics) *traces {
+func newTraces(reg *metrics.Registry, run uint64, timeout time.Duration) *traces {
 	now := time.Now()
-	t := &traces{run: run, tag: rand.Uint32() | 1, epoch: now, epochNs: now.UnixNano(), timeout: timeout, total: total}
+	t := &traces{run: run, tag: rand.Uint32() | 1, epoch: now, epochNs: now.UnixNano(), timeout: timeout,
+		total: newEventMetrics(reg, ""), late: reg.Counter(MetricLate), skewed: reg.Counter(MetricClockSkewed)}
 	for i := range t.shards {
 		t.shards[i].msgs = map[uint64]*tracedMsg{}
 	}
@@ -220,7 +224,6 @@ func (t *traces) settleUntil(stop <-chan struct{}) {
 type eventMetrics struct {
 	delivery                           metrics.Histogram
 	expected, delivered, missing, dups metrics.Counter
-	late, skewed                       metrics.Counter
 }
 
 // newEventMetrics creates the delivery metrics named with suffix ("" for
@@ -232,7 +235,5 @@ func newEventMetrics(reg *metrics.Registry, suffix string) *eventMetrics {
 		delivered: reg.Counter(MetricDelivered + suffix),
 		missing:   reg.Counter(MetricMissing + suffix),
 		dups:      reg.Counter(MetricDuplicates + suffix),
-		late:      reg.Counter(MetricLate + suffix),
-		skewed:    reg.Counter(MetricClockSkewed + suffix),
 	}
 }

@@ -91,6 +91,30 @@
 //
 // waitFor: "news" is short for event "news", count 1. Events received on the
 // namespace since it connected count, so a push that arrives while earlier
-// steps run is not lost; args/data, match and capture check each event as
-// for a response.
+// steps run is not lost. With args/data or match, waitFor (and response)
+// wait for the first events that match within the timeout: the others are
+// skipped and counted, never a failure; capture reads the matching ones.
+//
+// # Broadcasts: listen, groups and traces
+//
+//	scenarios:
+//	  - name: member
+//	    listen:                       # for the VU's whole life
+//	      - event: "chat"
+//	        match: {json: "$.0.room", value: "{{ room }}"}
+//	        capture: {json: "$.0.text", as: "lastText"}
+//	    flow:
+//	      - emit: ["join", "{{ room }}"]
+//	        acknowledge: true
+//	        joinGroup: "{{ room }}"   # this VU is now a recipient of the room
+//	      - emit: ["chat", {room: "{{ room }}", trace: "{{ $trace }}"}]
+//	        to: "{{ room }}"          # meant for the room's members
+//	        includeSender: false      # as socket.to(room); true as io.to(room)
+//	      - think: 10
+//
+// {{ $trace }} renders a token the server relays as it relays the payload;
+// the engine times its delivery at every recipient and counts its reach
+// over the group named by to:. leaveGroup: on an emit ends a membership.
+// {{ $now }} and {{ $timestamp }} render the current time in Unix
+// milliseconds, for servers or users that stamp payloads themselves.
 package scenario

@@ -90,6 +90,21 @@ func (s *Server) handle(sock *socket, event string, sp wire.SocketPacket, attach
 			}
 		}
 		ack(true)
+	case "chat":
+		// chat relays a message {room, ...} to the others in its room, as
+		// socket.to(room).emit("chat", msg) does.
+		msg, _ := arg[map[string]any](args, 0)
+		room, _ := msg["room"].(string)
+		if room != "" {
+			if packets, err := sock.encode(wire.Event, wire.NoID, "chat", []any{msg}); err == nil {
+				for _, member := range s.rooms.inRoom(sock.namespace, room) {
+					if member != sock {
+						member.sess.send(packets...)
+					}
+				}
+			}
+		}
+		ack(true)
 	case "disconnect-me":
 		sock.sess.disconnectAll()
 	case "handshake":

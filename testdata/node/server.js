@@ -139,6 +139,11 @@ function attachHandlers(io, nsp, flags) {
         namespace.to(room).emit(event, ...args);
         if (ack) ack(true);
       },
+      // chat relays a message to the others in its room, as socket.to(room).
+      chat: (msg, ack) => {
+        if (msg && typeof msg.room === 'string') socket.to(msg.room).emit('chat', msg);
+        if (typeof ack === 'function') ack(true);
+      },
       'disconnect-me': () => socket.disconnect(true),
       handshake: (ack) => typeof ack === 'function' && ack({
         query: socket.handshake.query,
