@@ -103,7 +103,7 @@ var schema = map[context]map[string]child{
 	ctxScenario: {
 		"name": free, "weight": free, "engine": free,
 		"flow": {Item: ctxStep}, "socketio": {Map: ctxSocketIO},
-		"listen": {Map: ctxListen, Item: ctxListen},
+		"listen":         {Map: ctxListen, Item: ctxListen},
 		"beforeScenario": free, "afterScenario": free,
 		"beforeRequest": free, "afterResponse": free,
 	},
