@@ -40,7 +40,7 @@ func StepKinds() []string {
 // is reported by Load as a warning.
 var TemplateFunctions = []string{
 	"$uuid", "$randomNumber()", "$randomString()", "$env", "$processEnvironment",
-	"$environment", "$loopCount", "$loopElement",
+	"$environment", "$loopCount", "$loopElement", "$now", "$timestamp", "$trace",
 }
 
 // warnUnknownFunctions warns about {{ $name }} expressions that name no
