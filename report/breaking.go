@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sockload/sockload/engine"
+	"github.com/sockload/sockload/scenario"
 )
 
 // Verdicts of the breaking-point analysis.
@@ -77,6 +78,37 @@ func DefaultThresholds() Thresholds {
 		Saturation:   30,
 		Baseline:     5,
 	}
+}
+
+// With returns th with the thresholds a scenario sets
+// (config.plugins.breakingPoint) in their place.
+func (th Thresholds) With(bp scenario.BreakingPoint) Thresholds {
+	seconds := func(into *float64, d *time.Duration) {
+		if d != nil {
+			*into = d.Seconds()
+		}
+	}
+	millis := func(into *float64, d *time.Duration) {
+		if d != nil {
+			*into = float64(*d) / float64(time.Millisecond)
+		}
+	}
+	number := func(into *float64, n *float64) {
+		if n != nil {
+			*into = *n
+		}
+	}
+	seconds(&th.Sustain, bp.Sustain)
+	seconds(&th.Baseline, bp.Baseline)
+	millis(&th.P99, bp.P99)
+	millis(&th.P99Floor, bp.P99Floor)
+	millis(&th.ConnectP99, bp.ConnectP99)
+	millis(&th.ConnectFloor, bp.ConnectFloor)
+	number(&th.MaxErrorRate, bp.MaxErrorRate)
+	number(&th.P99Factor, bp.P99Factor)
+	number(&th.ConnectFactor, bp.ConnectFactor)
+	number(&th.Saturation, bp.Saturation)
+	return th
 }
 
 // BreakingPoint is the result of the analysis of a run's windows: where the

@@ -1,6 +1,15 @@
 // Package report turns a run's metrics into what people and machines read:
 // the plain text of intervals and the summary (in Artillery's layout and
-// names), the live view's line, and the JSON report.
+// names), the live view's line, the JSON report, the HTML report, JUnit and
+// Markdown check results; and it analyzes a run's one-second windows for
+// its breaking point and compares two runs. Package checks, beside it,
+// evaluates the pass/fail checks whose results (CheckResult) it prints.
+//
+// Metric names come from the engine (engine.Metric* and engine.Catalogue);
+// report never spells one out. A new report section is one function here
+// writing from a Report (or its Windows), called where its format is put
+// together: WriteSummary for the text, the HTML template data in html.go,
+// WriteMarkdown; a new field of the JSON report goes in Report.
 package report
 
 import (

@@ -96,14 +96,12 @@ var corpus = map[string]struct {
 		expect(t, "$environment", RenderString(e.Args[0], &Context{Environment: s.Environment}) == "from staging")
 	}},
 	"09-ensure-ci-gate.yml": {check: func(t *testing.T, s *Script) {
-		e := s.Config.Ensure
-		expect(t, "ensure kept", e != nil && e.Kind == DataMap && e.Get("maxErrorRate").Scalar == int64(1))
-		cond := e.Get("conditions").List[0]
-		expect(t, "condition", cond.Get("strict").Scalar == false && strings.Contains(cond.Get("expression").Scalar.(string), "vusers.failed"))
-		th := e.Get("thresholds").List[0]
-		expect(t, "threshold", th.Keys[0] == "socketio.response_time.p95" && th.Values[0].Scalar == int64(200) && th.Values[0].Pos.Line == 14)
-		pe := s.Config.Plugins.Get("ensure").Get("thresholds").List[0]
-		expect(t, "plugins.ensure", pe.Values[0].Scalar == int64(250))
+		c := s.Config.Checks
+		expect(t, "four checks, config.ensure first", len(c) == 4)
+		expect(t, "threshold", c[0].Kind == EnsureThreshold && c[0].Metric == "socketio.response_time.p95" && c[0].Limit == 200 && c[0].Pos.Line == 14)
+		expect(t, "condition", c[1].Kind == EnsureCondition && !c[1].Strict && strings.Contains(c[1].Expression, "vusers.failed"))
+		expect(t, "maxErrorRate", c[2].Kind == EnsureMaxErrorRate && c[2].Limit == 1)
+		expect(t, "plugins.ensure", c[3].Metric == "socketio.response_time.p99" && c[3].Limit == 250)
 		expect(t, "phase name", s.Config.Phases[0].Name == "steady")
 	}},
 	"10-socketio-v3-plugin.yml": {check: func(t *testing.T, s *Script) {
@@ -129,6 +127,13 @@ var corpus = map[string]struct {
 		n, ok := data["priority"].(int64)
 		expect(t, "random data", ok && n >= 1 && n <= 5 && len(data["text"].(string)) == 20 && data["room"] == "games" && len(data["id"].(string)) == 36)
 		expect(t, "variables", len(s.Config.Variables["room"]) == 3)
+	}},
+	"19-breaking-point-durations.yml": {check: func(t *testing.T, s *Script) {
+		bp := s.Config.BreakingPoint
+		expect(t, "durations in the phases' grammar", *bp.P99 == 500*time.Millisecond && *bp.Sustain == 2*time.Second && *bp.P99Floor == 20*time.Millisecond)
+		expect(t, "a percentage", *bp.MaxErrorRate == 2 && bp.Saturation == nil)
+		c := s.Config.Checks
+		expect(t, "after", len(c) == 1 && c[0].AbortOnFail && c[0].After == 5*time.Second)
 	}},
 	"13-wait-for-push.yml": {check: func(t *testing.T, s *Script) {
 		f := flow(t, s, 0, 4)

@@ -412,6 +412,7 @@ func (d *decoder) config(key, n *yaml.Node, c *Config) {
 	c.Timeout = 10 * time.Second
 	c.TLS.RejectUnauthorized = true
 	var targetSeen, phasesSeen bool
+	var ensure, plugins *Data
 	for i, k := range keys {
 		v := vals[i]
 		switch k.Value {
@@ -450,9 +451,9 @@ func (d *decoder) config(key, n *yaml.Node, c *Config) {
 				}
 			}
 		case "plugins":
-			c.Plugins = toData(v)
+			plugins = toData(v)
 		case "ensure":
-			c.Ensure = toData(v)
+			ensure = toData(v)
 		case "processor":
 			c.Processor, _ = d.str(v, "config.processor")
 		case "http", "ws", "includeFiles", "statsInterval":
@@ -463,6 +464,8 @@ func (d *decoder) config(key, n *yaml.Node, c *Config) {
 			}
 		}
 	}
+	c.Checks = d.ensure(ensure, plugins)
+	c.BreakingPoint = d.breakingPoint(plugins)
 	if !targetSeen && !d.misplaced["target"] {
 		d.errf(key, "add the server's URL under config:, like:\n  target: \"http://localhost:3000\"", "config has no target")
 	}

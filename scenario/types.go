@@ -66,11 +66,11 @@ type Config struct {
 	// Defaults holds config.defaults.think.jitter, applied to think steps
 	// that have no jitter of their own.
 	DefaultJitter *Jitter
-	// Ensure and Plugins are kept whole, as data with positions, for the
-	// checks evaluated after a run: config.ensure and config.plugins (whose
-	// "ensure" entry Artillery also reads).
-	Ensure  *Data
-	Plugins *Data
+	// Checks are the checks of config.ensure, then of config.plugins.ensure
+	// (Artillery reads both), in file order.
+	Checks []EnsureCheck
+	// BreakingPoint holds the thresholds of config.plugins.breakingPoint.
+	BreakingPoint BreakingPoint
 	// Processor is the JavaScript file named by config.processor; it never
 	// runs here (see Warnings).
 	Processor string

@@ -58,9 +58,9 @@ func (f analysisFlags) apply(th report.Thresholds) report.Thresholds {
 // valid and the HTML report can be written, so a long run is not lost to
 // either. It returns the thresholds analyzeRun will use.
 func checkAnalysis(script *scenario.Script, f analysisFlags) (report.Thresholds, error) {
-	th, err := scenarioThresholds(script)
-	if err != nil {
-		return th, withExit(exitInvalid, err)
+	th := report.DefaultThresholds()
+	if script != nil {
+		th = th.With(script.Config.BreakingPoint)
 	}
 	if f.html != "" {
 		if err := report.CheckWritable(f.html); err != nil {
@@ -95,102 +95,6 @@ func analyzeRun(pio *processIO, rep *report.Report, script *scenario.Script, f a
 	}
 	fmt.Fprintf(pio.stdout, "HTML report written to %s\n", f.html)
 	return nil
-}
-
-// breakingPointKey is the scenario's place for the thresholds:
-// config.plugins.breakingPoint.
-const breakingPointKey = "breakingPoint"
-
-// scenarioThresholds reads config.plugins.breakingPoint over the defaults.
-// Latencies are milliseconds or durations ("500ms"), sustain and baseline
-// seconds or durations ("3s"), rates percentages.
-func scenarioThresholds(script *scenario.Script) (report.Thresholds, error) {
-	th := report.DefaultThresholds()
-	if script == nil {
-		return th, nil
-	}
-	d := script.Config.Plugins.Get(breakingPointKey)
-	if d == nil || d.Kind == scenario.DataNull {
-		return th, nil
-	}
-	where := func(p scenario.Pos) string { return fmt.Sprintf("%s:%s", script.Path, p) }
-	if d.Kind != scenario.DataMap {
-		return th, fmt.Errorf("%s: config.plugins.%s must be a mapping of thresholds, such as {p99: 500, maxErrorRate: 1}", where(d.Pos), breakingPointKey)
-	}
-	fields := map[string]struct {
-		into *float64
-		unit time.Duration // 0: a plain number
-	}{
-		"sustain":       {&th.Sustain, time.Second},
-		"maxErrorRate":  {&th.MaxErrorRate, 0},
-		"p99":           {&th.P99, time.Millisecond},
-		"p99Factor":     {&th.P99Factor, 0},
-		"p99Floor":      {&th.P99Floor, time.Millisecond},
-		"connectP99":    {&th.ConnectP99, time.Millisecond},
-		"connectFactor": {&th.ConnectFactor, 0},
-		"connectFloor":  {&th.ConnectFloor, time.Millisecond},
-		"saturation":    {&th.Saturation, 0},
-		"baseline":      {&th.Baseline, time.Second},
-	}
-	for i, key := range d.Keys {
-		v := d.Values[i]
-		field, ok := fields[key]
-		if !ok {
-			return th, fmt.Errorf("%s: config.plugins.%s.%s is not a threshold; use one of %s", where(v.Pos), breakingPointKey, key, strings.Join(thresholdKeys(), ", "))
-		}
-		n, err := thresholdValue(v, field.unit)
-		if err != nil {
-			return th, fmt.Errorf("%s: config.plugins.%s.%s: %w", where(v.Pos), breakingPointKey, key, err)
-		}
-		*field.into = n
-	}
-	return th, nil
-}
-
-func thresholdKeys() []string {
-	return []string{"sustain", "maxErrorRate", "p99", "p99Factor", "p99Floor", "connectP99", "connectFactor", "connectFloor", "saturation", "baseline"}
-}
-
-// thresholdValue reads a non-negative number, or a duration in unit when
-// unit is set.
-func thresholdValue(v *scenario.Data, unit time.Duration) (float64, error) {
-	if v.Kind != scenario.DataScalar {
-		return 0, fmt.Errorf("give a number")
-	}
-	var n float64
-	switch x := v.Scalar.(type) {
-	case int64:
-		n = float64(x)
-	case float64:
-		n = x
-	case string:
-		if unit == 0 {
-			f, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(x), "%"), 64)
-			if err != nil {
-				return 0, fmt.Errorf("%q is not a number", x)
-			}
-			n = f
-			break
-		}
-		d, err := time.ParseDuration(strings.TrimSpace(x))
-		if err != nil {
-			return 0, fmt.Errorf("%q is not a duration (write 500ms, 3s, or a number of %s)", x, unitName(unit))
-		}
-		n = float64(d) / float64(unit)
-	default:
-		return 0, fmt.Errorf("give a number")
-	}
-	if n < 0 {
-		return 0, fmt.Errorf("%v is negative; give zero (off) or more", n)
-	}
-	return n, nil
-}
-
-func unitName(unit time.Duration) string {
-	if unit == time.Second {
-		return "seconds"
-	}
-	return "milliseconds"
 }
 
 // optFloat is a number flag that remembers whether it was given.

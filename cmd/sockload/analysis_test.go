@@ -30,6 +30,18 @@ func loadScenario(t *testing.T, plugins string) *scenario.Script {
 	return s
 }
 
+// scenarioThresholds loads a scenario with the given config.plugins block
+// and returns the breaking point's thresholds it sets over the defaults.
+func scenarioThresholds(t *testing.T, plugins string) (report.Thresholds, error) {
+	yml := "config:\n  target: \"http://127.0.0.1:3000\"\n  phases:\n    - {duration: 1, arrivalRate: 1}\n" + plugins +
+		"scenarios:\n  - flow:\n      - emit: [\"ping\"]\n"
+	s, err := scenario.Parse("scenario.yml", []byte(yml), scenario.Options{})
+	if err != nil {
+		return report.Thresholds{}, err
+	}
+	return report.DefaultThresholds().With(s.Config.BreakingPoint), nil
+}
+
 func TestScenarioThresholds(t *testing.T) {
 	defaults := report.DefaultThresholds()
 	for _, tc := range []struct {
@@ -54,13 +66,20 @@ func TestScenarioThresholds(t *testing.T) {
 				th.P99, th.P99Floor, th.Sustain, th.ConnectP99, th.Baseline = 1500, 20, 10, 250, 60
 			},
 		},
-		{name: "unknown key", plugins: "  plugins:\n    breakingPoint:\n      p98: 500\n", err: "scenario.yml:7:12: config.plugins.breakingPoint.p98 is not a threshold"},
+		{
+			name:    "durations with spaced units, as phases write them",
+			plugins: "  plugins:\n    breakingPoint:\n      p99: \"500 msec\"\n      sustain: \"5 sec\"\n      connectFloor: \"80\"\n",
+			want: func(th *report.Thresholds) {
+				th.P99, th.Sustain, th.ConnectFloor = 500, 5, 80
+			},
+		},
+		{name: "unknown key", plugins: "  plugins:\n    breakingPoint:\n      p98: 500\n", err: "scenario.yml:7:12: error: config.plugins.breakingPoint.p98 is not a threshold"},
 		{name: "negative", plugins: "  plugins:\n    breakingPoint:\n      p99Factor: -2\n", err: "p99Factor: -2 is negative"},
 		{name: "not a duration", plugins: "  plugins:\n    breakingPoint:\n      p99: fast\n", err: `"fast" is not a duration`},
 		{name: "not a map", plugins: "  plugins:\n    breakingPoint: 5\n", err: "must be a mapping"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			th, err := scenarioThresholds(loadScenario(t, tc.plugins))
+			th, err := scenarioThresholds(t, tc.plugins)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("error %v, want one containing %q", err, tc.err)

@@ -2,11 +2,12 @@ package main
 
 import (
 	"fmt"
-	"os"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
+	"github.com/sockload/sockload/checks"
 	"github.com/sockload/sockload/engine"
 	"github.com/sockload/sockload/report"
 	"github.com/sockload/sockload/scenario"
@@ -17,32 +18,26 @@ import (
 // --max-error-rate. It returns nil when there are none. A check naming a
 // metric the run cannot produce, or an expression that does not compile,
 // is an error here, before the run.
-func loadGate(script *scenario.Script, f runFlags) (*report.Gate, error) {
-	// The file's text gives errors their source line; the file was just
-	// loaded, so a failure to read it again only loses that.
-	source, _ := os.ReadFile(script.Path)
-	checks, err := report.ParseEnsure(script.Path, source, script.Config.Ensure, script.Config.Plugins)
-	if err != nil {
-		return nil, err
-	}
+func loadGate(script *scenario.Script, f runFlags) (*checks.Gate, error) {
+	all := slices.Clone(script.Config.Checks)
 	for _, t := range f.thresholds {
-		c, err := report.ParseThreshold(t)
+		c, err := checks.ParseThreshold(t)
 		if err != nil {
 			return nil, err
 		}
-		checks = append(checks, c)
+		all = append(all, c)
 	}
 	if f.maxErrorRate >= 0 {
-		c, err := report.MaxErrorRateCheck(f.maxErrorRate)
+		c, err := checks.MaxErrorRateCheck(f.maxErrorRate)
 		if err != nil {
 			return nil, err
 		}
-		checks = append(checks, c)
+		all = append(all, c)
 	}
-	if len(checks) == 0 {
+	if len(all) == 0 {
 		return nil, nil
 	}
-	gate, err := report.NewGate(checks, catalogFor(script))
+	gate, err := checks.NewGate(all, catalogFor(script))
 	if err != nil {
 		return nil, err
 	}
@@ -51,8 +46,8 @@ func loadGate(script *scenario.Script, f runFlags) (*report.Gate, error) {
 
 // catalogFor declares every metric name a run of script can produce: the
 // engine's (engine.MetricsFor) and the breaking point's.
-func catalogFor(script *scenario.Script) *report.Catalog {
-	c := report.NewCatalog()
+func catalogFor(script *scenario.Script) *checks.Catalog {
+	c := checks.NewCatalog()
 	c.AddMetrics(engine.MetricsFor(script))
 	c.AddSource(breakingPointSource(script))
 	return c
@@ -65,14 +60,11 @@ func catalogFor(script *scenario.Script) *report.Catalog {
 // arrivals per second, emits per second and VUs (for a target that kept
 // up, the most it took). An inconclusive analysis (the generator was
 // limited) sets none of them, so checks on them fail rather than pass.
-func breakingPointSource(script *scenario.Script) report.ValueSource {
-	th, err := scenarioThresholds(script)
-	if err != nil {
-		th = report.DefaultThresholds()
-	}
-	return report.ValueSource{
+func breakingPointSource(script *scenario.Script) checks.ValueSource {
+	th := report.DefaultThresholds().With(script.Config.BreakingPoint)
+	return checks.ValueSource{
 		Names: []string{"breaking_point.found", "breaking_point.capacity", "breaking_point.capacity_emits", "breaking_point.capacity_vusers"},
-		Fill: func(in report.Input, into report.Values) {
+		Fill: func(in checks.Input, into checks.Values) {
 			bp := report.FindBreakingPoint(in.Windows, th)
 			switch bp.Verdict {
 			case report.VerdictBroken:
@@ -96,10 +88,10 @@ func breakingPointSource(script *scenario.Script) report.ValueSource {
 // are safe for concurrent use; a nil *earlyChecks (no such checks) does
 // nothing.
 type earlyChecks struct {
-	gate  *report.Gate
+	gate  *checks.Gate
 	start time.Time
 	// soFar returns the run so far; false when it cannot be had.
-	soFar func() (report.Input, bool)
+	soFar func() (checks.Input, bool)
 	stop  func()
 	log   func(string)
 
@@ -108,7 +100,7 @@ type earlyChecks struct {
 	done    bool
 }
 
-func newEarlyChecks(gate *report.Gate, start time.Time, soFar func() (report.Input, bool), stop func(), log func(string)) *earlyChecks {
+func newEarlyChecks(gate *checks.Gate, start time.Time, soFar func() (checks.Input, bool), stop func(), log func(string)) *earlyChecks {
 	if gate == nil || !gate.HasEarly() {
 		return nil
 	}
@@ -117,14 +109,14 @@ func newEarlyChecks(gate *report.Gate, start time.Time, soFar func() (report.Inp
 
 // runSoFar is the run's measurements until now, for the early checks: the
 // aggregate and the one-second windows with their offered arrivals.
-func runSoFar(c *report.Collector, start time.Time, intended func(yield func(time.Duration) bool)) func() (report.Input, bool) {
-	return func() (report.Input, bool) {
+func runSoFar(c *report.Collector, start time.Time, intended func(yield func(time.Duration) bool)) func() (checks.Input, bool) {
+	return func() (checks.Input, bool) {
 		res, err := c.Results()
 		if err != nil {
-			return report.Input{}, false
+			return checks.Input{}, false
 		}
 		report.FillOffered(res.Windows, start, intended)
-		return report.Input{Aggregate: res.Aggregate, Windows: res.Windows, Cores: runtime.NumCPU()}, true
+		return checks.Input{Aggregate: res.Aggregate, Windows: res.Windows, Cores: runtime.NumCPU()}, true
 	}
 }
 
@@ -139,7 +131,7 @@ func (e *earlyChecks) evaluate() {
 		return
 	}
 	unavailable := false
-	r, stop := e.gate.EvaluateEarly(time.Since(e.start), func() report.Input {
+	r, stop := e.gate.EvaluateEarly(time.Since(e.start), func() checks.Input {
 		in, ok := e.soFar()
 		unavailable = !ok
 		return in
@@ -177,7 +169,7 @@ func (e *earlyChecks) stoppedBy() (report.CheckResult, bool) {
 
 // finalResults evaluates every check on the whole run; the check that
 // stopped the run keeps the result it stopped it with.
-func finalResults(gate *report.Gate, in report.Input, early *earlyChecks) []report.CheckResult {
+func finalResults(gate *checks.Gate, in checks.Input, early *earlyChecks) []report.CheckResult {
 	results := gate.Evaluate(in)
 	if stopped, ok := early.stoppedBy(); ok {
 		for i, r := range results {

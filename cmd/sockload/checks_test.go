@@ -10,9 +10,9 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/sockload/sockload/checks"
 	"github.com/sockload/sockload/engine"
 	"github.com/sockload/sockload/metrics"
-	"github.com/sockload/sockload/report"
 	"github.com/sockload/sockload/scenario"
 )
 
@@ -320,19 +320,19 @@ func TestCIGateExamplePasses(t *testing.T) {
 func TestEarlyChecksStopOnceAfterTheDelay(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		script := &scenario.Script{Scenarios: []scenario.Scenario{{Name: "s"}}}
-		c, err := report.ParseThreshold("vusers.failed<1")
+		c, err := checks.ParseThreshold("vusers.failed<1")
 		if err != nil {
 			t.Fatal(err)
 		}
 		c.AbortOnFail, c.After = true, 3*time.Second
-		gate, err := report.NewGate([]*report.Check{c}, catalogFor(script))
+		gate, err := checks.NewGate([]scenario.EnsureCheck{c}, catalogFor(script))
 		if err != nil {
 			t.Fatal(err)
 		}
 		start := time.Now()
 		reg := metrics.New(start, metrics.Options{})
 		var agg metrics.Snapshot
-		soFar := func() (report.Input, bool) { return report.Input{Aggregate: agg}, true }
+		soFar := func() (checks.Input, bool) { return checks.Input{Aggregate: agg}, true }
 		stops := 0
 		early := newEarlyChecks(gate, start, soFar, func() { stops++ }, func(string) {})
 		for second := 1; second <= 5; second++ {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sockload/sockload/checks"
 	"github.com/sockload/sockload/report"
 	"github.com/sockload/sockload/scenario"
 )
@@ -73,7 +74,7 @@ func runMerge(pio *processIO, args []string, f mergeFlags) error {
 		return withExit(exitInvalid, fmt.Errorf("merging: %w", err))
 	}
 	script := mergedScenario(pio, merged, f.scenario)
-	var gate *report.Gate
+	var gate *checks.Gate
 	if script != nil {
 		if gate, err = loadGate(script, runFlags{maxErrorRate: -1}); err != nil {
 			return withExit(exitInvalid, err)
@@ -82,7 +83,7 @@ func runMerge(pio *processIO, args []string, f mergeFlags) error {
 	report.WriteSummary(pio.stdout, merged)
 	var results []report.CheckResult
 	if gate != nil {
-		results = gate.Evaluate(report.Input{Aggregate: merged.Aggregate, Windows: merged.Windows, Cores: merged.Generator.Cores})
+		results = gate.Evaluate(checks.Input{Aggregate: merged.Aggregate, Windows: merged.Windows, Cores: merged.Generator.Cores})
 		merged.Checks = results
 		fmt.Fprintln(pio.stdout)
 		report.WriteChecks(pio.stdout, results)

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sockload/sockload/checks"
 	"github.com/sockload/sockload/engine"
 	"github.com/sockload/sockload/metrics"
 	"github.com/sockload/sockload/phases"
@@ -24,7 +25,7 @@ type runOutput struct {
 	reg    *metrics.Registry
 	// gate holds the run's checks (nil: none); early, the ones that may
 	// stop it.
-	gate         *report.Gate
+	gate         *checks.Gate
 	early        *earlyChecks
 	checkResults []report.CheckResult
 	// report is the run's report, once finish built it.
@@ -133,7 +134,7 @@ func (o *runOutput) write(c *report.Collector, res engine.Result, output string)
 	o.report = rep
 	report.WriteSummary(o.pio.stdout, rep)
 	if o.gate != nil {
-		in := report.Input{Aggregate: agg, Windows: results.Windows, Cores: runtime.NumCPU()}
+		in := checks.Input{Aggregate: agg, Windows: results.Windows, Cores: runtime.NumCPU()}
 		o.checkResults = finalResults(o.gate, in, o.early)
 		rep.Checks = o.checkResults
 		fmt.Fprintln(o.pio.stdout)

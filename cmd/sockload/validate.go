@@ -82,8 +82,8 @@ func validate(pio *processIO, path string, opts scenario.Options) error {
 		return withExit(exitInvalid, err)
 	}
 	fmt.Fprintf(pio.stdout, "OK %s\n", path)
-	if gate != nil && len(gate.Checks()) > 0 {
-		n := len(gate.Checks())
+	if gate != nil && gate.Len() > 0 {
+		n := gate.Len()
 		fmt.Fprintf(pio.stdout, "Checks: %d\n", n)
 	}
 	env := ""

@@ -1,4 +1,4 @@
-package report
+package checks
 
 import (
 	"errors"
@@ -17,6 +17,7 @@ import (
 
 	"github.com/sockload/sockload/engine"
 	"github.com/sockload/sockload/metrics"
+	"github.com/sockload/sockload/report"
 	"github.com/sockload/sockload/scenario"
 )
 
@@ -28,7 +29,7 @@ var SummaryStats = []string{"min", "max", "count", "mean", "p50", "median", "p75
 // one-second windows.
 type Input struct {
 	Aggregate metrics.Snapshot
-	Windows   []Window
+	Windows   []report.Window
 	// Cores is the machine's core count, for the generator's figures.
 	Cores int
 }
@@ -273,7 +274,7 @@ func GeneratorSource() ValueSource {
 	return ValueSource{
 		Names: []string{"generator.cpu", "generator.arrival_lag_p99", "generator.saturated", "generator.cores"},
 		Fill: func(in Input, v Values) {
-			g := Assess(in.Aggregate, in.Cores)
+			g := report.Assess(in.Aggregate, in.Cores)
 			v["generator.cpu"] = 100 * g.CPU
 			v["generator.arrival_lag_p99"] = g.ArrivalLagP99
 			v["generator.saturated"] = 0
@@ -291,28 +292,37 @@ type evaluator = *vm.Program
 // Gate is a run's checks, compiled against a catalog. Its methods may be
 // called from one goroutine at a time.
 type Gate struct {
-	checks  []*Check
+	checks  []*check
 	catalog *Catalog
+}
+
+// check is a check with what compiling it found.
+type check struct {
+	scenario.EnsureCheck
+	program evaluator
+	names   []string // metrics the check reads, in order of first use
 }
 
 // NewGate compiles the checks: every metric they name must be in the
 // catalog, every expression must parse and be a boolean. All problems are
 // returned together as a *scenario.Error, with the closest known name for
-// a misspelt one. NewGate stores each check's compiled form in it: a Check
-// belongs to one Gate.
-func NewGate(checks []*Check, catalog *Catalog) (*Gate, error) {
+// a misspelt one.
+func NewGate(checks []scenario.EnsureCheck, catalog *Catalog) (*Gate, error) {
 	var diags []scenario.Diagnostic
-	for _, c := range checks {
+	g := &Gate{catalog: catalog}
+	for _, sc := range checks {
+		c := &check{EnsureCheck: sc}
 		diags = append(diags, compileCheck(c, catalog)...)
+		g.checks = append(g.checks, c)
 	}
 	if len(diags) > 0 {
 		return nil, &scenario.Error{Diagnostics: diags}
 	}
-	return &Gate{checks: checks, catalog: catalog}, nil
+	return g, nil
 }
 
-// Checks returns the gate's checks in order.
-func (g *Gate) Checks() []*Check { return g.checks }
+// Len returns how many checks the gate holds.
+func (g *Gate) Len() int { return len(g.checks) }
 
 // HasEarly reports whether any check may stop the run early.
 func (g *Gate) HasEarly() bool {
@@ -324,25 +334,25 @@ func (g *Gate) HasEarly() bool {
 	return false
 }
 
-func compileCheck(c *Check, cat *Catalog) []scenario.Diagnostic {
+func compileCheck(c *check, cat *Catalog) []scenario.Diagnostic {
 	diag := func(msg, hint string) scenario.Diagnostic {
-		return scenario.Diagnostic{File: c.File, Pos: c.Pos, Severity: scenario.SeverityError, Message: msg, Hint: hint, Source: c.source}
+		return scenario.Diagnostic{File: c.File, Pos: c.Pos, Severity: scenario.SeverityError, Message: msg, Hint: hint, Source: c.Source}
 	}
 	exprDiag := func(err error) scenario.Diagnostic {
 		d := diag(c.Text+": "+expressionError(err), expressionHint)
 		var fe *file.Error
-		if errors.As(err, &fe) && fe.Line <= 1 && c.source != "" {
-			d.Pos.Col = sourceColumn(c.source, c.Pos.Col, fe.Column)
+		if errors.As(err, &fe) && fe.Line <= 1 && c.Source != "" {
+			d.Pos.Col = sourceColumn(c.Source, c.Pos.Col, fe.Column)
 		}
 		return d
 	}
 	switch c.Kind {
-	case KindThreshold:
+	case scenario.EnsureThreshold:
 		c.names = []string{c.Metric}
-	case KindMaxErrorRate:
+	case scenario.EnsureMaxErrorRate:
 		c.names = []string{engine.MetricVUsersFailed, engine.MetricVUsersCreated}
 		return nil
-	case KindCondition:
+	case scenario.EnsureCondition:
 		names, err := metricNames(c.Expression)
 		if err != nil {
 			return []scenario.Diagnostic{exprDiag(err)}
@@ -358,12 +368,12 @@ func compileCheck(c *Check, cat *Catalog) []scenario.Diagnostic {
 		if near := cat.Closest(name); near != "" {
 			hint = fmt.Sprintf("did you mean %q?", near)
 		}
-		if c.Kind == KindCondition && (strings.Contains(c.Expression, name+"-") || strings.Contains(c.Expression, "-"+name)) {
+		if c.Kind == scenario.EnsureCondition && (strings.Contains(c.Expression, name+"-") || strings.Contains(c.Expression, "-"+name)) {
 			hint += "\n" + `a name with "-" or a space is written in brackets: socketio.response_time["echo-event"].p95`
 		}
 		diags = append(diags, diag(fmt.Sprintf("%s: unknown metric %q", c.Text, name), hint))
 	}
-	if len(diags) > 0 || c.Kind != KindCondition {
+	if len(diags) > 0 || c.Kind != scenario.EnsureCondition {
 		return diags
 	}
 	env := make(map[string]any, len(c.names))
@@ -471,40 +481,10 @@ func (c nameCollector) Visit(node *ast.Node) {
 	*c.names = append(*c.names, id.Value)
 }
 
-// CheckResult is the outcome of one check.
-type CheckResult struct {
-	Kind   string `json:"kind"`
-	Text   string `json:"check"`
-	Where  string `json:"where,omitempty"`
-	Strict bool   `json:"strict"`
-	Passed bool   `json:"passed"`
-	// Value is what a threshold or maxErrorRate measured.
-	Value float64 `json:"value"`
-	// Values are the metrics the check read, in order of first use.
-	Values []NamedValue `json:"values,omitempty"`
-	// Problem says why a check could not be evaluated (a metric with no
-	// value); such a check fails.
-	Problem string `json:"problem,omitempty"`
-	// StoppedRun is set on the check that stopped the run early, At the
-	// time into the run when it did.
-	StoppedRun bool          `json:"stoppedRun,omitempty"`
-	At         time.Duration `json:"atNs,omitempty"`
-}
-
-// NamedValue is one metric a check read.
-type NamedValue struct {
-	Name  string  `json:"name"`
-	Value float64 `json:"value"`
-}
-
-// FailsRun reports whether the result fails the run (a strict check that
-// did not pass).
-func (r CheckResult) FailsRun() bool { return r.Strict && !r.Passed }
-
 // Evaluate evaluates every check on in.
-func (g *Gate) Evaluate(in Input) []CheckResult {
+func (g *Gate) Evaluate(in Input) []report.CheckResult {
 	v := g.catalog.Values(in)
-	out := make([]CheckResult, len(g.checks))
+	out := make([]report.CheckResult, len(g.checks))
 	for i, c := range g.checks {
 		out[i] = g.evaluate(c, v)
 	}
@@ -515,7 +495,7 @@ func (g *Gate) Evaluate(in Input) []CheckResult {
 // has passed at elapsed, and returns the first that fails. A check whose
 // metrics have no value yet waits. input, the run so far, is called only
 // when a check is due.
-func (g *Gate) EvaluateEarly(elapsed time.Duration, input func() Input) (CheckResult, bool) {
+func (g *Gate) EvaluateEarly(elapsed time.Duration, input func() Input) (report.CheckResult, bool) {
 	var v Values
 	for _, c := range g.checks {
 		if !c.AbortOnFail || elapsed < c.After {
@@ -530,11 +510,11 @@ func (g *Gate) EvaluateEarly(elapsed time.Duration, input func() Input) (CheckRe
 			return r, true
 		}
 	}
-	return CheckResult{}, false
+	return report.CheckResult{}, false
 }
 
-func (g *Gate) evaluate(c *Check, v Values) CheckResult {
-	r := CheckResult{Kind: c.Kind.String(), Text: c.Text, Where: c.Where(), Strict: c.Strict}
+func (g *Gate) evaluate(c *check, v Values) report.CheckResult {
+	r := report.CheckResult{Kind: c.Kind.String(), Text: c.Text, Where: c.Where(), Strict: c.Strict}
 	env := make(map[string]any, len(c.names))
 	for _, name := range c.names {
 		x, ok := g.catalog.lookup(v, name)
@@ -542,20 +522,20 @@ func (g *Gate) evaluate(c *Check, v Values) CheckResult {
 			r.Problem = fmt.Sprintf("%s has no value: nothing was recorded", name)
 			return r
 		}
-		r.Values = append(r.Values, NamedValue{name, x})
+		r.Values = append(r.Values, report.NamedValue{Name: name, Value: x})
 		env[name] = x
 	}
 	switch c.Kind {
-	case KindThreshold:
+	case scenario.EnsureThreshold:
 		r.Value = r.Values[0].Value
 		r.Passed = r.Value < c.Limit
-	case KindMaxErrorRate:
+	case scenario.EnsureMaxErrorRate:
 		failed, created := r.Values[0].Value, r.Values[1].Value
 		if created > 0 {
 			r.Value = failed / created * 100
 		}
 		r.Passed = r.Value <= c.Limit
-	case KindCondition:
+	case scenario.EnsureCondition:
 		out, err := expr.Run(c.program, env)
 		if err != nil {
 			r.Problem = "evaluating: " + err.Error()
@@ -564,9 +544,4 @@ func (g *Gate) evaluate(c *Check, v Values) CheckResult {
 		r.Passed, _ = out.(bool)
 	}
 	return r
-}
-
-// ChecksFailed reports whether any result fails the run.
-func ChecksFailed(results []CheckResult) bool {
-	return slices.ContainsFunc(results, CheckResult.FailsRun)
 }

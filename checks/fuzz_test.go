@@ -1,10 +1,11 @@
-package report
+package checks
 
 import (
 	"testing"
 	"time"
 
 	"github.com/sockload/sockload/metrics"
+	"github.com/sockload/sockload/scenario"
 )
 
 // FuzzCheckParse feeds command line thresholds and condition expressions
@@ -33,7 +34,7 @@ func FuzzCheckParse(f *testing.F) {
 		if err != nil {
 			return
 		}
-		g, err := NewGate([]*Check{c}, testCatalog())
+		g, err := NewGate([]scenario.EnsureCheck{c}, testCatalog())
 		if err != nil {
 			if err.Error() == "" {
 				t.Errorf("an empty error for %q", s)

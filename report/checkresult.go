@@ -4,9 +4,47 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/sockload/sockload/scenario"
 )
+
+// CheckResult is the outcome of one check.
+type CheckResult struct {
+	Kind   string `json:"kind"`
+	Text   string `json:"check"`
+	Where  string `json:"where,omitempty"`
+	Strict bool   `json:"strict"`
+	Passed bool   `json:"passed"`
+	// Value is what a threshold or maxErrorRate measured.
+	Value float64 `json:"value"`
+	// Values are the metrics the check read, in order of first use.
+	Values []NamedValue `json:"values,omitempty"`
+	// Problem says why a check could not be evaluated (a metric with no
+	// value); such a check fails.
+	Problem string `json:"problem,omitempty"`
+	// StoppedRun is set on the check that stopped the run early, At the
+	// time into the run when it did.
+	StoppedRun bool          `json:"stoppedRun,omitempty"`
+	At         time.Duration `json:"atNs,omitempty"`
+}
+
+// NamedValue is one metric a check read.
+type NamedValue struct {
+	Name  string  `json:"name"`
+	Value float64 `json:"value"`
+}
+
+// FailsRun reports whether the result fails the run (a strict check that
+// did not pass).
+func (r CheckResult) FailsRun() bool { return r.Strict && !r.Passed }
+
+// ChecksFailed reports whether any result fails the run.
+func ChecksFailed(results []CheckResult) bool {
+	return slices.ContainsFunc(results, CheckResult.FailsRun)
+}
 
 // WriteChecks prints the Checks section that follows the summary, one
 // "ok:" or "fail:" line per check with what it measured, as Artillery
@@ -53,9 +91,9 @@ func (r CheckResult) Measured() string {
 		return r.Problem
 	}
 	switch r.Kind {
-	case KindThreshold.String():
+	case scenario.EnsureThreshold.String():
 		return formatNumber(round3(r.Value))
-	case KindMaxErrorRate.String():
+	case scenario.EnsureMaxErrorRate.String():
 		vals := ""
 		if len(r.Values) == 2 {
 			vals = fmt.Sprintf(": %s failed of %s created", formatNumber(r.Values[0].Value), formatNumber(r.Values[1].Value))

@@ -1,12 +1,13 @@
-package report
+package checks
 
 import (
-	"bytes"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/sockload/sockload/metrics"
+	"github.com/sockload/sockload/report"
 	"github.com/sockload/sockload/scenario"
 )
 
@@ -21,7 +22,7 @@ func testCatalog() *Catalog {
 	return c
 }
 
-func gate(t *testing.T, checks ...*Check) *Gate {
+func gate(t *testing.T, checks ...scenario.EnsureCheck) *Gate {
 	t.Helper()
 	g, err := NewGate(checks, testCatalog())
 	if err != nil {
@@ -30,22 +31,45 @@ func gate(t *testing.T, checks ...*Check) *Gate {
 	return g
 }
 
-func condition(expression string, strict bool) *Check {
-	return &Check{Kind: KindCondition, Expression: expression, Text: expression, Strict: strict, File: "test.yml"}
+func condition(expression string, strict bool) scenario.EnsureCheck {
+	return scenario.EnsureCheck{Kind: scenario.EnsureCondition, Expression: expression, Text: expression, Strict: strict, File: "test.yml"}
 }
 
-func thresholdCheck(metric string, limit float64) *Check {
-	return threshold(Check{File: "test.yml"}, metric, limit, scenario.Pos{})
+func thresholdCheck(metric string, limit float64) scenario.EnsureCheck {
+	c := scenario.ThresholdCheck(metric, limit)
+	c.File = "test.yml"
+	return c
+}
+
+// fixedSnapshot is a run of 10 s: 10 VUs created, 9 completed, 1 failed
+// (errors.ack timeout), 40 emits, response times 1..100 ms, 2 s of CPU.
+func fixedSnapshot(t *testing.T) metrics.Snapshot {
+	t.Helper()
+	start := time.Date(2026, 11, 27, 15, 40, 0, 0, time.UTC)
+	reg := metrics.New(start, metrics.Options{Rates: map[string]string{"socketio.emit_rate": "socketio.emit"}})
+	reg.Counter("vusers.created").Add(10)
+	reg.Counter("vusers.completed").Add(9)
+	reg.Counter("vusers.failed").Add(1)
+	reg.Counter("errors.ack timeout").Add(1)
+	reg.Counter("socketio.emit").Add(40)
+	reg.Counter("engine.cpu_us").Add(2_000_000)
+	rec := reg.Recorder(1)
+	rt := reg.Histogram("socketio.response_time")
+	for i := 1; i <= 100; i++ {
+		rec.Record(rt, time.Duration(i)*time.Millisecond)
+	}
+	rec.Record(reg.Histogram("engine.arrival_lag"), 2*time.Millisecond)
+	return reg.Rotate(start.Add(10 * time.Second))
 }
 
 // fixedSnapshot: 10 created, 9 completed, 1 failed (errors.ack timeout),
 // 40 emits over 10 s, response times 1..100 ms, 2 s of CPU.
 func TestEvaluateOnFixedSnapshot(t *testing.T) {
 	in := Input{Aggregate: fixedSnapshot(t), Cores: 2}
-	errRate := func(limit float64) *Check { c, _ := MaxErrorRateCheck(limit); return c }
+	errRate := func(limit float64) scenario.EnsureCheck { c, _ := MaxErrorRateCheck(limit); return c }
 	tests := []struct {
 		name      string
-		check     *Check
+		check     scenario.EnsureCheck
 		passed    bool
 		value     float64 // thresholds and maxErrorRate
 		problem   string
@@ -99,7 +123,7 @@ func TestConditionReportsTheValuesItRead(t *testing.T) {
 
 func TestNewGateRefusesUnknownNamesWithTheClosest(t *testing.T) {
 	tests := []struct {
-		check   *Check
+		check   scenario.EnsureCheck
 		message string
 		hint    string
 	}{
@@ -112,7 +136,7 @@ func TestNewGateRefusesUnknownNamesWithTheClosest(t *testing.T) {
 		{condition(`"a" < 1`, true), "mismatched types", ""},
 	}
 	for _, tc := range tests {
-		_, err := NewGate([]*Check{tc.check}, testCatalog())
+		_, err := NewGate([]scenario.EnsureCheck{tc.check}, testCatalog())
 		var se *scenario.Error
 		if !errors.As(err, &se) || len(se.Diagnostics) != 1 {
 			t.Errorf("%s: %v", tc.check.Text, err)
@@ -149,11 +173,11 @@ func TestValueSourceHook(t *testing.T) {
 		Names: []string{"breaking_point.capacity"},
 		Fill:  func(in Input, v Values) { v["breaking_point.capacity"] = float64(len(in.Windows)) },
 	})
-	g, err := NewGate([]*Check{condition("breaking_point.capacity >= 2", true)}, cat)
+	g, err := NewGate([]scenario.EnsureCheck{condition("breaking_point.capacity >= 2", true)}, cat)
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := Input{Aggregate: fixedSnapshot(t), Windows: make([]Window, 2)}
+	in := Input{Aggregate: fixedSnapshot(t), Windows: make([]report.Window, 2)}
 	if r := g.Evaluate(in)[0]; !r.Passed {
 		t.Errorf("%+v", r)
 	}
@@ -176,18 +200,6 @@ func TestEvaluateEarlyWaitsForTheDelayAndForValues(t *testing.T) {
 	}
 }
 
-func TestWriteChecks(t *testing.T) {
-	in := Input{Aggregate: fixedSnapshot(t), Cores: 2}
-	g := gate(t,
-		thresholdCheck("socketio.response_time.p95", 200),
-		condition("vusers.failed == 0", false),
-		condition("vusers.failed == 0", true),
-	)
-	var b bytes.Buffer
-	WriteChecks(&b, g.Evaluate(in))
-	golden(t, "checks.golden", b.String())
-}
-
 func TestBracketedNamePart(t *testing.T) {
 	snap := fixedSnapshot(t)
 	snap.Histograms["socketio.response_time.echo-event"] = snap.Histograms["socketio.response_time"]
@@ -195,7 +207,7 @@ func TestBracketedNamePart(t *testing.T) {
 	if !r.Passed || len(r.Values) != 1 || r.Values[0].Name != "socketio.response_time.echo-event.p95" {
 		t.Errorf("%+v", r)
 	}
-	_, err := NewGate([]*Check{condition("socketio.response_time.echo-event.p95 < 1", true)}, testCatalog())
+	_, err := NewGate([]scenario.EnsureCheck{condition("socketio.response_time.echo-event.p95 < 1", true)}, testCatalog())
 	if err == nil || !strings.Contains(err.Error(), `written in brackets: socketio.response_time["echo-event"].p95`) {
 		t.Errorf("no hint for a name with \"-\": %v", err)
 	}
