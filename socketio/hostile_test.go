@@ -2,8 +2,10 @@ package socketio
 
 import (
 	"context"
+	"errors"
 	"runtime"
 	"runtime/metrics"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,4 +75,47 @@ func (m *Manager) engine() *engine {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.eng
+}
+
+// TestEndlessHandshakeHeadIsBounded: a websocket upgrade answered with a
+// status line that never ends costs a bounded read and a clear error, on
+// its own transport and as the upgrade of a polling session.
+func TestEndlessHandshakeHeadIsBounded(t *testing.T) {
+	srv := startHostile(t, hostile.Config{Mode: hostile.EndlessHead})
+	runtime.GC()
+	base := heapBytes()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err := Dial(ctx, srv.URL(), "/", Options{Transports: []string{TransportWebsocket}, DisableReconnection: true})
+	if !errors.Is(err, errHandshakeTooLarge) {
+		t.Fatalf("got %v, want the handshake refused as too large", err)
+	}
+	if grown := int64(heapBytes()) - int64(base); grown > 32<<20 {
+		t.Errorf("heap grew by %d MB reading the handshake; want at most 32 MB", grown>>20)
+	}
+}
+
+// TestCancelEndsAStalledConnect: a server that accepts TCP and never
+// answers holds a connect only until its context is cancelled, on every
+// transport, never until the connect timeout.
+func TestCancelEndsAStalledConnect(t *testing.T) {
+	for _, tt := range []struct {
+		mode       hostile.Mode
+		transports []string
+	}{
+		{hostile.SilentAccept, []string{TransportWebsocket}},
+		{hostile.SilentAccept, []string{TransportPolling}},
+		{hostile.SilentAccept, []string{TransportPolling, TransportWebsocket}},
+	} {
+		t.Run(string(tt.mode)+"/"+strings.Join(tt.transports, "+"), func(t *testing.T) {
+			srv := startHostile(t, hostile.Config{Mode: tt.mode})
+			ctx, cancel := context.WithCancel(context.Background())
+			// The connect timeout is an hour: only the cancel can end it.
+			time.AfterFunc(100*time.Millisecond, cancel)
+			_, err := Dial(ctx, srv.URL(), "/", Options{Transports: tt.transports, ConnectTimeout: time.Hour, DisableReconnection: true})
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("got %v, want the connect cancelled", err)
+			}
+		})
+	}
 }

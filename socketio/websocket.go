@@ -45,9 +45,81 @@ type wsTransport struct {
 	writing atomic.Int64
 }
 
+// maxHandshakeBytes bounds the websocket handshake's response head, as
+// net/http bounds a polling response's (http.DefaultMaxHeaderBytes): a
+// server answering with an endless status line or header costs this much,
+// not the process.
+const maxHandshakeBytes = http.DefaultMaxHeaderBytes
+
+var errHandshakeTooLarge = fmt.Errorf("the server's handshake response is larger than %d bytes", maxHandshakeBytes)
+
+// handshakeConn is a connection whose reads are bounded until the websocket
+// handshake is over, and which a cancelled context unblocks at once
+// (gorilla's handshake honours only the context's deadline).
+type handshakeConn struct {
+	net.Conn
+	// left is what the handshake may still read; negative once it is
+	// over.
+	left atomic.Int64
+}
+
+func (c *handshakeConn) Read(p []byte) (int, error) {
+	left := c.left.Load()
+	if left < 0 {
+		return c.Conn.Read(p)
+	}
+	if left == 0 {
+		return 0, errHandshakeTooLarge
+	}
+	if int64(len(p)) > left {
+		p = p[:left]
+	}
+	n, err := c.Conn.Read(p)
+	c.left.Add(-int64(n))
+	return n, err
+}
+
+// handshakeDial dials through dial and keeps the connection so that a
+// cancelled ctx can interrupt the handshake.
+type handshakeDial struct {
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	mu   sync.Mutex
+	conn *handshakeConn
+	// cancelled is set when ctx ended; a connection dialed after that is
+	// interrupted as soon as it is made.
+	cancelled bool
+}
+
+func (h *handshakeDial) dialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, err := h.dial(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	hc := &handshakeConn{Conn: c}
+	hc.left.Store(maxHandshakeBytes)
+	h.mu.Lock()
+	h.conn = hc
+	if h.cancelled {
+		_ = c.SetDeadline(time.Unix(1, 0))
+	}
+	h.mu.Unlock()
+	return hc, nil
+}
+
+// interrupt makes the handshake's pending and future reads and writes fail.
+func (h *handshakeDial) interrupt() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.cancelled = true
+	if h.conn != nil {
+		_ = h.conn.SetDeadline(time.Unix(1, 0))
+	}
+}
+
 func dialWebsocket(ctx context.Context, cfg *config, jar http.CookieJar, sid string) (*wsTransport, error) {
+	hd := &handshakeDial{dial: cfg.DialContext}
 	d := websocket.Dialer{
-		NetDialContext:   cfg.DialContext,
+		NetDialContext:   hd.dialContext,
 		TLSClientConfig:  cfg.tlsConfig(),
 		HandshakeTimeout: cfg.ConnectTimeout,
 		ReadBufferSize:   wsReadBufferSize,
@@ -56,7 +128,19 @@ func dialWebsocket(ctx context.Context, cfg *config, jar http.CookieJar, sid str
 		Jar:              jar,
 	}
 	u := cfg.engineURL(TransportWebsocket, sid)
+	stop := context.AfterFunc(ctx, hd.interrupt)
 	conn, resp, err := d.DialContext(ctx, u, cfg.ExtraHeaders)
+	if !stop() && err == nil {
+		// Cancelled as the handshake ended: the connection may be unusable.
+		conn.Close()
+		err = ctx.Err()
+	}
+	if err != nil && ctx.Err() != nil {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		return nil, fmt.Errorf("socketio: websocket connection to %s: %w", cfg.base.Host, context.Cause(ctx))
+	}
 	if err != nil {
 		if resp != nil {
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
@@ -64,6 +148,9 @@ func dialWebsocket(ctx context.Context, cfg *config, jar http.CookieJar, sid str
 			return nil, fmt.Errorf("socketio: websocket handshake with %s: %s: %s", cfg.base.Host, resp.Status, bytes.TrimSpace(body))
 		}
 		return nil, fmt.Errorf("socketio: websocket connection to %s: %w", cfg.base.Host, err)
+	}
+	if hd.conn != nil {
+		hd.conn.left.Store(-1)
 	}
 	conn.SetReadLimit(cfg.MaxReadBytes)
 	return &wsTransport{conn: conn, v: cfg.EngineVersion, writeTimeout: cfg.WriteTimeout}, nil
@@ -151,7 +238,12 @@ func (t *wsTransport) readWithin(ctx context.Context, fn func(time.Time, wire.Pa
 		_ = t.conn.SetReadDeadline(d)
 		defer t.conn.SetReadDeadline(time.Time{})
 	}
-	return t.read(fn)
+	stop := context.AfterFunc(ctx, func() { _ = t.conn.SetReadDeadline(time.Unix(1, 0)) })
+	err := t.read(fn)
+	if !stop() {
+		return fmt.Errorf("websocket read: %w", context.Cause(ctx))
+	}
+	return err
 }
 
 // readError classifies a failed read: the peer closing is "transport
