@@ -77,6 +77,13 @@ func errorsIsDeadline(err error) bool {
 
 func errorsIsPayloadTooLarge(err error) bool { return errors.Is(err, socketio.ErrPayloadTooLarge) }
 
+// sentWithoutAck reports whether an emit with ack failed after the event was
+// sent.
+func sentWithoutAck(err error) bool {
+	var na *socketio.NoAckError
+	return errors.As(err, &na)
+}
+
 func errorsIsNotConnected(err error) bool {
 	return errors.Is(err, socketio.ErrNotConnected) || errors.Is(err, socketio.ErrClosed)
 }

@@ -76,6 +76,11 @@ func (v *vu) emit(ctx context.Context, st *scenario.EmitStep) error {
 		ack, err := s.sock.EmitWithAck(stepCtx, event, args...)
 		v.endTraced(te, err == nil || errorsIsDeadline(err))
 		if err != nil {
+			if sentWithoutAck(err) {
+				// Sent, never answered: an emit all the same, or an
+				// overloaded target would look like an idle generator.
+				v.r.m.emit.Inc()
+			}
 			return v.emitFailure(ctx, event, "ack", err)
 		}
 		v.r.m.emit.Inc()

@@ -87,6 +87,21 @@ func (e *PayloadTooLargeError) Error() string {
 // Is makes errors.Is(err, ErrPayloadTooLarge) true.
 func (e *PayloadTooLargeError) Is(target error) bool { return target == ErrPayloadTooLarge }
 
+// NoAckError is returned by EmitWithAck when the event was sent but its
+// ack never came: the context ended or the connection closed first. The
+// emit happened; only its answer is missing.
+type NoAckError struct {
+	Event, Namespace string
+	SentAt           time.Time // when the event was written
+	Err              error     // why the wait ended
+}
+
+func (e *NoAckError) Error() string {
+	return fmt.Sprintf("socketio: no ack for %q on %s: %v", e.Event, e.Namespace, e.Err)
+}
+
+func (e *NoAckError) Unwrap() error { return e.Err }
+
 // ConnectError is the server's refusal of a namespace (a CONNECT_ERROR
 // packet, usually from a middleware: next(new Error("invalid token"))).
 type ConnectError struct {

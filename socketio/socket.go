@@ -397,13 +397,13 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Me
 	case <-ctx.Done():
 		if s.removeAck(id) {
 			ackWaiterPool.Put(w)
-			return Message{}, fmt.Errorf("socketio: no ack for %q on %s: %w", event, s.nsp, ctx.Err())
+			return Message{}, &NoAckError{Event: event, Namespace: s.nsp, SentAt: sentAt, Err: ctx.Err()}
 		}
 		r = <-w.ch // it arrived meanwhile
 	}
 	ackWaiterPool.Put(w)
 	if r.err != nil {
-		return Message{}, fmt.Errorf("socketio: no ack for %q on %s: %w", event, s.nsp, r.err)
+		return Message{}, &NoAckError{Event: event, Namespace: s.nsp, SentAt: sentAt, Err: r.err}
 	}
 	r.msg.SentAt = sentAt
 	return r.msg, nil
