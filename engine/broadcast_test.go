@@ -19,6 +19,9 @@ func startTarget(t *testing.T) *target.Server {
 }
 
 func TestWaitsSkipEventsThatDoNotMatch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	srv := startTarget(t)
 	cases := []struct {
 		name      string
@@ -73,6 +76,9 @@ scenarios:
 }
 
 func TestResponseSkipsEventsThatDoNotMatch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	srv := startTarget(t)
 	s := loadScript(t, srv.URL(), `
 config:

@@ -111,6 +111,9 @@ scenarios:
 `
 
 func TestExactCountsAgainstReferenceServers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	for _, v := range refserver.Versions {
 		t.Run(string(v), func(t *testing.T) {
 			t.Parallel()
@@ -149,6 +152,9 @@ func TestExactCountsAgainstReferenceServers(t *testing.T) {
 }
 
 func TestFailedMatchFailsTheVU(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	srv := refserver.Start(t, refserver.V4)
 	s := loadScript(t, srv.URL, `
 config:
@@ -177,6 +183,9 @@ scenarios:
 }
 
 func TestAckTimeoutEndsOnTime(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	srv := refserver.Start(t, refserver.V4)
 	s := loadScript(t, srv.URL, `
 config:
@@ -201,6 +210,9 @@ scenarios:
 }
 
 func TestWaitForServerPushedEvents(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	srv := refserver.Start(t, refserver.V4, "--push-interval", "50")
 	s := loadScript(t, srv.URL, `
 config:
@@ -222,6 +234,9 @@ scenarios:
 }
 
 func TestInterruptCancelsRunningVUs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	srv := refserver.Start(t, refserver.V4)
 	s := loadScript(t, srv.URL, `
 config:
@@ -248,6 +263,9 @@ scenarios:
 // An interrupt while the VUs drain after the last phase still cuts the run
 // short: the result says interrupted, never complete.
 func TestInterruptWhileDrainingIsInterrupted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	srv := refserver.Start(t, refserver.V4)
 	s := loadScript(t, srv.URL, `
 config:
@@ -284,6 +302,9 @@ scenarios:
 // As in Artillery, a path in the target is the namespace, and a step's
 // namespace is joined to it.
 func TestTargetPathIsTheNamespace(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	srv := refserver.Start(t, refserver.V4, "--namespaces", "/chat,/chat/room")
 	s := loadScript(t, srv.URL+"/chat", `
 config:
@@ -308,6 +329,9 @@ scenarios:
 // A value captured from one ack is sent in the next emit and checked in
 // its ack.
 func TestCaptureFeedsTheNextStep(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	srv := refserver.Start(t, refserver.V4)
 	s := loadScript(t, srv.URL, `
 config:

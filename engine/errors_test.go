@@ -28,6 +28,9 @@ func runForSamples(t *testing.T, yml, target string) (metrics.Snapshot, []metric
 }
 
 func TestFailedMatchSampleNamesStepExpectedAndReceived(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	srv := refserver.Start(t, refserver.V4)
 	snap, samples, path := runForSamples(t, `
 config:
@@ -64,6 +67,9 @@ scenarios:
 // TestRefusalsNamingTheSessionKeepErrorCountersBounded: a server that names the session in its refusal must not make a counter
 // per VU: the code is connect_error, the messages go in the samples.
 func TestRefusalsNamingTheSessionKeepErrorCountersBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	srv := refserver.Start(t, refserver.V4, "--refuse-with-id")
 	snap, samples, _ := runForSamples(t, `
 config:

@@ -81,6 +81,9 @@ func TestHTMLIsSelfContained(t *testing.T) {
 // the console silent. It saves screenshots for a person to look at (kept
 // with go test -artifacts).
 func TestHTMLInChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	browser := findChromium()
 	if browser == "" {
 		if os.Getenv("CI") != "" {

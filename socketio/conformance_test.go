@@ -156,6 +156,9 @@ func ackArgs(t *testing.T, s *Socket, event string, args ...any) []any {
 }
 
 func TestConformance(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	for _, k := range serverKinds {
 		t.Run(k.name, func(t *testing.T) {
 			t.Parallel()
@@ -567,6 +570,9 @@ func conformance(t *testing.T, main, auth *testServer, tc transportCase) {
 // TestReconnect restarts each server once with clients of every transport
 // connected to two namespaces, and checks they all come back.
 func TestReconnect(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	for _, k := range serverKinds {
 		t.Run(k.name, func(t *testing.T) {
 			t.Parallel()

@@ -18,6 +18,9 @@ import (
 // 2.x (installed beside the socket.io 2.x reference server) in Engine.IO v3
 // mode. The Node packages stay the authority on the protocol.
 func TestOfficialClients(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	node, err := exec.LookPath("node")
 	if err != nil {
 		t.Skip("Node.js is not installed")

@@ -49,6 +49,9 @@ scenarios:
 // Each kind of check passes and fails in real runs against the built-in
 // target, and the exit code says which.
 func TestChecksInRealRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	t.Parallel()
 	tests := []struct {
 		name   string
@@ -141,6 +144,9 @@ func TestChecksInRealRuns(t *testing.T) {
 // A check with abortOnFail stops a run planned for a minute within
 // seconds; the reports are written and the exit code says a check failed.
 func TestFailingCheckStopsTheRunEarly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	t.Parallel()
 	dir := t.TempDir()
 	path := gateScenario(t, 60, "noack", `  ensure:
@@ -297,6 +303,9 @@ func TestUnwritableJUnitPathFailsBeforeTheRun(t *testing.T) {
 
 // The example CI gate passes against the built-in target, shortened.
 func TestCIGateExamplePasses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	t.Parallel()
 	path, err := filepath.Abs("../../examples/ci-gate.yml")
 	if err != nil {
@@ -363,6 +372,9 @@ func TestEarlyChecksStopOnceAfterTheDelay(t *testing.T) {
 // Checks read the breaking point of the run: a target that keeps up with
 // a light load has not broken, and its capacity is the most it took.
 func TestChecksOnTheBreakingPoint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	t.Parallel()
 	for _, tc := range []struct {
 		expression string

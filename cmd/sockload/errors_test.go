@@ -28,6 +28,9 @@ scenarios:
 `
 
 func TestFailedMatchIsExplainedInTheSummaryAndTheJSON(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	t.Parallel()
 	srv := refserver.Start(t, refserver.V4)
 	dir := t.TempDir()
@@ -65,6 +68,9 @@ func TestFailedMatchIsExplainedInTheSummaryAndTheJSON(t *testing.T) {
 }
 
 func TestDeadRunExitCodeCanBeTurnedOff(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	t.Parallel()
 	srv := refserver.Start(t, refserver.V4)
 	path := filepath.Join(t.TempDir(), "match.yml")

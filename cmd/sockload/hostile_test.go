@@ -12,6 +12,9 @@ import (
 // run in every output: exit 130, "interrupted": true, and a JUnit file that
 // says so.
 func TestInterruptWhileDrainingIsReportedAsInterrupted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	t.Parallel()
 	dir := t.TempDir()
 	scen := filepath.Join(dir, "drain.yml")

@@ -85,6 +85,9 @@ func exampleScenario(t *testing.T) string {
 // The example scenario, shortened to five arrivals, against the Node
 // reference server: every count is exact.
 func TestExampleScenarioCountsAgainstReferenceServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	t.Parallel()
 	srv := refserver.Start(t, refserver.V4, "--namespaces", "/,/my-namespace")
 	out := filepath.Join(t.TempDir(), "report.json")
@@ -122,6 +125,9 @@ func TestExampleScenarioCountsAgainstReferenceServer(t *testing.T) {
 // The README's first command, shortened: the built-in target served in the
 // same process.
 func TestServedExampleFinishesWithExpectedCounts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	t.Parallel()
 	dir := t.TempDir()
 	out := filepath.Join(dir, "report.json")
@@ -163,6 +169,9 @@ func TestUnwritableOutputFailsBeforeTheRun(t *testing.T) {
 }
 
 func TestInterruptWritesPartialReport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	t.Parallel()
 	srv := refserver.Start(t, refserver.V4, "--namespaces", "/,/my-namespace")
 	out := filepath.Join(t.TempDir(), "report.json")
@@ -198,6 +207,9 @@ func freePort(t *testing.T) string {
 // port: the run goes on, counts what failed by reason, sees the
 // reconnections, ends on time and writes its report.
 func TestTargetRestartedMidRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	t.Parallel()
 	srv := refserver.Start(t, refserver.V4)
 	dir := t.TempDir()
@@ -272,6 +284,9 @@ func writeFile(t *testing.T, path, content string) {
 // A second interrupt exits at once with the report saved: the VUs'
 // 30-second think is not waited for.
 func TestSecondInterruptSavesAndExits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	t.Parallel()
 	srv := refserver.Start(t, refserver.V4, "--namespaces", "/,/my-namespace")
 	out := filepath.Join(t.TempDir(), "report.json")
@@ -298,6 +313,9 @@ func TestSecondInterruptSavesAndExits(t *testing.T) {
 // --html writes the report page, and the JSON report carries the
 // breaking-point analysis; a bad --html path stops the run before it starts.
 func TestRunWritesHTMLAndAnalysis(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	t.Parallel()
 	dir := t.TempDir()
 	out, html := filepath.Join(dir, "r.json"), filepath.Join(dir, "r.html")
@@ -330,6 +348,9 @@ func TestRunWritesHTMLAndAnalysis(t *testing.T) {
 
 // --cpuprofile and --memprofile leave profiles go tool pprof reads.
 func TestRunWritesProfiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	t.Parallel()
 	dir := t.TempDir()
 	cpu, mem := filepath.Join(dir, "cpu.prof"), filepath.Join(dir, "mem.prof")

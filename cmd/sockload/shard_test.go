@@ -30,6 +30,9 @@ func buildSockload(t *testing.T) string {
 // --start-at, then merged: the merged run is exactly the plan, and every
 // payload row went out exactly once.
 func TestThreeShardsMergeIntoThePlan(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	t.Parallel()
 	bin := buildSockload(t)
 	srv, err := target.Start(context.Background(), target.Config{Addr: "127.0.0.1:0"})

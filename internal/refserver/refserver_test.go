@@ -9,6 +9,9 @@ import (
 )
 
 func TestStartStatsRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	for _, v := range Versions {
 		t.Run(string(v), func(t *testing.T) {
 			s := Start(t, v, "--namespaces", "/,/chat")

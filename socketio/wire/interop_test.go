@@ -132,6 +132,9 @@ var echoArgs = []any{
 }
 
 func TestInteropPolling(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	tests := []struct {
 		name    string
 		server  refserver.Version
@@ -227,6 +230,9 @@ func TestInteropPolling(t *testing.T) {
 }
 
 func TestInteropConnectError(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	tests := []struct {
 		server refserver.Version
 		v      wire.EngineVersion

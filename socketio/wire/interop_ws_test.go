@@ -74,6 +74,9 @@ func (w *wsSession) nextSocketPacket() (wire.SocketPacket, [][]byte) {
 }
 
 func TestInteropWebsocket(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	tests := []struct {
 		server refserver.Version
 		v      wire.EngineVersion
