@@ -79,23 +79,6 @@ type RunInfo struct {
 	StoppedBy string `json:"stoppedBy,omitempty"`
 }
 
-// CheckWritable makes sure a report can be written at path before a run
-// starts, so that a long run is never lost to a bad path: the directory
-// must exist and take a new file, and path must not be a directory.
-func CheckWritable(path string) error {
-	if info, err := os.Stat(path); err == nil && info.IsDir() {
-		return fmt.Errorf("%s is a directory: give a file name such as %s", path, filepath.Join(path, "report.json"))
-	}
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, ".sockload-check-*")
-	if err != nil {
-		return fmt.Errorf("cannot write the report to %s: %w (create the directory or choose another path)", path, unwrapPath(err))
-	}
-	name := f.Name()
-	f.Close()
-	return os.Remove(name)
-}
-
 func unwrapPath(err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
@@ -104,10 +87,10 @@ func unwrapPath(err error) error {
 	return err
 }
 
-// WriteFileAtomic writes data to path through a temporary file in the same
+// writeAtomic writes data to path through a temporary file in the same
 // directory and a rename, so a reader never sees a half-written report and
 // an interrupted write leaves the old file (if any) whole.
-func WriteFileAtomic(path string, write func(io.Writer) error) error {
+func writeAtomic(path string, write func(io.Writer) error) error {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -90,11 +91,7 @@ func analyzeRun(pio *processIO, rep *report.Report, script *scenario.Script, f a
 	if f.html == "" {
 		return nil
 	}
-	if err := report.WriteHTMLFile(f.html, rep); err != nil {
-		return err
-	}
-	fmt.Fprintf(pio.stdout, "HTML report written to %s\n", f.html)
-	return nil
+	return writeOutput(pio, "HTML report", f.html, func(w io.Writer) error { return report.WriteHTML(w, rep) })
 }
 
 // optFloat is a number flag that remembers whether it was given.

@@ -35,6 +35,9 @@ type processIO struct {
 	isTerminal bool
 	// exit ends the process at once (a second interrupt).
 	exit func(code int)
+	// reports, when set, is standard output kept for the one report
+	// written to "-" while stdout (the text) is standard error.
+	reports io.Writer
 }
 
 func newProcessIO() *processIO {

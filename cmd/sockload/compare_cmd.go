@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -40,6 +41,10 @@ with both runs' latency distributions overlaid.`,
 }
 
 func compareReports(pio *processIO, pathA, pathB string, f compareFlags) error {
+	pio, err := reportsToStdout(pio, f.analysis.html)
+	if err != nil {
+		return withExit(exitInvalid, err)
+	}
 	if f.tolerance < 0 {
 		return withExit(exitInvalid, fmt.Errorf("--tolerance %v: give zero or more percent", f.tolerance))
 	}
@@ -67,9 +72,9 @@ func compareReports(pio *processIO, pathA, pathB string, f compareFlags) error {
 	if f.analysis.html == "" {
 		return nil
 	}
-	if err := cmp.WriteHTMLFile(f.analysis.html, pathA, pathB); err != nil {
+	err = writeOutput(pio, "HTML comparison", f.analysis.html, func(w io.Writer) error { return cmp.WriteHTML(w, pathA, pathB) })
+	if err != nil {
 		return withExit(exitRunError, err)
 	}
-	fmt.Fprintf(pio.stdout, "HTML comparison written to %s\n", f.analysis.html)
 	return nil
 }

@@ -49,6 +49,10 @@ fails. The scenario is read from the path the shards recorded, or --scenario.`,
 }
 
 func runMerge(pio *processIO, args []string, f mergeFlags) error {
+	pio, err := reportsToStdout(pio, f.output, f.analysis.html)
+	if err != nil {
+		return withExit(exitInvalid, err)
+	}
 	for _, out := range []string{f.output, f.analysis.html} {
 		if out == "" {
 			continue
@@ -92,10 +96,9 @@ func runMerge(pio *processIO, args []string, f mergeFlags) error {
 		return withExit(exitRunError, err)
 	}
 	if f.output != "" {
-		if err := merged.WriteJSON(f.output); err != nil {
+		if err := writeOutput(pio, "Merged report", f.output, merged.EncodeJSON); err != nil {
 			return withExit(exitRunError, err)
 		}
-		fmt.Fprintf(pio.stdout, "Merged report written to %s\n", f.output)
 	}
 	if err := checksError(results, nil); err != nil {
 		return withExit(exitChecksFail, err)

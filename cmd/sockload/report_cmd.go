@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -33,6 +34,10 @@ of every metric.`,
 }
 
 func showReport(pio *processIO, path string, f analysisFlags) error {
+	pio, err := reportsToStdout(pio, f.html)
+	if err != nil {
+		return withExit(exitInvalid, err)
+	}
 	rep, err := report.ReadJSON(path)
 	if err != nil {
 		return withExit(exitInvalid, err)
@@ -55,10 +60,9 @@ func showReport(pio *processIO, path string, f analysisFlags) error {
 	if f.html == "" {
 		return nil
 	}
-	if err := report.WriteHTMLFile(f.html, rep); err != nil {
+	if err := writeOutput(pio, "HTML report", f.html, func(w io.Writer) error { return report.WriteHTML(w, rep) }); err != nil {
 		return withExit(exitRunError, err)
 	}
-	fmt.Fprintf(pio.stdout, "HTML report written to %s\n", f.html)
 	return nil
 }
 

@@ -117,6 +117,10 @@ func runTest(ctx context.Context, pio *processIO, path string, f runFlags) error
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	pio, err := reportsToStdout(pio, f.output, f.junit, f.analysis.html)
+	if err != nil {
+		return withExit(exitInvalid, err)
+	}
 	script, err := loadForRun(pio, path, f)
 	if err != nil {
 		return err

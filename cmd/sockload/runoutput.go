@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"runtime"
 	"sync"
 	"time"
@@ -144,10 +145,9 @@ func (o *runOutput) write(c *report.Collector, res engine.Result, output string)
 		return err
 	}
 	if output != "" {
-		if err := rep.WriteJSON(output); err != nil {
+		if err := writeOutput(o.pio, "Report", output, rep.EncodeJSON); err != nil {
 			return err
 		}
-		fmt.Fprintf(o.pio.stdout, "Report written to %s\n", output)
 	}
 	return o.writeCheckFiles(rep)
 }
@@ -158,10 +158,12 @@ func (o *runOutput) write(c *report.Collector, res engine.Result, output string)
 func (o *runOutput) writeCheckFiles(rep *report.Report) error {
 	if o.flags.junit != "" {
 		run := report.JUnitRun{Suite: o.script.Path, Target: rep.Target, Start: rep.Run.Start, Duration: rep.Run.End.Sub(rep.Run.Start), Interrupted: rep.Run.Interrupted && rep.Run.StoppedBy == ""}
-		if err := report.WriteJUnit(o.flags.junit, run, o.checkResults); err != nil {
+		err := writeOutput(o.pio, "JUnit results", o.flags.junit, func(w io.Writer) error {
+			return report.EncodeJUnit(w, run, o.checkResults)
+		})
+		if err != nil {
 			return err
 		}
-		fmt.Fprintf(o.pio.stdout, "JUnit results written to %s\n", o.flags.junit)
 	}
 	if path := o.pio.getenv("GITHUB_STEP_SUMMARY"); path != "" {
 		if err := report.AppendMarkdown(path, rep, o.checkResults); err != nil {
