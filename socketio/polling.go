@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -91,7 +93,7 @@ func pollGet(ctx context.Context, client *http.Client, cfg *config, u string) (*
 	case int64(len(buf.b)) > cfg.MaxReadBytes:
 		err = fmt.Errorf("a polling response exceeds MaxReadBytes (%d)", cfg.MaxReadBytes)
 	case resp.StatusCode != http.StatusOK:
-		err = fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(truncate(buf.b, 512)))
+		err = newHTTPError(resp, buf.b)
 	}
 	if err != nil {
 		putBuffer(buf)
@@ -124,6 +126,12 @@ type pollingTransport struct {
 	url        string
 	maxPayload int
 	closing    atomic.Bool
+	// getting is held by the reader from deciding to poll until its GET is
+	// written, so that close never posts the close packet while a GET is
+	// about to leave: that GET would reach a session the server already
+	// ended and be refused with 400 "Session ID unknown", which operators
+	// read as a balancer that is not sticky.
+	getting chan struct{}
 	// post holds the one POST a session may have under way: an Engine.IO
 	// server ends a session that overlaps two, dropping the first, so the
 	// close packet waits for the emit before it.
@@ -142,14 +150,24 @@ var errTooLargeLikely = errors.New("a message larger than the server's maxHttpBu
 func newPolling(ctx context.Context, cfg *config, client *http.Client, sid string, maxPayload int) *pollingTransport {
 	return &pollingTransport{
 		ctx: ctx, cfg: cfg, client: client, url: cfg.engineURL(TransportPolling, sid), maxPayload: maxPayload,
-		post: make(chan struct{}, 1),
+		post: make(chan struct{}, 1), getting: make(chan struct{}, 1),
 	}
 }
 
 func (t *pollingTransport) name() string { return TransportPolling }
 
 func (t *pollingTransport) read(fn func(time.Time, wire.Packet) error) error {
-	body, err := pollGet(t.ctx, t.client, t.cfg, stampedURL(t.url))
+	t.getting <- struct{}{}
+	if t.closing.Load() {
+		<-t.getting
+		return closeErr(ReasonClientDisconnect, nil)
+	}
+	written := sync.OnceFunc(func() { <-t.getting })
+	ctx := httptrace.WithClientTrace(t.ctx, &httptrace.ClientTrace{
+		WroteRequest: func(httptrace.WroteRequestInfo) { written() },
+	})
+	body, err := pollGet(ctx, t.client, t.cfg, stampedURL(t.url))
+	written()
 	if err != nil {
 		return t.explain(closeErr(ReasonTransportError, fmt.Errorf("polling GET: %w", err)))
 	}
@@ -228,20 +246,27 @@ func (t *pollingTransport) postBody(ctx context.Context, body []byte) error {
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(msg))
+		return newHTTPError(resp, msg)
 	}
 	return nil
 }
 
 // close ends the session; a graceful close tells the server with a close
-// packet first, as engine.io-client does, after the POST under way if any.
-// It blocks for a second at most.
+// packet first, as engine.io-client does, after the POST under way if any
+// and after the GET being sent if any (no GET follows it). It blocks for a
+// second at most.
 func (t *pollingTransport) close(graceful bool) {
 	if !t.closing.CompareAndSwap(false, true) || !graceful {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
+	select {
+	case t.getting <- struct{}{}:
+		<-t.getting
+	case <-ctx.Done():
+		return
+	}
 	select {
 	case t.post <- struct{}{}:
 		defer func() { <-t.post }()

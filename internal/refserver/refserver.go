@@ -186,6 +186,10 @@ func (s *Server) Stats() Stats {
 type Stats struct {
 	Connections int                       `json:"connections"`
 	Received    map[string]map[string]int `json:"received"`
+	// EngineErrors are the first 100 Engine.IO requests the server refused
+	// (an HTTP status of 400 or more), as it logged them, e.g.
+	// `engine.io refused GET /socket.io/?...: 400 {"code":1,"message":"Session ID unknown"}`.
+	EngineErrors []string `json:"engineErrors"`
 }
 
 func (s *Server) start() {

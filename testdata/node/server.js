@@ -64,7 +64,27 @@ function serverOptions(flags, major) {
 
 // Counts every event received, per namespace and event name, for tests that
 // check exact totals (GET /__stats).
-const stats = { connections: 0, received: {} };
+const stats = { connections: 0, received: {}, engineErrors: [] };
+
+// Every Engine.IO request the server refuses (an HTTP status of 400 or more
+// on its path, such as 400 {"code":1,"message":"Session ID unknown"}) is
+// logged to stderr, as an operator grepping server logs would see it, and
+// kept (the first 100) for tests that check a client leaves no such trace.
+function recordRefusals(flags) {
+  return (req, res) => {
+    if (!req.url.startsWith(flags.path)) return;
+    const end = res.end;
+    res.end = function (chunk, ...rest) {
+      if (res.statusCode >= 400) {
+        const body = chunk ? String(chunk).slice(0, 200) : '';
+        const line = `engine.io refused ${req.method} ${req.url}: ${res.statusCode} ${body}`;
+        console.error(line);
+        if (stats.engineErrors.length < 100) stats.engineErrors.push(line);
+      }
+      return end.call(this, chunk, ...rest);
+    };
+  };
+}
 
 function countEvent(nsp, event) {
   const byEvent = stats.received[nsp] || (stats.received[nsp] = {});
@@ -191,6 +211,7 @@ module.exports = function start(socketio) {
   // After socket.io attached itself: it takes over the request listeners
   // registered before it and calls them only for other paths.
   server.prependListener('request', recordCookie);
+  server.prependListener('request', recordRefusals(flags));
   server.prependListener('upgrade', recordCookie);
   for (const nsp of flags.namespaces.split(',').filter(Boolean)) {
     attachHandlers(io, nsp, flags);

@@ -1,0 +1,84 @@
+package socketio
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sockload/sockload/internal/refserver"
+	"github.com/sockload/sockload/socketio/wire"
+)
+
+// TestPollingSessionsLeaveNoTraceInServerLogs runs polling sessions as a
+// load test's VUs do (connect, emit, acknowledged emits, close) against the
+// Node servers and checks that the server refused none of their requests:
+// a "Session ID unknown" in a server's log is how operators spot a
+// balancer that is not sticky, so the client must never cause one itself.
+func TestPollingSessionsLeaveNoTraceInServerLogs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the Node reference servers")
+	}
+	for _, tc := range []struct {
+		v          refserver.Version
+		engine     wire.EngineVersion
+		transports []string
+	}{
+		{refserver.V4, wire.EngineV4, []string{TransportPolling}},
+		{refserver.V2, wire.EngineV3, []string{TransportPolling}},
+		{refserver.V4, wire.EngineV4, nil},
+		{refserver.V2, wire.EngineV3, nil},
+	} {
+		t.Run(string(tc.v)+"/"+transportsName(tc.transports), func(t *testing.T) {
+			srv := refserver.Start(t, tc.v, "--namespaces", "/,/chat")
+			var wg sync.WaitGroup
+			for i := range 20 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+					defer cancel()
+					m, err := NewManager(srv.URL, Options{EngineVersion: tc.engine, Transports: tc.transports})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					defer m.Close()
+					s := m.Socket("/")
+					if err := s.Connect(ctx); err != nil {
+						t.Error(err)
+						return
+					}
+					chat := m.Socket("/chat")
+					if i%2 == 0 {
+						if err := chat.Connect(ctx); err != nil {
+							t.Error(err)
+							return
+						}
+					}
+					for range 3 {
+						if _, err := s.EmitWithAck(ctx, "ping"); err != nil {
+							t.Error(err)
+						}
+						_ = s.Emit("hello", i)
+					}
+					if i%3 == 0 {
+						chat.Close()
+					}
+				}()
+			}
+			wg.Wait()
+			time.Sleep(300 * time.Millisecond) // the last requests reach the server's log
+			if errs := srv.Stats().EngineErrors; len(errs) > 0 {
+				t.Errorf("the server refused %d requests, e.g.:\n%s", len(errs), errs[0])
+			}
+		})
+	}
+}
+
+func transportsName(ts []string) string {
+	if len(ts) == 0 {
+		return "default"
+	}
+	return ts[0]
+}
