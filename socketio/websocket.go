@@ -1,7 +1,6 @@
 package socketio
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -145,7 +144,7 @@ func dialWebsocket(ctx context.Context, cfg *config, jar http.CookieJar, sid str
 		if resp != nil {
 			body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 			resp.Body.Close()
-			return nil, fmt.Errorf("socketio: websocket handshake with %s: %s: %s", cfg.base.Host, resp.Status, bytes.TrimSpace(body))
+			return nil, fmt.Errorf("socketio: websocket handshake with %s: %w", cfg.base.Host, newHTTPError(resp, body))
 		}
 		return nil, fmt.Errorf("socketio: websocket connection to %s: %w", cfg.base.Host, err)
 	}
