@@ -54,9 +54,14 @@
 // successes are reported to OnReconnectAttempt, OnReconnectError,
 // OnReconnect and OnReconnectFailed, re-joins to OnConnect.
 //
+// An emit on a socket whose connection was lost waits for the reconnection
+// for up to Options.ReconnectWait and is then sent, as socket.io-client
+// sends the emits it buffered while disconnected; with ReconnectWait 0 it
+// fails at once with ErrNotConnected, for a caller that counts such emits
+// rather than sending them late.
+//
 // Where this client departs from socket.io-client, it is for the sake of
-// measuring: emits while disconnected fail with ErrNotConnected instead of
-// being buffered and sent late; a Connect that fails is not retried in the
+// measuring: a Connect that fails is not retried in the
 // background (the caller decides); Options.Auth, which socket.io 2.x does not
 // know, is sent in the query string to v3 servers, where their middlewares
 // read it.

@@ -63,9 +63,8 @@ const (
 // Errors returned by the client; test with errors.Is.
 var (
 	// ErrNotConnected is returned by emits on a socket that is not
-	// connected (never connected, disconnected, or reconnecting). Unlike
-	// socket.io-client, emits are not buffered while disconnected: a load
-	// test must count them, not send them late.
+	// connected (never connected, disconnected, or reconnecting for longer
+	// than Options.ReconnectWait).
 	ErrNotConnected = errors.New("socketio: socket is not connected")
 	// ErrClosed is returned after Manager.Close.
 	ErrClosed = errors.New("socketio: manager is closed")
@@ -209,6 +208,12 @@ type Options struct {
 	// RandomizationFactor is the backoff jitter (default 0.5); a negative
 	// value means none.
 	RandomizationFactor float64
+	// ReconnectWait is how long an emit on a socket whose connection was
+	// lost waits for the reconnection before it is sent, as
+	// socket.io-client buffers emits while disconnected. 0 (the default)
+	// fails such an emit at once with ErrNotConnected, so that a caller
+	// may count it instead of sending it late.
+	ReconnectWait time.Duration
 
 	// ForceNew gives each Socket of the Manager its own Engine.IO
 	// connection (socket.io-client's forceNew / multiplex: false).

@@ -40,6 +40,9 @@ type Socket struct {
 	connected    bool
 	sid          string
 	acks         map[int64]*ackWaiter
+	// changed is closed (and cleared) when connected or active changes,
+	// waking the emits waiting for a reconnection.
+	changed chan struct{}
 
 	hmu      sync.Mutex // serializes handler table updates
 	handlers atomic.Pointer[handlerTable]
@@ -63,6 +66,60 @@ func (s *Socket) ID() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.sid
+}
+
+// Reconnecting reports whether the socket wants to be connected and is not
+// (its connection was lost and reconnection is under way, or its first
+// Connect has not finished).
+func (s *Socket) Reconnecting() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.active && !s.connected
+}
+
+// notifyLocked wakes the emits waiting for the socket's state to change.
+func (s *Socket) notifyLocked() {
+	if s.changed != nil {
+		close(s.changed)
+		s.changed = nil
+	}
+}
+
+// awaitConnected returns once the socket is connected. A socket that is
+// reconnecting is waited for, up to Options.ReconnectWait and until ctx
+// ends, as socket.io-client buffers emits while disconnected; any other
+// socket that is not connected fails at once with ErrNotConnected.
+func (s *Socket) awaitConnected(ctx context.Context) error {
+	var expired <-chan time.Time
+	for {
+		s.mu.Lock()
+		if s.connected {
+			s.mu.Unlock()
+			return nil
+		}
+		wait := s.m.cfg.ReconnectWait
+		if !s.active || wait <= 0 || s.m.cfg.DisableReconnection {
+			s.mu.Unlock()
+			return ErrNotConnected
+		}
+		if s.changed == nil {
+			s.changed = make(chan struct{})
+		}
+		changed := s.changed
+		s.mu.Unlock()
+		if expired == nil {
+			t := time.NewTimer(wait)
+			defer t.Stop()
+			expired = t.C
+		}
+		select {
+		case <-changed:
+		case <-expired:
+			return fmt.Errorf("%w: still reconnecting after %v", ErrNotConnected, wait)
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %w while reconnecting", ErrNotConnected, ctx.Err())
+		}
+	}
 }
 
 func (s *Socket) isActive() bool {
@@ -122,6 +179,7 @@ func (s *Socket) abandon(err error) {
 	s.active = false
 	s.joinEng = nil
 	s.finishJoinLocked(err)
+	s.notifyLocked()
 	s.mu.Unlock()
 	s.m.releaseIfIdle()
 }
@@ -229,6 +287,7 @@ func (s *Socket) onConnect(e *engine, data []byte) {
 	}
 	s.connected, s.sid = true, sid
 	s.finishJoinLocked(nil)
+	s.notifyLocked()
 	s.mu.Unlock()
 	if cb := s.m.cfg.OnConnect; cb != nil {
 		cb(s.nsp)
@@ -245,6 +304,7 @@ func (s *Socket) onConnectError(e *engine, data []byte) {
 	wasConnected := s.connected
 	s.active, s.connected, s.joinEng, s.sid = false, false, nil, ""
 	s.finishJoinLocked(cerr)
+	s.notifyLocked()
 	acks := s.takeAcksLocked()
 	s.mu.Unlock()
 	failAcks(acks, cerr)
@@ -284,6 +344,7 @@ func (s *Socket) onServerDisconnect(e *engine) {
 		return
 	}
 	s.active, s.connected, s.joinEng, s.sid = false, false, nil, ""
+	s.notifyLocked()
 	acks := s.takeAcksLocked()
 	s.mu.Unlock()
 	failAcks(acks, closeErr(ReasonServerDisconnect, nil))
@@ -305,6 +366,7 @@ func (s *Socket) onEngineClose(e *engine, reason string, err error) {
 	s.connected, s.joinEng, s.sid = false, nil, ""
 	cause := closeErr(reason, err)
 	s.finishJoinLocked(cause)
+	s.notifyLocked()
 	acks := s.takeAcksLocked()
 	s.mu.Unlock()
 	failAcks(acks, cause)
@@ -321,6 +383,7 @@ func (s *Socket) Close() error {
 	e, wasConnected := s.joinEng, s.connected
 	s.active, s.connected, s.joinEng, s.sid = false, false, nil, ""
 	s.finishJoinLocked(ErrNotConnected)
+	s.notifyLocked()
 	acks := s.takeAcksLocked()
 	s.mu.Unlock()
 	if e != nil && wasConnected {
@@ -347,18 +410,25 @@ func (s *Socket) connectedEngine() *engine {
 
 // Emit sends an event with args (any JSON-encodable values; []byte values,
 // at any depth, travel as binary attachments). It returns once the message
-// is written (websocket) or posted (polling). It fails with ErrNotConnected
-// when the socket is not connected and with *PayloadTooLargeError when the
-// message exceeds the server's maxPayload.
+// is written (websocket) or posted (polling). On a socket that is
+// reconnecting it first waits up to Options.ReconnectWait for the
+// connection to be back. It fails with ErrNotConnected when the socket is
+// not connected (or not again in time) and with *PayloadTooLargeError when
+// the message exceeds the server's maxPayload.
 func (s *Socket) Emit(event string, args ...any) error {
+	if err := s.awaitConnected(context.Background()); err != nil {
+		return err
+	}
 	_, err := s.send(wire.Event, event, args, wire.NoID)
 	return err
 }
 
 // EmitWithAck sends an event and waits for the server's acknowledgement,
 // returned as a Message with ReceivedAt (stamped by the reader) and SentAt.
-// It gives up when ctx ends (or after Options.AckTimeout when ctx has no
-// deadline) and when the socket disconnects first.
+// On a socket that is reconnecting it first waits for the connection as
+// Emit does (within ctx too). It gives up when ctx ends (or after
+// Options.AckTimeout when ctx has no deadline) and when the socket
+// disconnects before the ack.
 func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Message, error) {
 	if d := s.m.cfg.AckTimeout; d > 0 {
 		if _, ok := ctx.Deadline(); !ok {
@@ -366,6 +436,9 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Me
 			ctx, cancel = context.WithTimeout(ctx, d)
 			defer cancel()
 		}
+	}
+	if err := s.awaitConnected(ctx); err != nil {
+		return Message{}, err
 	}
 	id := s.nextID.Add(1) - 1
 	w := ackWaiterPool.Get().(*ackWaiter)
