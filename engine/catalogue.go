@@ -30,6 +30,9 @@ const (
 	MetricDisconnects          = "socketio.disconnects." // + reason
 	MetricReconnectAttempts    = "socketio.reconnect_attempts"
 	MetricReconnects           = "socketio.reconnects"
+	MetricReconnectTime        = "socketio.reconnect_time"
+	MetricReconnectFlows       = "socketio.reconnect_flows"
+	MetricEmitsResent          = "socketio.emits_resent"
 	MetricErrors               = "errors." // + code
 
 	MetricArrivalLag = "engine.arrival_lag"
@@ -113,6 +116,9 @@ var Catalogue = []Metric{
 	{Name: MetricDisconnects, Kind: Counter, Family: true, Doc: "disconnects, by reason"},
 	{Name: MetricReconnectAttempts, Kind: Counter, Doc: "reconnection attempts"},
 	{Name: MetricReconnects, Kind: Counter, Doc: "reconnections that succeeded"},
+	{Name: MetricReconnectTime, Kind: Summary, Doc: "time from a namespace's lost connection to its being joined again"},
+	{Name: MetricReconnectFlows, Kind: Counter, Doc: "runs of a scenario's onReconnect steps"},
+	{Name: MetricEmitsResent, Kind: Counter, Doc: "emits sent again after the reconnection, their connection lost while they were written or waited for their ack"},
 	{Name: MetricErrors, Kind: Counter, Family: true, Doc: "failed steps, by error code or message"},
 	{Name: MetricArrivalLag, Kind: Summary, Doc: "actual minus intended start of each VU"},
 	{Name: MetricCPU, Kind: Counter, Doc: "CPU time the generator process used, in µs"},
@@ -214,6 +220,7 @@ func timedEvents(script *scenario.Script) (events []string, templated bool) {
 	}
 	for _, sc := range script.Scenarios {
 		walk(sc.Flow)
+		walk(sc.OnReconnect)
 	}
 	return events, templated
 }

@@ -39,6 +39,9 @@ const (
 	CodeBrokenPipe       = "EPIPE"
 	CodeTimedOut         = "ETIMEDOUT"
 	CodeNotFound         = "ENOTFOUND"
+	// CodeSessionUnknown is Engine.IO's 400 "Session ID unknown": the
+	// requests of one session reached different servers.
+	CodeSessionUnknown = "Session ID unknown"
 )
 
 // ErrorCodes describes every code the engine counts, for the reference
@@ -69,6 +72,7 @@ var ErrorCodes = map[string]string{
 	CodeBrokenPipe:       "the connection was closed while writing",
 	CodeTimedOut:         "a connection or handshake timed out",
 	CodeNotFound:         "the target's host name does not resolve",
+	CodeSessionUnknown:   "a server answered 400 Session ID unknown: the requests of one session reached different backends; make the load balancer sticky (a cookie or the client's address), or use transports: [\"websocket\"]",
 }
 
 func errorsIsDeadline(err error) bool {
@@ -92,6 +96,8 @@ func errorsIsNotConnected(err error) bool {
 // Artillery know from its reports (ECONNREFUSED, ETIMEDOUT, ...).
 func classifyNetworkError(err error) string {
 	switch {
+	case errors.Is(err, socketio.ErrSessionUnknown):
+		return CodeSessionUnknown
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return CodeConnRefused
 	case errors.Is(err, syscall.ECONNRESET):

@@ -13,27 +13,31 @@ type engineMetrics struct {
 	created, completed, failed, skipped, cancelled metrics.Counter
 	emit, messages, bytes, reconnects, attempts    metrics.Counter
 	cpu                                            metrics.Counter
+	reconnectFlows, resent                         metrics.Counter
 	sessionLength, responseTime, connectTime       metrics.Histogram
-	arrivalLag                                     metrics.Histogram
+	arrivalLag, reconnectTime                      metrics.Histogram
 }
 
 func newEngineMetrics(reg *metrics.Registry) engineMetrics {
 	return engineMetrics{
-		created:       reg.Counter(MetricVUsersCreated),
-		completed:     reg.Counter(MetricVUsersCompleted),
-		failed:        reg.Counter(MetricVUsersFailed),
-		skipped:       reg.Counter(MetricVUsersSkipped),
-		cancelled:     reg.Counter(MetricVUsersCancelled),
-		emit:          reg.Counter(MetricEmit),
-		messages:      reg.Counter(MetricMessagesReceived),
-		bytes:         reg.Counter(MetricBytesReceived),
-		reconnects:    reg.Counter(MetricReconnects),
-		attempts:      reg.Counter(MetricReconnectAttempts),
-		cpu:           reg.Counter(MetricCPU),
-		sessionLength: reg.Histogram(MetricSessionLength),
-		responseTime:  reg.Histogram(MetricResponseTime),
-		connectTime:   reg.Histogram(MetricConnectTime),
-		arrivalLag:    reg.Histogram(MetricArrivalLag),
+		created:        reg.Counter(MetricVUsersCreated),
+		completed:      reg.Counter(MetricVUsersCompleted),
+		failed:         reg.Counter(MetricVUsersFailed),
+		skipped:        reg.Counter(MetricVUsersSkipped),
+		cancelled:      reg.Counter(MetricVUsersCancelled),
+		emit:           reg.Counter(MetricEmit),
+		messages:       reg.Counter(MetricMessagesReceived),
+		bytes:          reg.Counter(MetricBytesReceived),
+		reconnects:     reg.Counter(MetricReconnects),
+		attempts:       reg.Counter(MetricReconnectAttempts),
+		cpu:            reg.Counter(MetricCPU),
+		sessionLength:  reg.Histogram(MetricSessionLength),
+		responseTime:   reg.Histogram(MetricResponseTime),
+		connectTime:    reg.Histogram(MetricConnectTime),
+		arrivalLag:     reg.Histogram(MetricArrivalLag),
+		reconnectTime:  reg.Histogram(MetricReconnectTime),
+		reconnectFlows: reg.Counter(MetricReconnectFlows),
+		resent:         reg.Counter(MetricEmitsResent),
 	}
 }
 

@@ -23,7 +23,9 @@ const maxMailbox = 10000
 // vuSocket is one namespace of a VU: the client socket, and the events kept
 // for its waitFor steps.
 type vuSocket struct {
-	sock    *socketio.Socket
+	sock *socketio.Socket
+	// waits is true when emits wait for a lost connection to come back.
+	waits   bool
 	own     *socketio.Manager // set when the socket has a connection of its own
 	offAny  func()
 	mu      sync.Mutex
@@ -54,10 +56,15 @@ func (s *vuSocket) keep(m socketio.Message) {
 	s.mu.Unlock()
 }
 
+// errReconnected interrupts a wait for the VU's onReconnect steps.
+var errReconnected = errors.New("reconnected")
+
 // take removes and returns the first n events named event that match
-// (every event when match is nil), waiting for them until ctx ends. Events
-// that do not match are removed too, and counted in skipped.
-func (s *vuSocket) take(ctx context.Context, event string, n int, match func(socketio.Message) bool) (got []socketio.Message, skipped int, err error) {
+// (every event when match is nil), waiting for them until ctx ends or a
+// token arrives on reconnected (then errReconnected, with the events taken
+// so far). Events that do not match are removed too, and counted in
+// skipped.
+func (s *vuSocket) take(ctx context.Context, event string, n int, match func(socketio.Message) bool, reconnected <-chan struct{}) (got []socketio.Message, skipped int, err error) {
 	for {
 		s.mu.Lock()
 		q := s.mailbox[event]
@@ -77,6 +84,8 @@ func (s *vuSocket) take(ctx context.Context, event string, n int, match func(soc
 		}
 		select {
 		case <-arrived:
+		case <-reconnected:
+			return got, skipped, errReconnected
 		case <-ctx.Done():
 			if match == nil {
 				return nil, skipped, fmt.Errorf("%d of %d %q events arrived", len(got), n, event)
@@ -146,7 +155,7 @@ func (w *responseWait) stop() {
 // with the scenario's options.
 func (v *vu) socket(ctx context.Context, namespace string) (*vuSocket, error) {
 	if s, ok := v.sockets[namespace]; ok {
-		if !s.sock.Connected() {
+		if !s.sock.Connected() && !(s.waits && s.sock.Reconnecting()) {
 			return nil, failf("not connected", "namespace %s is not connected (the connection was lost)", namespace)
 		}
 		return s, nil
@@ -162,12 +171,13 @@ func (v *vu) socket(ctx context.Context, namespace string) (*vuSocket, error) {
 		}
 		v.manager = m
 	}
-	return v.connect(ctx, v.manager, namespace, nil)
+	return v.connect(ctx, v.manager, namespace, nil, v.reconnectWait(&v.scenario.SocketIO) > 0)
 }
 
 // connect joins namespace on manager and records the connect time. own is
 // the manager when it belongs to this socket alone.
-func (v *vu) connect(ctx context.Context, m *socketio.Manager, namespace string, own *socketio.Manager) (*vuSocket, error) {
+// waits says whether its emits wait for a lost connection to come back.
+func (v *vu) connect(ctx context.Context, m *socketio.Manager, namespace string, own *socketio.Manager, waits bool) (*vuSocket, error) {
 	s := &vuSocket{sock: m.Socket(namespace), own: own, mailbox: map[string][]socketio.Message{}, arrived: make(chan struct{})}
 	waited := v.r.waitedEvents(v.scenario)
 	listeners := v.listeners(namespace)
@@ -191,6 +201,7 @@ func (v *vu) connect(ctx context.Context, m *socketio.Manager, namespace string,
 		return nil, connectFailure(namespace, err)
 	}
 	v.rec.Record(v.r.m.connectTime, time.Since(start))
+	s.waits = waits
 	v.sockets[namespace] = s
 	return s, nil
 }
@@ -211,7 +222,7 @@ func (v *vu) connectStep(ctx context.Context, st *scenario.ConnectStep) error {
 	if err != nil {
 		return failf("bad target", "%v", err)
 	}
-	_, err = v.connect(ctx, m, namespace, m)
+	_, err = v.connect(ctx, m, namespace, m, v.reconnectWait(&st.Options) > 0)
 	return err
 }
 
@@ -241,16 +252,19 @@ func (v *vu) clientOptions(o *scenario.SocketIOOptions) (socketio.Options, error
 		ReconnectionDelayMax: o.ReconnectionDelayMax,
 		RandomizationFactor:  o.RandomizationFactor,
 		ForceNew:             o.ForceNew,
+		ReconnectWait:        v.reconnectWait(o),
 		InsecureSkipVerify:   cfg.InsecureSkipVerify || !cfg.Script.Config.TLS.RejectUnauthorized,
 		DialContext:          cfg.DialContext,
-		OnDisconnect: func(_, reason string, _ error) {
+		OnDisconnect: func(namespace, reason string, _ error) {
 			// A VU closing its own sockets at its end is not news.
 			if reason != socketio.ReasonClientDisconnect {
 				cfg.Registry.Counter(MetricDisconnects + MetricSuffix(reason)).Inc()
 			}
 			// Rooms do not survive a lost connection.
 			v.leaveGroups()
+			v.connectionLost(namespace, reason)
 		},
+		OnConnect:          v.joined,
 		OnReconnectAttempt: func(int) { v.r.m.attempts.Inc() },
 		OnReconnect:        func(int) { v.r.m.reconnects.Inc() },
 	}
@@ -280,4 +294,13 @@ func (v *vu) clientOptions(o *scenario.SocketIOOptions) (socketio.Options, error
 // the target, as Artillery's target + namespace does.
 func (v *vu) namespace(t *scenario.Template) string {
 	return v.r.cfg.Script.Config.Namespace(scenario.RenderString(t, v.tctx))
+}
+
+// reconnectWait is how long an emit waits for a lost connection to come
+// back: config.timeout, unless the options say to fail at once.
+func (v *vu) reconnectWait(o *scenario.SocketIOOptions) time.Duration {
+	if !o.Reconnection || o.FailWhileReconnecting {
+		return 0
+	}
+	return v.timeout
 }

@@ -17,6 +17,9 @@ func (v *vu) steps(ctx context.Context, steps []scenario.Step) error {
 			return err
 		}
 		v.applyCaptured()
+		if err := v.afterReconnect(ctx); err != nil {
+			return err
+		}
 		if err := v.step(ctx, st); err != nil {
 			return atLine(err, st.Position().Line)
 		}
@@ -74,6 +77,9 @@ func (v *vu) emit(ctx context.Context, st *scenario.EmitStep) error {
 	sentAt := time.Now()
 	if st.Acknowledge != nil {
 		ack, err := s.sock.EmitWithAck(stepCtx, event, args...)
+		if err != nil && v.resend(stepCtx, s, err) {
+			ack, err = s.sock.EmitWithAck(stepCtx, event, args...)
+		}
 		v.endTraced(te, err == nil || errorsIsDeadline(err))
 		if err != nil {
 			if sentWithoutAck(err) {
@@ -92,6 +98,9 @@ func (v *vu) emit(ctx context.Context, st *scenario.EmitStep) error {
 		}
 	} else {
 		err := s.sock.Emit(event, args...)
+		if err != nil && v.resend(stepCtx, s, err) {
+			err = s.sock.Emit(event, args...)
+		}
 		v.endTraced(te, err == nil)
 		if err != nil {
 			return v.emitFailure(ctx, event, "emit", err)
@@ -115,6 +124,40 @@ func (v *vu) emit(ctx context.Context, st *scenario.EmitStep) error {
 	return v.check(&st.Response.Check, msg, st.Response.Concat)
 }
 
+// resend tells whether to send again an emit that failed, or whose ack was
+// lost, because its connection was lost meanwhile: once, when emits wait
+// for the reconnection (the second one waits for it), as
+// socket.io-client's retries option resends a packet whose ack did not
+// come. It waits, within ctx, until the socket knows its connection is
+// lost (a failed write may learn it before the reader does), and counts
+// the emits it resends.
+func (v *vu) resend(ctx context.Context, s *vuSocket, err error) bool {
+	if !s.waits || errorsIsDeadline(err) || errorsIsPayloadTooLarge(err) || errors.Is(err, socketio.ErrReconnectWait) {
+		return false
+	}
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	// An error of a connection that stays up (an argument that does not
+	// encode) is not resent; the reader learns of a lost one within
+	// moments.
+	giveUp := time.NewTimer(2 * time.Second)
+	defer giveUp.Stop()
+	for s.sock.Connected() {
+		select {
+		case <-tick.C:
+		case <-giveUp.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
+	if !s.sock.Reconnecting() {
+		return false // closed or refused: no reconnection follows
+	}
+	v.r.m.resent.Inc()
+	return true
+}
+
 // emitFailure names a failed emit, ack or response wait.
 func (v *vu) emitFailure(ctx context.Context, event, what string, err error) error {
 	if ctx.Err() != nil {
@@ -125,6 +168,8 @@ func (v *vu) emitFailure(ctx context.Context, event, what string, err error) err
 		return failf(what+" timeout", "no %s for %q within %s (config.timeout)", what, event, v.timeout)
 	case errorsIsPayloadTooLarge(err):
 		return &stepError{code: "payload too large", err: err}
+	case errors.Is(err, socketio.ErrSessionUnknown):
+		return &stepError{code: CodeSessionUnknown, err: err}
 	case errorsIsNotConnected(err):
 		return &stepError{code: "not connected", err: err}
 	}
@@ -146,11 +191,17 @@ func (v *vu) think(ctx context.Context, st *scenario.ThinkStep) error {
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	for {
+		select {
+		case <-t.C:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-v.reconnectSignal():
+			if err := v.rejoin(ctx); err != nil {
+				return err
+			}
+		}
 	}
 }
 
@@ -207,7 +258,15 @@ func (v *vu) waitFor(ctx context.Context, st *scenario.WaitForStep) error {
 	waitCtx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
-	msgs, skipped, err := s.take(waitCtx, event, st.Count, v.matcher(&st.Check, false))
+	match := v.matcher(&st.Check, false)
+	msgs, skipped, err := s.take(waitCtx, event, st.Count, match, v.reconnectSignal())
+	for errors.Is(err, errReconnected) {
+		if err := v.rejoin(ctx); err != nil {
+			return err
+		}
+		more, moreSkipped, nextErr := s.take(waitCtx, event, st.Count-len(msgs), match, v.reconnectSignal())
+		msgs, skipped, err = append(msgs, more...), skipped+moreSkipped, nextErr
+	}
 	if skipped > 0 {
 		if c, ok := v.r.unmatched.counter(event); ok {
 			c.Add(int64(skipped))

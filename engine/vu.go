@@ -37,6 +37,14 @@ type vu struct {
 	// stored into the variables before the next step.
 	capMu    sync.Mutex
 	captured map[string]any
+	// lost holds when each namespace lost its connection, until it is
+	// joined again (the clients' callbacks, on their goroutines).
+	lostMu sync.Mutex
+	lost   map[string]time.Time
+	// reconnected gets a token when a namespace is joined again, for the
+	// scenario's onReconnect steps; nil when it has none.
+	reconnected     chan struct{}
+	inReconnectFlow bool
 }
 
 // stepError is a failed step: code names it in errors.<code> and is one of
@@ -66,6 +74,10 @@ func (r *Runner) newVU(id uint64, scenarioIndex int, index int64) *vu {
 		rec:      r.cfg.Registry.Recorder(id),
 		timeout:  r.cfg.Script.Config.Timeout,
 		sockets:  map[string]*vuSocket{},
+		lost:     map[string]time.Time{},
+	}
+	if len(sc.OnReconnect) > 0 {
+		v.reconnected = make(chan struct{}, 1)
 	}
 	v.tctx = r.cfg.Script.NewContext(int(index), rand.New(rand.NewPCG(r.rng.Uint64(), id)), r.cfg.Getenv)
 	if r.traces != nil {
@@ -127,4 +139,66 @@ func (v *vu) closeAll() {
 	if v.manager != nil {
 		v.manager.Close()
 	}
+}
+
+// connectionLost notes when namespace lost its connection, if a
+// reconnection follows.
+func (v *vu) connectionLost(namespace, reason string) {
+	if reason == socketio.ReasonClientDisconnect || reason == socketio.ReasonServerDisconnect {
+		return
+	}
+	v.lostMu.Lock()
+	if _, ok := v.lost[namespace]; !ok {
+		v.lost[namespace] = time.Now()
+	}
+	v.lostMu.Unlock()
+}
+
+// joined records the reconnection time of a namespace joined again after
+// a lost connection, and wakes the onReconnect steps.
+func (v *vu) joined(namespace string) {
+	v.lostMu.Lock()
+	at, ok := v.lost[namespace]
+	delete(v.lost, namespace)
+	v.lostMu.Unlock()
+	if !ok {
+		return
+	}
+	v.rec.Record(v.r.m.reconnectTime, max(time.Since(at), time.Microsecond))
+	select {
+	case v.reconnected <- struct{}{}:
+	default: // nil, or a run is already due
+	}
+}
+
+// afterReconnect runs the scenario's onReconnect steps if a reconnection
+// happened since they last ran.
+func (v *vu) afterReconnect(ctx context.Context) error {
+	if v.inReconnectFlow {
+		return nil
+	}
+	select {
+	case <-v.reconnected:
+		return v.rejoin(ctx)
+	default:
+		return nil
+	}
+}
+
+// reconnectSignal is what waits of the VU select on to run the onReconnect
+// steps: nil (never ready) while they run, so that they do not nest; a
+// reconnection meanwhile leaves its token for after them.
+func (v *vu) reconnectSignal() <-chan struct{} {
+	if v.inReconnectFlow {
+		return nil
+	}
+	return v.reconnected
+}
+
+// rejoin runs the onReconnect steps, whose token was taken.
+func (v *vu) rejoin(ctx context.Context) error {
+	v.inReconnectFlow = true
+	defer func() { v.inReconnectFlow = false }()
+	v.r.m.reconnectFlows.Inc()
+	return v.steps(ctx, v.scenario.OnReconnect)
 }

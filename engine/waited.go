@@ -70,6 +70,7 @@ func (r *Runner) prepareWaits() {
 		sc := &r.cfg.Script.Scenarios[i]
 		w := &waitSet{events: map[string]map[string]bool{}}
 		collectWaits(&r.cfg.Script.Config, sc.Flow, w)
+		collectWaits(&r.cfg.Script.Config, sc.OnReconnect, w)
 		if w.all || len(w.events) > 0 {
 			r.waits[sc] = w
 		}

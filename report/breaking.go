@@ -264,6 +264,12 @@ func FindBreakingPoint(ws []Window, th Thresholds) BreakingPoint {
 		if good := a.lastGood(first); good >= 0 {
 			bp.Capacity = a.load(good)
 		}
+		if why := a.setupDoubt(first, sustain); why != "" {
+			bp.Verdict = VerdictInconclusive
+			bp.Generator = why
+			bp.Summary = "Breaking point: inconclusive: " + why + "."
+			return bp
+		}
 		if why := a.generatorDoubt(first, sustain); why != "" {
 			bp.Verdict = VerdictInconclusive
 			bp.Generator = why
@@ -288,6 +294,35 @@ func FindBreakingPoint(ws []Window, th Thresholds) BreakingPoint {
 	worstP99, worstErrors := a.worst()
 	bp.Summary = noneSummary(bp, worstP99, worstErrors)
 	return bp
+}
+
+// setupErrors are the error codes that say the deployment is set up wrong
+// rather than overloaded, with what they mean.
+var setupErrors = map[string]string{
+	engine.CodeSessionUnknown: "the load balancer sent requests of one Engine.IO session to different backends, which is its setup, not load: " +
+		"make it sticky (a cookie or the client's address) or use transports: [\"websocket\"]",
+}
+
+// setupDoubt says why a bad run starting at first is the deployment's setup
+// rather than its capacity, or "": most of its errors have a code of
+// setupErrors.
+func (a *analysis) setupDoubt(first, sustain int) string {
+	total, byCode := int64(0), map[string]int64{}
+	for j := first; j < first+sustain && j < len(a.ws); j++ {
+		for code, n := range a.ws[j].Errors {
+			total += n
+			if setupErrors[code] != "" {
+				byCode[code] += n
+			}
+		}
+	}
+	for code, n := range byCode {
+		if 2*n >= total {
+			return fmt.Sprintf("%s of the %s errors from %s were %s (%s)",
+				groupDigits(float64(n)), groupDigits(float64(total)), offset(a.offset(first)), code, setupErrors[code])
+		}
+	}
+	return ""
 }
 
 // generatorDoubt says why a bad run starting at first cannot be blamed on

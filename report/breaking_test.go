@@ -45,6 +45,7 @@ func TestBreakingPointOfRecordedRuns(t *testing.T) {
 // windows builds one-second windows from a compact description: offered
 // arrivals/s, emits/s, responses, p99 ms and errors per window.
 type win struct {
+	errCode        string // of the errors; "" is ack timeout
 	offered, emits float64
 	responses      int64
 	p99            float64
@@ -63,7 +64,11 @@ func windows(ws ...win) []Window {
 			Completed: int64(w.offered), ArrivalLagP99: w.lag, CPU: w.cpu,
 		}
 		if w.errors > 0 {
-			out[i].Errors = map[string]int64{"ack timeout": w.errors}
+			code := w.errCode
+			if code == "" {
+				code = "ack timeout"
+			}
+			out[i].Errors = map[string]int64{code: w.errors}
 			out[i].Failed = w.errors
 		}
 	}
@@ -152,6 +157,15 @@ func TestFindBreakingPoint(t *testing.T) {
 			ws:      windows(failing(10, 20), failing(10, 20), failing(10, 20), failing(10, 20)),
 			verdict: VerdictBroken, firstBad: 0, reasonKind: ReasonErrors,
 			summary: "overloaded from the start",
+		},
+		{
+			name: "a balancer that is not sticky is not an overloaded target",
+			ws: windows(func() win { w := failing(10, 20); w.errCode = "Session ID unknown"; return w }(),
+				func() win { w := failing(10, 20); w.errCode = "Session ID unknown"; return w }(),
+				func() win { w := failing(10, 20); w.errCode = "Session ID unknown"; return w }(),
+				func() win { w := failing(10, 20); w.errCode = "Session ID unknown"; return w }()),
+			verdict: VerdictInconclusive, firstBad: 0, reasonKind: ReasonErrors,
+			summary: "60 of the 60 errors from 0s were Session ID unknown (the load balancer sent requests of one Engine.IO session to different backends",
 		},
 		{
 			name:    "generator lag during the bad run",

@@ -670,6 +670,8 @@ func (d *decoder) scenario(n *yaml.Node, c *Config) Scenario {
 			sc.Flow = d.flow(v, "flow")
 		case "listen":
 			sc.Listen = d.listeners(v)
+		case "onReconnect":
+			sc.OnReconnect = d.flow(v, "onReconnect")
 		case "beforeScenario", "afterScenario", "beforeRequest", "afterResponse":
 			d.errf(k, "put what the hook does into the flow with templates, variables and payload, or remove it",
 				"%s runs JavaScript functions, which sockload does not run", k.Value)

@@ -54,8 +54,19 @@
 //   - reconnection defaults to true, as in socket.io-client: a VU whose
 //     connection drops reconnects (and re-joins its namespaces) as it would
 //     under Artillery. Nothing is hidden: the engine counts every disconnect
-//     by reason and every reconnection. Set reconnection: false to make a
-//     drop fail the VU at its next emit instead.
+//     by reason and every reconnection. An emit while the connection is
+//     lost waits for the reconnection (up to config.timeout) and is then
+//     sent, as socket.io-client buffers it; emitWhileReconnecting: fail (in
+//     socketio options) fails it at once (errors.not connected), and
+//     reconnection: false makes a drop fail the VU at its next emit.
+//
+//   - onReconnect (a scenario key beside flow) holds steps run after every
+//     reconnection, once the namespaces are joined again, as a client
+//     re-joins its rooms in socket.on("connect"), e.g.
+//     onReconnect: [{emit: ["join", "room-1"], acknowledge: {}}].
+//
+//     They run between the flow's steps, or while it thinks or waits for
+//     events; a failure in them fails the VU.
 //
 //   - The ack timeout is config.timeout (default 10 s), as for responses:
 //     Artillery waits for a lost ack forever.

@@ -100,6 +100,16 @@ func (d *decoder) socketIOOption(o *SocketIOOptions, key string, v *yaml.Node) {
 			}
 			o.RandomizationFactor = f
 		}
+	case "emitWhileReconnecting":
+		if s, ok := d.str(v, "emitWhileReconnecting"); ok {
+			switch s {
+			case "wait", "fail":
+				o.FailWhileReconnecting = s == "fail"
+			default:
+				d.errf(v, "write emitWhileReconnecting: wait (send it once reconnected, within config.timeout) or fail",
+					"emitWhileReconnecting is wait or fail, not %q", s)
+			}
+		}
 	case "forceNew":
 		o.ForceNew, _ = d.boolean(v, "forceNew")
 	case "multiplex":

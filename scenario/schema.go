@@ -55,6 +55,7 @@ var socketIOKeys = map[string]child{
 	"forceNew": free, "multiplex": free, "serverVersion": free,
 	"upgrade": free, "rememberUpgrade": free, "withCredentials": free,
 	"autoConnect": free, "parser": free, "sourceAddresses": free,
+	"emitWhileReconnecting": free,
 }
 
 func withKeys(base map[string]child, extra map[string]child) map[string]child {
@@ -102,7 +103,7 @@ var schema = map[context]map[string]child{
 	},
 	ctxScenario: {
 		"name": free, "weight": free, "engine": free,
-		"flow": {Item: ctxStep}, "socketio": {Map: ctxSocketIO},
+		"flow": {Item: ctxStep}, "onReconnect": {Item: ctxStep}, "socketio": {Map: ctxSocketIO},
 		"listen":         {Map: ctxListen, Item: ctxListen},
 		"beforeScenario": free, "afterScenario": free,
 		"beforeRequest": free, "afterResponse": free,

@@ -154,6 +154,12 @@ type SocketIOOptions struct {
 	ReconnectionDelay    time.Duration // default 1 s
 	ReconnectionDelayMax time.Duration // default 5 s
 	RandomizationFactor  float64       // default 0.5
+	// FailWhileReconnecting makes an emit whose connection was lost fail
+	// at once (errors.not connected) instead of waiting for the
+	// reconnection, up to config.timeout, and being sent then, as
+	// socket.io-client buffers it (emitWhileReconnecting: fail; the
+	// default is wait).
+	FailWhileReconnecting bool
 	// ForceNew opens a separate Engine.IO connection per namespace instead
 	// of multiplexing them over one (forceNew: true or multiplex: false).
 	ForceNew      bool
@@ -187,6 +193,12 @@ type Scenario struct {
 	// first step.
 	ConnectAtStart bool
 	Flow           []Step
+	// OnReconnect are steps run after every reconnection of the VU's
+	// connection, once its namespaces are joined again (scenario key
+	// onReconnect), as a client re-joins its rooms in socket.on("connect").
+	// They run on the VU between the flow's steps, or while the flow
+	// thinks or waits for events; a failure fails the VU.
+	OnReconnect []Step
 	// Listen are the events the VU listens for during its whole life,
 	// whatever step it is in (listen:).
 	Listen []Listener

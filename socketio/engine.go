@@ -412,7 +412,9 @@ func (e *engine) send(pkts []wire.Packet) (time.Time, error) {
 func (e *engine) sendLocked(pkts []wire.Packet) (time.Time, error) {
 	select {
 	case <-e.done:
-		return time.Time{}, ErrNotConnected
+		// Say why it ended: a CONNECT sent on a connection that died
+		// at once (a refused poll) fails with that cause.
+		return time.Time{}, fmt.Errorf("%w: %w", ErrNotConnected, closeErr(e.reason, e.closeErr))
 	default:
 	}
 	if e.writeEnded != nil {

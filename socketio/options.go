@@ -66,6 +66,10 @@ var (
 	// connected (never connected, disconnected, or reconnecting for longer
 	// than Options.ReconnectWait).
 	ErrNotConnected = errors.New("socketio: socket is not connected")
+	// ErrReconnectWait is returned by an emit that waited
+	// Options.ReconnectWait for the reconnection in vain; it matches
+	// ErrNotConnected too.
+	ErrReconnectWait = fmt.Errorf("%w: not reconnected within Options.ReconnectWait", ErrNotConnected)
 	// ErrClosed is returned after Manager.Close.
 	ErrClosed = errors.New("socketio: manager is closed")
 	// ErrPayloadTooLarge matches *PayloadTooLargeError.

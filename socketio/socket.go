@@ -115,7 +115,7 @@ func (s *Socket) awaitConnected(ctx context.Context) error {
 		select {
 		case <-changed:
 		case <-expired:
-			return fmt.Errorf("%w: still reconnecting after %v", ErrNotConnected, wait)
+			return fmt.Errorf("%w (%v)", ErrReconnectWait, wait)
 		case <-ctx.Done():
 			return fmt.Errorf("%w: %w while reconnecting", ErrNotConnected, ctx.Err())
 		}

@@ -1,0 +1,73 @@
+package engine
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sockload/sockload/internal/refserver"
+)
+
+// roundRobin is a load balancer that is not sticky: each request (a poll,
+// a POST, a websocket handshake) goes to the next backend in turn, as
+// HAProxy's balance roundrobin without a cookie does.
+func roundRobin(t *testing.T, backends ...*refserver.Server) *httptest.Server {
+	t.Helper()
+	var proxies []*httputil.ReverseProxy
+	for _, b := range backends {
+		u, err := url.Parse(b.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		proxies = append(proxies, httputil.NewSingleHostReverseProxy(u))
+	}
+	var next atomic.Uint64
+	lb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		proxies[next.Add(1)%uint64(len(proxies))].ServeHTTP(w, r)
+	}))
+	t.Cleanup(lb.Close)
+	return lb
+}
+
+// TestNonStickyBalancerIsNamed runs polling VUs through a round-robin
+// balancer over two Node servers: the servers refuse the requests that
+// reach the one that does not hold the session with 400 "Session ID
+// unknown", and the VUs fail with that code rather than "not connected" or
+// "connect error".
+func TestNonStickyBalancerIsNamed(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts two Node reference servers")
+	}
+	a, b := refserver.Start(t, refserver.V4), refserver.Start(t, refserver.V4)
+	lb := roundRobin(t, a, b)
+	s := loadScript(t, lb.URL, `
+config:
+  target: "%s"
+  phases:
+    - duration: 1
+      arrivalCount: 6
+  socketio:
+    transports: ["polling"]
+    reconnection: false
+scenarios:
+  - flow:
+      - loop:
+          - emit: ["ping"]
+            acknowledge: {}
+        count: 3
+`)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, snap := runScript(t, ctx, s)
+	expectCounters(t, snap, map[string]int64{
+		MetricVUsersFailed:                6,
+		MetricErrors + CodeSessionUnknown: 6,
+		MetricErrors + CodeNotConnected:   0,
+		MetricErrors + CodeConnect:        0,
+	})
+}
