@@ -120,6 +120,13 @@ var Catalogue = []Metric{
 	{Name: MetricReconnectFlows, Kind: Counter, Doc: "runs of a scenario's onReconnect steps"},
 	{Name: MetricEmitsResent, Kind: Counter, Doc: "emits sent again after the reconnection, their connection lost while they were written or waited for their ack"},
 	{Name: MetricErrors, Kind: Counter, Family: true, Doc: "failed steps, by error code or message"},
+	{Name: MetricHTTPRequests, Kind: Counter, Doc: "HTTP requests sent by HTTP steps"},
+	{Name: MetricHTTPRequestRate, Kind: Rate, Of: MetricHTTPRequests, Doc: "HTTP requests sent per second"},
+	{Name: MetricHTTPResponses, Kind: Counter, Doc: "HTTP responses received"},
+	{Name: MetricHTTPCodes, Kind: Counter, Family: true, Doc: "HTTP responses, by status code"},
+	{Name: MetricHTTPResponseTime, Kind: Summary, Doc: "time from sending an HTTP request to its response's headers"},
+	{Name: MetricHTTPResponseTimeOf, Kind: Summary, Family: true, Doc: "the same, by step name (or URL as written)"},
+	{Name: MetricHTTPDownloadedBytes, Kind: Counter, Doc: "bytes of the HTTP response bodies"},
 	{Name: MetricArrivalLag, Kind: Summary, Doc: "actual minus intended start of each VU"},
 	{Name: MetricCPU, Kind: Counter, Doc: "CPU time the generator process used, in µs"},
 	{Name: MetricEvents, Kind: Counter, Family: true, Doc: "events received, by name, whatever the VU was doing"},
@@ -187,6 +194,10 @@ func MetricsFor(script *scenario.Script) []Metric {
 			}
 			if templated {
 				out = append(out, m)
+			}
+		case MetricHTTPResponseTimeOf:
+			for _, name := range httpStepNames(script) {
+				out = append(out, Metric{Name: HTTPResponseTimeOf(name), Kind: m.Kind, Doc: m.Doc})
 			}
 		default:
 			out = append(out, m)

@@ -32,6 +32,9 @@ const (
 	CodeFailedMatch      = "Failed match"
 	CodeFailedCapture    = "Failed capture"
 	CodeDataNotValid     = "data is not valid"
+	CodeFailedExpect     = "Failed expectation"
+	CodeBadURL           = "bad url"
+	CodeBadJSON          = "bad json"
 	CodeConnRefused      = "ECONNREFUSED"
 	CodeConnReset        = "ECONNRESET"
 	CodeAddrNotAvailable = "EADDRNOTAVAIL"
@@ -62,15 +65,18 @@ var ErrorCodes = map[string]string{
 	CodeEmitTimeout:      "an emit could not be written within config.timeout",
 	CodeResponseTimeout:  "no response event within config.timeout",
 	CodeWaitForTimeout:   "the events a waitFor step waited for did not all arrive in time",
-	CodeFailedMatch:      "a match of an acknowledge, response or waitFor did not hold",
-	CodeFailedCapture:    "a strict capture found nothing at its path",
+	CodeFailedMatch:      "a match of an acknowledge, response, waitFor or HTTP step did not hold",
+	CodeFailedCapture:    "a strict capture found nothing at its path (or header, or regexp)",
 	CodeDataNotValid:     "args or data of an acknowledge, response or waitFor differed",
+	CodeFailedExpect:     "an expect of an HTTP step did not hold (statusCode, contentType, hasHeader, hasProperty, equals)",
+	CodeBadURL:           "an HTTP step's url did not render to a path or an http(s) URL",
+	CodeBadJSON:          "an HTTP step's json did not encode",
 	CodeConnRefused:      "nothing listens at the target address",
 	CodeConnReset:        "the server or the network reset the connection",
 	CodeAddrNotAvailable: "the generator ran out of local ports",
 	CodeTooManyFiles:     "the generator hit its open-file limit",
 	CodeBrokenPipe:       "the connection was closed while writing",
-	CodeTimedOut:         "a connection or handshake timed out",
+	CodeTimedOut:         "a connection, a handshake or an HTTP request timed out",
 	CodeNotFound:         "the target's host name does not resolve",
 	CodeSessionUnknown:   "a server answered 400 Session ID unknown: the requests of one session reached different backends; make the load balancer sticky (a cookie or the client's address), or use transports: [\"websocket\"]",
 }

@@ -66,6 +66,8 @@ func flowBound(steps []scenario.Step, timeout, connectTimeout time.Duration) (ti
 			total += st.Timeout
 		case *scenario.ConnectStep:
 			total += connectTimeout
+		case *scenario.HTTPStep:
+			total += st.Timeout
 		case *scenario.ThinkStep:
 			if !st.Duration.IsStatic() {
 				return 0, false

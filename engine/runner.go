@@ -90,6 +90,7 @@ type Runner struct {
 	runFlow func(ctx context.Context, v *vu) error
 
 	waits map[*scenario.Scenario]*waitSet
+	http  *httpRunner // the HTTP steps' client; nil without HTTP steps
 
 	// Per-event metrics, each bounded to maxEventNames names.
 	responseTimes, events, unmatched, waitTimes, listened, deliveries *eventHandles
@@ -134,6 +135,9 @@ func New(cfg Config) (*Runner, error) {
 		return nil, errors.New("engine: every scenario has weight 0, so no VU can start; give one a positive weight")
 	}
 	r.m = newEngineMetrics(cfg.Registry)
+	if len(httpStepNames(cfg.Script)) > 0 {
+		r.http = newHTTPRunner(&r.cfg) // a run without HTTP steps reports no http.* metrics
+	}
 	r.prepareWaits()
 	reg := cfg.Registry
 	r.responseTimes = newEventHandles(reg, MetricResponseTime+".")
@@ -211,6 +215,7 @@ func (r *Runner) Run(ctx context.Context) (Result, error) {
 	// An interrupt while the VUs drain cut the run short too: a run is
 	// complete only if nothing stopped it.
 	res.Interrupted = res.Interrupted || ctx.Err() != nil
+	r.http.close()
 	res.End = time.Now()
 	res.Launched = r.launched.Load()
 	res.Skipped = r.offered.Load() - res.Launched

@@ -255,6 +255,7 @@ func (v *vu) clientOptions(o *scenario.SocketIOOptions) (socketio.Options, error
 		ReconnectWait:        v.reconnectWait(o),
 		InsecureSkipVerify:   cfg.InsecureSkipVerify || !cfg.Script.Config.TLS.RejectUnauthorized,
 		DialContext:          cfg.DialContext,
+		Jar:                  v.cookieJar(),
 		OnDisconnect: func(namespace, reason string, _ error) {
 			// A VU closing its own sockets at its end is not news.
 			if reason != socketio.ReasonClientDisconnect {

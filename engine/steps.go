@@ -44,6 +44,8 @@ func (v *vu) step(ctx context.Context, st scenario.Step) error {
 		return v.connectStep(ctx, st)
 	case *scenario.WaitForStep:
 		return v.waitFor(ctx, st)
+	case *scenario.HTTPStep:
+		return v.httpStep(ctx, st)
 	}
 	return fmt.Errorf("engine: unknown step %T at line %d", st, st.Position().Line)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"sync"
 	"time"
 
@@ -45,6 +46,9 @@ type vu struct {
 	// scenario's onReconnect steps; nil when it has none.
 	reconnected     chan struct{}
 	inReconnectFlow bool
+	// jar holds the VU's cookies, for its HTTP steps and its connections
+	// alike (see cookieJar).
+	jar http.CookieJar
 }
 
 // stepError is a failed step: code names it in errors.<code> and is one of

@@ -186,6 +186,29 @@ var corpus = map[string]struct {
 		expect(t, "merge key", a.SocketIO.Path == "/admin-io" && reflect.DeepEqual(a.SocketIO.Transports, []string{"websocket"}))
 		expect(t, "merged step", ev(a.Flow[0].(*EmitStep).Namespace) == "/admin")
 	}},
+	"19-http-login.yml": {check: func(t *testing.T, s *Script) {
+		f := flow(t, s, 0, 6)
+		login := f[0].(*HTTPStep)
+		expect(t, "login", login.Method == "POST" && login.Name == "/login" && login.JSON != nil && len(login.Capture) == 3 && len(login.Expect) == 3)
+		expect(t, "capture kinds", login.Capture[0].Kind == CaptureJSON && login.Capture[1].Kind == CaptureHeader && !login.Capture[1].Strict &&
+			login.Capture[2].Kind == CaptureRegexp && login.Capture[2].Group == 1 && login.Capture[2].Transform != nil)
+		expect(t, "status codes", len(login.Expect[0].Values) == 2 && login.Timeout == 5*time.Second)
+		expect(t, "connects after the login", !s.Scenarios[0].ConnectAtStart)
+		me := f[3].(*HTTPStep)
+		expect(t, "named get", me.Method == "GET" && me.Name == "profile" && !me.FollowRedirect && me.Timeout == 2*time.Second &&
+			len(me.Query) == 1 && len(me.Cookies) == 1 && len(me.Match) == 1 && len(me.Expect) == 2)
+		put := f[4].(*HTTPStep)
+		expect(t, "put", put.Method == "PUT" && len(put.Form) == 1 && put.Auth != nil && put.FollowRedirect)
+		expect(t, "shorthand delete", f[5].(*HTTPStep).Method == "DELETE" && f[5].(*HTTPStep).Name == "/session")
+		h := s.Config.HTTP
+		var headers []string
+		for _, kv := range h.Headers {
+			headers = append(headers, kv.Key+"="+RenderString(kv.Value, nil))
+		}
+		expect(t, "config.http", h.Pool == 20 && h.Timeout == 5*time.Second &&
+			reflect.DeepEqual(headers, []string{"accept=application/json", "x-client=sockload"}))
+		expect(t, "no warnings", len(s.Warnings) == 0)
+	}},
 }
 
 func TestValidCorpus(t *testing.T) {

@@ -24,8 +24,11 @@ type decoder struct {
 	templates []*Template // every compiled template, for the undefined-variable check
 	defined   map[string]bool
 	timeout   time.Duration // config.timeout, the default of waitFor steps
-	configN   *yaml.Node    // the config: mapping, after merges
-	layers    []*yaml.Node  // the Socket.IO option layers of the scenario being decoded
+	pathNotes []PathNote    // the JSON paths of acks, responses and waitFor written in the file
+	// httpTimeout is config.http.timeout, the default of HTTP steps.
+	httpTimeout time.Duration
+	configN     *yaml.Node   // the config: mapping, after merges
+	layers      []*yaml.Node // the Socket.IO option layers of the scenario being decoded
 }
 
 func pos(n *yaml.Node) Pos {
@@ -450,13 +453,20 @@ func (d *decoder) config(key, n *yaml.Node, c *Config) {
 					c.DefaultJitter = d.jitter(j)
 				}
 			}
+			if _, h := lookup(v, "headers"); h != nil {
+				// Artillery 1's place for default headers; config.http.defaults
+				// (read after) replaces those of the same name.
+				c.HTTP.Headers = mergeHeaders(d.keyTemplates(h, "headers", false), c.HTTP.Headers)
+			}
 		case "plugins":
 			plugins = toData(v)
 		case "ensure":
 			ensure = toData(v)
 		case "processor":
 			c.Processor, _ = d.str(v, "config.processor")
-		case "http", "ws", "includeFiles", "statsInterval":
+		case "http":
+			d.httpConfig(v, c)
+		case "ws", "includeFiles", "statsInterval":
 			d.warnf(k, "remove it, or keep it for Artillery: it has no effect on Socket.IO scenarios here", "config.%s is ignored by sockload", k.Value)
 		case "environments":
 			if v.Kind != yaml.MappingNode && !isNull(v) {
@@ -473,6 +483,10 @@ func (d *decoder) config(key, n *yaml.Node, c *Config) {
 		d.errf(key, "add phases under config:, like:\n  phases:\n    - duration: 60\n      arrivalRate: 10", "config has no phases")
 	}
 	d.timeout = c.Timeout
+	if c.HTTP.Timeout == 0 {
+		c.HTTP.Timeout = c.Timeout
+	}
+	d.httpTimeout = c.HTTP.Timeout
 	c.SocketIO = d.socketIO(d.configOptionLayers(n), Pos{})
 }
 
@@ -687,10 +701,15 @@ func (d *decoder) scenario(n *yaml.Node, c *Config) Scenario {
 	}
 	sc.SocketIO = d.socketIO(layers, Pos{})
 	if len(sc.Flow) > 0 {
-		if cs, ok := sc.Flow[0].(*ConnectStep); ok {
-			if ns, static := cs.Namespace.Static(); static && (ns == "/" || ns == "") {
+		switch first := sc.Flow[0].(type) {
+		case *ConnectStep:
+			if ns, static := first.Namespace.Static(); static && (ns == "/" || ns == "") {
 				sc.ConnectAtStart = false
 			}
+		case *HTTPStep:
+			// Log in first: "/" connects at the first Socket.IO step, with
+			// what the HTTP steps captured and the cookies they got.
+			sc.ConnectAtStart = false
 		}
 	}
 	return sc

@@ -13,7 +13,7 @@
 // lines), wrong types, bad durations, ranges and templates, missing
 // target/phases/scenarios, payload files that are missing or have rows
 // with the wrong number of columns, and what cannot run here (JavaScript
-// processors, function steps, hooks, HTTP steps). Files over MaxFileSize
+// processors, function steps, hooks). Files over MaxFileSize
 // and files that alias-expand to more than MaxAliasValues values are
 // refused before they can exhaust memory.
 //
@@ -30,7 +30,8 @@
 // steps, payloads (CSV rows loaded at load time), variables and the ensure
 // and plugins blocks kept whole as Data. Each Scenario carries its complete
 // Socket.IO client options (SocketIOOptions) and its Flow, a list of Step:
-// *EmitStep, *ThinkStep, *LoopStep, *LogStep, *ConnectStep, *WaitForStep.
+// *EmitStep, *ThinkStep, *LoopStep, *LogStep, *ConnectStep, *WaitForStep,
+// *HTTPStep.
 // Values that may hold {{ templates }} are *Template, compiled once at load:
 // a VU renders them with its own Context (variables, payload row, captures,
 // loop state, random source), cheaply. Check.Verify implements the
@@ -82,8 +83,16 @@
 //   - A scenario without engine: runs as socketio, with a warning (Artillery
 //     would run it as HTTP).
 //
-//   - JSON paths apply to the list of an event's arguments: $.0 of the ack
-//     args ["pong"] is "pong" (the socketio-v3 engine fails that match).
+//   - emit: {channel: "x"} without data sends ["x", null], as Artillery
+//     does (a server handler (data, ack) gets its ack); emit: ["x"] sends
+//     ["x"] alone.
+//
+//   - JSON paths of acks, responses and waitFor apply to the list of an
+//     event's arguments: $.0 of the ack args ["pong"] is "pong" (the
+//     socketio-v3 engine fails that match). A path starting with a name,
+//     $.ok, reads the first (only) argument, as Artillery reads it: that
+//     form is the portable one; $.0.ok works here only. sockload validate
+//     prints which form each path is in.
 //
 //   - Top-level keys starting with "x-" are allowed, to hold YAML anchors
 //     (&name) reused with aliases (*name) and merge keys (<<: *name).
@@ -128,4 +137,37 @@
 // over the group named by to:. leaveGroup: on an emit ends a membership.
 // {{ $now }} and {{ $timestamp }} render the current time in Unix
 // milliseconds, for servers or users that stamp payloads themselves.
+//
+// # HTTP steps
+//
+// get, post, put, patch, delete, head and options send an HTTP request with
+// Artillery's HTTP engine keys: url (a path is relative to config.target),
+// name (for http.response_time.<name>; default the url as written),
+// headers, qs, one body of json, body or form, auth: {user, pass}, cookie,
+// followRedirect (default true), timeout (seconds; default
+// config.http.timeout, else config.timeout), capture (json over the body,
+// $ being the body; header; regexp with group; as; strict; transform, a
+// template rendered after the value is stored), match ({json or regexp,
+// value}) and expect, the expect plugin's checks: statusCode (one or a
+// list), contentType ("json" or a substring), hasHeader, hasProperty (a
+// dotted path) and equals (a list of values that must render alike).
+// Templates work in every value. HTTPStep.Verify runs the checks:
+// expectations, then captures, then matches.
+//
+//	flow:
+//	  - post:
+//	      url: "/login"
+//	      json: {username: "{{ user }}", password: "secret"}
+//	      capture: {json: "$.token", as: "token"}
+//	      expect:
+//	        - statusCode: 200
+//	  - connect: {namespace: "/private", auth: {token: "{{ token }}"}}
+//
+// A VU has one cookie jar for its HTTP steps and its Socket.IO
+// connections, so a session cookie set by a login reaches the handshake.
+// A flow that starts with an HTTP step connects "/" at its first Socket.IO
+// step, with what the HTTP steps captured. config.http holds timeout, pool
+// (the most connections per host; maxSockets is read too) and
+// defaults.headers (config.defaults.headers is read too);
+// tls.rejectUnauthorized applies as for Socket.IO.
 package scenario

@@ -16,6 +16,8 @@ func FuzzLoad(f *testing.F) {
 		"../testdata/scenarios/invalid/seed-broken.yml",
 		"../testdata/scenarios/valid/05-nested-loops.yml",
 		"../testdata/scenarios/valid/18-anchors.yml",
+		"../testdata/scenarios/valid/19-http-login.yml",
+		"../testdata/scenarios/invalid/http-steps.yml",
 	} {
 		data, err := os.ReadFile(file)
 		if err != nil {

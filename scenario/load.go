@@ -109,6 +109,7 @@ func Parse(name string, data []byte, opts Options) (s *Script, err error) {
 		_, d.configN = lookup(root, "config")
 		d.script(root, script)
 		d.finish(script)
+		script.PathNotes = d.pathNotes
 	}
 	errs, warns := ds.sorted()
 	script.Warnings = warns

@@ -54,7 +54,7 @@ func TestExampleScenario(t *testing.T) {
 		t.Errorf("namespace emit = %+v", ns)
 	}
 	ping := sc.Flow[4].(*EmitStep)
-	if ev(ping.Event) != "ping" || len(ping.Args) != 0 || ping.Acknowledge == nil || len(ping.Acknowledge.Match) != 1 {
+	if ev(ping.Event) != "ping" || len(ping.Args) != 1 || ping.Args[0].Render(nil) != nil || ping.Acknowledge == nil || len(ping.Acknowledge.Match) != 1 {
 		t.Fatalf("ping = %+v", ping)
 	}
 	m := ping.Acknowledge.Match[0]

@@ -28,7 +28,7 @@ func Keys() map[string][]string {
 
 // StepKinds returns the keys that say what a step does, exactly one per
 // step (emit, think, loop, ...), including those the loader refuses with an
-// explanation (function and HTTP steps), sorted.
+// explanation (function steps), sorted.
 func StepKinds() []string {
 	kinds := slices.Clone(stepKinds)
 	slices.Sort(kinds)

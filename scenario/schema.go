@@ -33,6 +33,11 @@ const (
 	ctxConnect     context = "connect"
 	ctxDefaults    context = "defaults"
 	ctxListen      context = "listen"
+	ctxHTTP        context = "request"
+	ctxHTTPConfig  context = "http"
+	ctxHTTPCapture context = "request.capture"
+	ctxHTTPMatch   context = "request.match"
+	ctxExpect      context = "expect"
 )
 
 // child says what a key's value is: a mapping of context Map, or a list whose
@@ -75,7 +80,7 @@ var configKeys = map[string]child{
 	"tls": {Map: ctxTLS}, "environments": {Map: ctxEnvs},
 	"payload": {Map: ctxPayload, Item: ctxPayload}, "variables": free,
 	"defaults": {Map: ctxDefaults}, "plugins": free, "ensure": free,
-	"processor": free, "http": free, "ws": free, "includeFiles": free,
+	"processor": free, "http": {Map: ctxHTTPConfig}, "ws": free, "includeFiles": free,
 	"statsInterval": free,
 }
 
@@ -116,9 +121,24 @@ var schema = map[context]map[string]child{
 		"loopElement": free, "log": free, "connect": {Map: ctxConnect},
 		"waitFor": {Map: ctxWaitFor}, "function": free,
 		"reconnect": free, "to": free, "includeSender": free,
-		"joinGroup": free, "leaveGroup": free, "get": free, "post": free, "put": free, "patch": free,
-		"delete": free, "head": free, "options": free,
+		"joinGroup": free, "leaveGroup": free, "get": {Map: ctxHTTP}, "post": {Map: ctxHTTP}, "put": {Map: ctxHTTP},
+		"patch": {Map: ctxHTTP}, "delete": {Map: ctxHTTP}, "head": {Map: ctxHTTP}, "options": {Map: ctxHTTP},
 	},
+	ctxHTTP: {
+		"url": free, "name": free, "headers": free, "qs": free, "json": free,
+		"body": free, "form": free, "formData": free, "auth": free, "cookie": free,
+		"followRedirect": free, "timeout": free,
+		"capture":       {Map: ctxHTTPCapture, Item: ctxHTTPCapture},
+		"match":         {Map: ctxHTTPMatch, Item: ctxHTTPMatch},
+		"expect":        {Map: ctxExpect, Item: ctxExpect},
+		"beforeRequest": free, "afterResponse": free, "ifTrue": free,
+	},
+	ctxHTTPConfig: {"timeout": free, "pool": free, "maxSockets": free, "defaults": free, "extendedMetrics": free},
+	ctxHTTPCapture: {"json": free, "header": free, "regexp": free, "group": free, "as": free,
+		"transform": free, "strict": free, "xpath": free, "selector": free},
+	ctxHTTPMatch: {"json": free, "regexp": free, "value": free},
+	ctxExpect: {"statusCode": free, "contentType": free, "hasHeader": free,
+		"hasProperty": free, "equals": free},
 	// Artillery 1.x read response, acknowledge and namespace inside emit.
 	ctxEmit: {"channel": free, "data": free, "namespace": free,
 		"response": {Map: ctxResponse}, "acknowledge": {Map: ctxAcknowledge}},

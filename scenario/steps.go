@@ -28,7 +28,8 @@ const stepExamples = `a step does one of:
     count: 10
   - log: "text"
   - connect: {namespace: "/chat", auth: {token: "{{ token }}"}}
-  - waitFor: {event: "news", count: 1}`
+  - waitFor: {event: "news", count: 1}
+  - post: {url: "/login", json: {username: "alice"}}   (get, put, patch, delete, head, options)`
 
 func (d *decoder) flow(n *yaml.Node, what string) []Step {
 	if n.Kind != yaml.SequenceNode || len(n.Content) == 0 {
@@ -100,11 +101,9 @@ func (d *decoder) step(n *yaml.Node) Step {
 	case "function":
 		d.errf(kindKey, "compute values with templates ({{ $randomNumber(1, 10) }}, {{ $uuid }}), variables or a CSV payload, or remove the step",
 			"function steps run JavaScript from a processor, which sockload does not run")
-	default:
-		d.errf(kindKey, "remove it, or keep HTTP requests in an Artillery HTTP scenario: sockload speaks Socket.IO only",
-			"%q is an HTTP request; sockload does not run HTTP steps", kind)
+		return nil
 	}
-	return nil
+	return d.httpStep(n, kind, v)
 }
 
 func isStepCompanion(key string) bool {
@@ -191,9 +190,13 @@ func (d *decoder) emit(step, v *yaml.Node) Step {
 			return nil
 		}
 		e.Event = d.stringTemplate(ch, "emit channel")
-		if _, data := lookup(v, "data"); data != nil {
-			e.Args = []*Template{d.template(data)}
+		// Without data Artillery still sends the argument: ["hello", null],
+		// which a server handler (data, ack) expects.
+		data := Literal(nil)
+		if _, dn := lookup(v, "data"); dn != nil {
+			data = d.template(dn)
 		}
+		e.Args = []*Template{data}
 	case yaml.SequenceNode:
 		if len(v.Content) == 0 || v.Content[0].Kind != yaml.ScalarNode || isNull(v.Content[0]) || v.Content[0].Value == "" {
 			at := v
@@ -361,6 +364,9 @@ func (d *decoder) jsonPath(v, key *yaml.Node) *JSONPath {
 		d.errf(v, "write a path over the list of the event's arguments, like \"$.0\" (the first) or \"$.0.user.id\"", "%v", err)
 		return nil
 	}
+	note := portability(p)
+	note.Pos = pos(v)
+	d.pathNotes = append(d.pathNotes, note)
 	return p
 }
 

@@ -25,6 +25,9 @@ type Script struct {
 	// Warnings are findings that do not stop the file from running (an
 	// option that belongs elsewhere, a processor that is declared but unused).
 	Warnings []Diagnostic
+	// PathNotes say, for each JSON path of an acknowledge, response or
+	// waitFor written in the file, whether Artillery reads it alike.
+	PathNotes []PathNote
 }
 
 // ScenarioName is the name the i-th scenario (from 0) is known by in
@@ -54,6 +57,8 @@ type Config struct {
 	// config.engines.socketio-v3 (and, with a warning, config.engines.socketio).
 	// Each Scenario carries its own merged copy: use Scenario.SocketIO.
 	SocketIO SocketIOOptions
+	// HTTP holds config.http and the default headers of HTTP steps.
+	HTTP HTTPConfig
 	// Engines lists the engines enabled under config.engines ("socketio-v3").
 	Engines []string
 	// TLS: RejectUnauthorized is false when certificate errors are ignored.
@@ -189,8 +194,11 @@ type Scenario struct {
 	// of the same key (as Artillery does).
 	SocketIO SocketIOOptions
 	// ConnectAtStart is true unless the flow starts with a connect step for
-	// the main namespace "/": as in Artillery, the VU connects "/" before its
-	// first step.
+	// the main namespace "/" or with an HTTP step: as in Artillery, the VU
+	// connects "/" before its first step, except that a flow which logs in
+	// over HTTP first connects at its first Socket.IO step (with the
+	// captures and cookies of the login), as the socketio-v3 engine opens
+	// every connection.
 	ConnectAtStart bool
 	Flow           []Step
 	// OnReconnect are steps run after every reconnection of the VU's
@@ -219,7 +227,7 @@ type Listener struct {
 }
 
 // Step is one step of a flow: *EmitStep, *ThinkStep, *LoopStep, *LogStep,
-// *ConnectStep or *WaitForStep. Switch on the type.
+// *ConnectStep, *WaitForStep or *HTTPStep. Switch on the type.
 type Step interface {
 	// Position returns where the step starts in the file.
 	Position() Pos
@@ -235,8 +243,9 @@ type EmitStep struct {
 	// Namespace is "/" unless the step says otherwise (a template).
 	Namespace *Template
 	Event     *Template // renders to a string; never empty
-	// Args are the event's arguments: emit: {channel, data} gives [data]
-	// (none when data is absent); emit: [event, a, b] gives [a, b].
+	// Args are the event's arguments: emit: {channel, data} gives [data],
+	// and [null] when data is absent, as Artillery sends it; emit: [event,
+	// a, b] gives [a, b], and emit: [event] none.
 	Args        []*Template
 	Acknowledge *Check // nil: fire and forget, no ack requested
 	Response    *Response

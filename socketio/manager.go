@@ -56,9 +56,13 @@ func NewManager(serverURL string, opts Options) (*Manager, error) {
 }
 
 func newManager(cfg *config, forceNew bool) *Manager {
+	jar := cfg.Jar
+	if jar == nil {
+		jar = newJar()
+	}
 	return &Manager{
 		cfg:      cfg,
-		jar:      newJar(),
+		jar:      jar,
 		forceNew: forceNew,
 		sockets:  make(map[string]*Socket),
 		backoff: backoff{

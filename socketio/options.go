@@ -230,6 +230,11 @@ type Options struct {
 	// response body (default DefaultMaxReadBytes). A larger one closes the
 	// connection with ReasonTransportError.
 	MaxReadBytes int64
+	// Jar holds the connection's cookies (the handshake sends them, and
+	// keeps what the server sets). Nil gives the Manager a jar of its own;
+	// share one jar with an HTTP client to make a session cookie set by a
+	// login reach the handshake, as a browser does.
+	Jar http.CookieJar
 	// DialContext opens TCP connections (default net.Dialer). Set it to
 	// choose the source address, e.g.
 	// (&net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}}).DialContext.

@@ -102,6 +102,7 @@ func validate(pio *processIO, path string, opts scenario.Options) error {
 		}
 		fmt.Fprintf(pio.stdout, "Payload %s: %d %s of %s, %s\n", p.Path, len(p.Rows), plural(len(p.Rows), "row", "rows"), strings.Join(p.Fields, ", "), how)
 	}
+	printPathNotes(pio, s)
 	if len(s.Warnings) > 0 {
 		fmt.Fprintf(pio.stdout, "%d %s (see above)\n", len(s.Warnings), plural(len(s.Warnings), "warning", "warnings"))
 	}
@@ -113,4 +114,20 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return strings.TrimSpace(many)
+}
+
+// printPathNotes says, for each JSON path of an ack, response or waitFor,
+// whether Artillery reads it alike: the file's portability, path by path.
+func printPathNotes(pio *processIO, s *scenario.Script) {
+	if len(s.PathNotes) == 0 {
+		return
+	}
+	fmt.Fprintln(pio.stdout, "JSON paths:")
+	for _, n := range s.PathNotes {
+		mark := "here only"
+		if n.Portable {
+			mark = "portable"
+		}
+		fmt.Fprintf(pio.stdout, "  line %d: %s (%s): %s\n", n.Pos.Line, n.Path, mark, n.Note)
+	}
 }

@@ -8,6 +8,17 @@
 //       --push-interval 100 --cookie --path /socket.io --refuse-with-id
 //
 // It listens on 127.0.0.1 only and prints "listening <port>" once ready.
+//
+// HTTP routes beside socket.io's, for flows that log in first:
+//   POST /login {"username", "password": "secret"} (JSON or form) -> 200
+//     {"token", "user"} and the cookie session=<token>; 401 otherwise
+//   GET /me (Authorization: Bearer <token> or the session cookie) -> {"user"}
+//   GET /status/<code> -> that status; GET /delay/<ms> -> 200 after ms
+//   ANY /echo -> {"method", "url", "headers", "body"} of the request
+//   GET /__stats -> counts; GET /__received (with --record) -> every event
+// The namespace /private accepts only logged-in sockets: a login token in
+// auth.token or the token query parameter, or the session cookie.
+const crypto = require('crypto');
 const http = require('http');
 
 function parseFlags(argv) {
@@ -21,6 +32,7 @@ function parseFlags(argv) {
     pushInterval: 0,
     cookie: false,
     refuseWithId: false,
+    record: false,
     path: '/socket.io',
   };
   const names = {
@@ -35,8 +47,8 @@ function parseFlags(argv) {
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === '--cookie') {
-      flags.cookie = true;
+    if (arg === '--cookie' || arg === '--record') {
+      flags[arg.slice(2)] = true;
       continue;
     }
     if (arg === '--refuse-with-id') {
@@ -100,6 +112,116 @@ function recordCookie(req) {
   if (sid) cookiesBySid.set(sid, req.headers.cookie || '');
 }
 
+// callAck calls the ack callback, the last of args when there is one.
+function callAck(args, ...answer) {
+  const ack = args[args.length - 1];
+  if (typeof ack === 'function') ack(...answer);
+}
+
+// Login tokens are <user>.<mac>: checked without keeping a table, so any
+// number of logins costs no memory.
+const loginSecret = crypto.randomBytes(16);
+const loginPassword = 'secret';
+
+function tokenFor(user) {
+  const mac = crypto.createHmac('sha256', loginSecret).update(user).digest('hex').slice(0, 16);
+  return `${user}.${mac}`;
+}
+
+function userOf(token) {
+  if (typeof token !== 'string') return null;
+  const i = token.lastIndexOf('.');
+  if (i <= 0) return null;
+  const user = token.slice(0, i);
+  return tokenFor(user) === token ? user : null;
+}
+
+function cookieValue(header, name) {
+  for (const part of (header || '').split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === name) return v.join('=');
+  }
+  return undefined;
+}
+
+function loginUserOf(socket) {
+  const auth = socket.handshake.auth || {};
+  return userOf(auth.token) || userOf(socket.handshake.query.token) ||
+    userOf(cookieValue(socket.handshake.headers.cookie, 'session'));
+}
+
+// Events received, in order, with --record: what a client put on the wire.
+const received = [];
+
+function sendJSON(res, status, value, headers = {}) {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(value));
+}
+
+function readBody(req, done) {
+  const chunks = [];
+  let size = 0;
+  req.on('data', (c) => {
+    size += c.length;
+    if (size <= 1 << 20) chunks.push(c);
+  });
+  req.on('end', () => done(Buffer.concat(chunks).toString()));
+}
+
+function parseCredentials(req, body) {
+  const type = req.headers['content-type'] || '';
+  try {
+    if (type.startsWith('application/json')) return JSON.parse(body);
+    if (type.startsWith('application/x-www-form-urlencoded')) return Object.fromEntries(new URLSearchParams(body));
+  } catch (e) {
+    return null;
+  }
+  return null;
+}
+
+// httpRoute answers the HTTP routes above; false when the URL is none of them.
+function httpRoute(req, res) {
+  const url = new URL(req.url, 'http://127.0.0.1');
+  if (req.method === 'POST' && url.pathname === '/login') {
+    readBody(req, (body) => {
+      const creds = parseCredentials(req, body);
+      if (!creds || typeof creds.username !== 'string' || creds.username === '' || creds.username.includes(';')) {
+        return sendJSON(res, 400, { error: 'send {"username", "password"} as JSON or a form' });
+      }
+      if (creds.password !== loginPassword) return sendJSON(res, 401, { error: 'invalid credentials' });
+      const token = tokenFor(creds.username);
+      sendJSON(res, 200, { token, user: creds.username }, { 'set-cookie': `session=${token}; Path=/; HttpOnly` });
+    });
+    return true;
+  }
+  if (url.pathname === '/me') {
+    const bearer = (req.headers.authorization || '').replace(/^Bearer /, '');
+    const user = userOf(bearer) || userOf(cookieValue(req.headers.cookie, 'session'));
+    if (!user) sendJSON(res, 401, { error: 'log in first' });
+    else sendJSON(res, 200, { user });
+    return true;
+  }
+  let m = url.pathname.match(/^\/status\/(\d{3})$/);
+  if (m) {
+    sendJSON(res, Number(m[1]), { status: Number(m[1]) });
+    return true;
+  }
+  m = url.pathname.match(/^\/delay\/(\d+)$/);
+  if (m) {
+    setTimeout(() => sendJSON(res, 200, { delayed: Number(m[1]) }), Math.min(Number(m[1]), 10000));
+    return true;
+  }
+  if (url.pathname === '/echo') {
+    readBody(req, (body) => sendJSON(res, 200, { method: req.method, url: req.url, headers: req.headers, body }));
+    return true;
+  }
+  if (url.pathname === '/__received') {
+    sendJSON(res, 200, received);
+    return true;
+  }
+  return false;
+}
+
 function tokenOf(socket) {
   const auth = socket.handshake.auth;
   if (auth && auth.token !== undefined) return String(auth.token);
@@ -115,6 +237,15 @@ function attachHandlers(io, nsp, flags) {
       const err = new Error(`session ${socket.id} refused`);
       err.data = { sid: socket.id };
       next(err);
+    });
+  }
+  if (nsp === '/private') {
+    namespace.use((socket, next) => {
+      const user = loginUserOf(socket);
+      if (!user) return next(new Error('login required'));
+      socket.data = socket.data || {};
+      socket.data.user = user;
+      next();
     });
   }
   if (flags.authToken) {
@@ -133,8 +264,11 @@ function attachHandlers(io, nsp, flags) {
     socket.on('disconnect', () => pushTimer && clearInterval(pushTimer));
     const anyHandler = (event) => countEvent(nsp, event);
 
+    // Handlers that answer take the ack as their last argument, whatever
+    // comes before it: Artillery sends emit {channel} without data as
+    // [channel, null].
     const handlers = {
-      ping: (ack) => typeof ack === 'function' && ack('pong'),
+      ping: (...args) => callAck(args, 'pong'),
       // echo acks with every argument it received, binary included.
       echo: (...args) => {
         const ack = typeof args[args.length - 1] === 'function' ? args.pop() : null;
@@ -165,14 +299,14 @@ function attachHandlers(io, nsp, flags) {
         if (typeof ack === 'function') ack(true);
       },
       'disconnect-me': () => socket.disconnect(true),
-      handshake: (ack) => typeof ack === 'function' && ack({
+      handshake: (...args) => callAck(args, {
         query: socket.handshake.query,
         headers: socket.handshake.headers,
         auth: socket.handshake.auth || null,
         namespace: nsp,
       }),
-      cookie: (ack) => typeof ack === 'function' &&
-        ack(cookiesBySid.get(socket.conn.id) || ''),
+      cookie: (...args) => callAck(args, cookiesBySid.get(socket.conn.id) || ''),
+      whoami: (...args) => callAck(args, (socket.data && socket.data.user) || loginUserOf(socket) || null),
       // noack takes an ack callback and never calls it.
       noack: () => {},
     };
@@ -186,6 +320,9 @@ function attachHandlers(io, nsp, flags) {
     const onevent = socket.onevent;
     socket.onevent = function (packet) {
       const event = packet.data && packet.data[0];
+      if (flags.record) {
+        received.push({ namespace: nsp, packet: JSON.stringify(packet.data), ack: packet.id !== undefined && packet.id !== null });
+      }
       if (!(event in handlers)) anyHandler(String(event));
       return onevent.call(this, packet);
     };
@@ -201,6 +338,7 @@ module.exports = function start(socketio) {
       res.end(JSON.stringify(stats));
       return;
     }
+    if (!req.url.startsWith(flags.path) && httpRoute(req, res)) return;
     // socket.io handles its own path; answer anything else.
     if (!req.url.startsWith(flags.path)) {
       res.statusCode = 404;
