@@ -16,6 +16,9 @@
 //   GET /status/<code> -> that status; GET /delay/<ms> -> 200 after ms
 //   ANY /echo -> {"method", "url", "headers", "body"} of the request
 //   GET /__stats -> counts; GET /__received (with --record) -> every event
+//     received, as {namespace, packet (its JSON), ack (one was asked for)};
+//     with --record an event without a handler is acked with "ok" and
+//     answered with the event "<event>:reply"
 // The namespace /private accepts only logged-in sockets: a login token in
 // auth.token or the token query parameter, or the session cookie.
 const crypto = require('crypto');
@@ -324,7 +327,15 @@ function attachHandlers(io, nsp, flags) {
         received.push({ namespace: nsp, packet: JSON.stringify(packet.data), ack: packet.id !== undefined && packet.id !== null });
       }
       if (!(event in handlers)) anyHandler(String(event));
-      return onevent.call(this, packet);
+      const result = onevent.call(this, packet);
+      if (flags.record && !(event in handlers)) {
+        // So that a client waiting for an ack or a response goes on: an
+        // event without a handler is acked with "ok" and answered with
+        // "<event>:reply".
+        if (packet.id !== undefined && packet.id !== null) this.packet({ type: 3, id: packet.id, data: ['ok'], nsp });
+        socket.emit(`${event}:reply`, 'ok');
+      }
+      return result;
     };
   });
 }
