@@ -17,6 +17,9 @@ import (
 // server refuses sockets without a login), emit and ack; then call a REST
 // endpoint while connected. Every count is exact on both sides.
 func TestLoginThenConnectWithTheCapturedToken(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run against the Node reference server; go test without -short runs it")
+	}
 	t.Parallel()
 	srv := refserver.Start(t, refserver.V4, "--namespaces", "/,/private")
 	s := loadScript(t, srv.URL, `
@@ -92,6 +95,9 @@ scenarios:
 // Without the login, /private refuses the socket: the proof that the
 // token above is what let it in.
 func TestPrivateNamespaceRefusesWithoutLogin(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run against the Node reference server; go test without -short runs it")
+	}
 	t.Parallel()
 	srv := refserver.Start(t, refserver.V4, "--namespaces", "/,/private")
 	s := loadScript(t, srv.URL, `
@@ -115,6 +121,9 @@ scenarios:
 // The session cookie set by the HTTP login reaches the Socket.IO
 // handshake, over polling and websocket alike: one cookie jar per VU.
 func TestSessionCookieReachesTheHandshake(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run against the Node reference server; go test without -short runs it")
+	}
 	t.Parallel()
 	srv := refserver.Start(t, refserver.V4, "--namespaces", "/,/private")
 	for _, transports := range []string{`["websocket"]`, `["polling", "websocket"]`, `["polling"]`} {
@@ -150,6 +159,9 @@ scenarios:
 // A flow that starts with an HTTP step connects "/" lazily at its first
 // Socket.IO step, so the connection carries what the HTTP step captured.
 func TestCapturedValuesReachConnectionsOpenedLater(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run against the Node reference server; go test without -short runs it")
+	}
 	t.Parallel()
 	srv := refserver.Start(t, refserver.V4)
 	s := loadScript(t, srv.URL, `
@@ -208,6 +220,9 @@ scenarios:
 // HTTP failures are counted by code, and each step's error says what
 // happened.
 func TestHTTPFailuresAreCountedByCode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run against the Node reference server; go test without -short runs it")
+	}
 	t.Parallel()
 	srv := refserver.Start(t, refserver.V4)
 	refused := refusedURL(t)

@@ -34,6 +34,9 @@ type wireTable struct {
 // socket.io 4.x server recorded it (bench/wire-parity.sh rewrites the
 // table); the one difference on purpose is named in the table.
 func TestWireParityWithArtillery(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run against the Node reference server; go test without -short runs it")
+	}
 	t.Parallel()
 	data, err := os.ReadFile("../testdata/wire/parity.json")
 	if err != nil {
