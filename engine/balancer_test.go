@@ -71,3 +71,70 @@ scenarios:
 		MetricErrors + CodeConnect:        0,
 	})
 }
+
+// stripUpgrade is a proxy that does not pass the websocket upgrade: it
+// drops the Upgrade and Connection headers, so the server sees a plain GET
+// for transport=websocket.
+func stripUpgrade(t *testing.T, backend *refserver.Server) *httptest.Server {
+	t.Helper()
+	u, err := url.Parse(backend.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(u)
+	lb := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Header.Del("Upgrade")
+		r.Header.Del("Connection")
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(lb.Close)
+	return lb
+}
+
+const transportsScenario = `
+config:
+  target: "%s"
+  phases:
+    - duration: 1
+      arrivalCount: 5
+scenarios:
+  - flow:
+      - loop:
+          - emit: ["ping"]
+            acknowledge: {}
+          - think: 0.2
+        count: 3
+`
+
+// TestTransportsAreCounted runs default (polling, then upgrade) VUs
+// directly against a Node server, where every connection upgrades, and
+// through a proxy that strips the Upgrade header, where every upgrade
+// fails with the server's 400 and the VUs stay on polling.
+func TestTransportsAreCounted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a Node reference server")
+	}
+	srv := refserver.Start(t, refserver.V4)
+	for _, tc := range []struct {
+		name   string
+		target string
+		want   map[string]int64
+	}{
+		{"direct", srv.URL, map[string]int64{
+			MetricSessions + "polling": 5, MetricUpgrades: 5, MetricUpgradeFailed + "http_400": 0, MetricVUsersCompleted: 5,
+		}},
+		{"upgrade stripped", stripUpgrade(t, srv).URL, map[string]int64{
+			MetricSessions + "polling": 5, MetricUpgrades: 0, MetricUpgradeFailed + "http_400": 5, MetricVUsersCompleted: 5,
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			_, snap := runScript(t, ctx, loadScript(t, tc.target, transportsScenario))
+			expectCounters(t, snap, tc.want)
+			if h := snap.Histograms[MetricConnectTimeOf+"polling"]; h == nil || h.TotalCount() != 5 {
+				t.Errorf("socketio.connect_time.polling missing or not one per VU")
+			}
+		})
+	}
+}

@@ -33,7 +33,11 @@ const (
 	MetricReconnectTime        = "socketio.reconnect_time"
 	MetricReconnectFlows       = "socketio.reconnect_flows"
 	MetricEmitsResent          = "socketio.emits_resent"
-	MetricErrors               = "errors." // + code
+	MetricSessions             = "socketio.sessions." // + handshake transport
+	MetricUpgrades             = "socketio.upgrades"
+	MetricUpgradeFailed        = "socketio.upgrade_failed." // + kind
+	MetricConnectTimeOf        = "socketio.connect_time."   // + transport
+	MetricErrors               = "errors."                  // + code
 
 	MetricArrivalLag = "engine.arrival_lag"
 	MetricCPU        = "engine.cpu_us"
@@ -110,6 +114,10 @@ var Catalogue = []Metric{
 	{Name: MetricResponseTime, Kind: Summary, Doc: "time to an ack or a response; fire-and-forget emits are not timed"},
 	{Name: MetricResponseTimeOfEvent, Kind: Summary, Family: true, Doc: "the same, by event name"},
 	{Name: MetricConnectTime, Kind: Summary, Doc: "time to a namespace's connect"},
+	{Name: MetricConnectTimeOf, Kind: Summary, Family: true, Doc: "the same, by the transport in use when it connected (polling or websocket)"},
+	{Name: MetricSessions, Kind: Counter, Family: true, Doc: "Engine.IO connections opened (first and reconnections), by the transport of their handshake (polling or websocket)"},
+	{Name: MetricUpgrades, Kind: Counter, Doc: "connections opened with polling that upgraded to websocket"},
+	{Name: MetricUpgradeFailed, Kind: Counter, Family: true, Doc: "connections whose upgrade to websocket failed and that stayed on polling, by why (http_<status>, no_probe_answer, connection_failed)"},
 	{Name: MetricMessagesReceived, Kind: Counter, Doc: "events received from the server"},
 	{Name: MetricMessagesReceivedRate, Kind: Rate, Of: MetricMessagesReceived, Doc: "events received per second"},
 	{Name: MetricBytesReceived, Kind: Counter, Doc: "bytes of the events received"},

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sockload/sockload/metrics"
+	"github.com/sockload/sockload/socketio"
 )
 
 // engineMetrics are the handles the engine records through, looked up once.
@@ -13,7 +14,8 @@ type engineMetrics struct {
 	created, completed, failed, skipped, cancelled metrics.Counter
 	emit, messages, bytes, reconnects, attempts    metrics.Counter
 	cpu                                            metrics.Counter
-	reconnectFlows, resent                         metrics.Counter
+	reconnectFlows, resent, upgrades               metrics.Counter
+	connectTimeOf                                  map[string]metrics.Histogram
 	sessionLength, responseTime, connectTime       metrics.Histogram
 	arrivalLag, reconnectTime                      metrics.Histogram
 }
@@ -38,6 +40,11 @@ func newEngineMetrics(reg *metrics.Registry) engineMetrics {
 		reconnectTime:  reg.Histogram(MetricReconnectTime),
 		reconnectFlows: reg.Counter(MetricReconnectFlows),
 		resent:         reg.Counter(MetricEmitsResent),
+		upgrades:       reg.Counter(MetricUpgrades),
+		connectTimeOf: map[string]metrics.Histogram{
+			socketio.TransportPolling:   reg.Histogram(MetricConnectTimeOf + socketio.TransportPolling),
+			socketio.TransportWebsocket: reg.Histogram(MetricConnectTimeOf + socketio.TransportWebsocket),
+		},
 	}
 }
 
@@ -81,4 +88,10 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// connectTimeOf is the connect time histogram of a transport.
+func (r *Runner) connectTimeOf(transport string) (metrics.Histogram, bool) {
+	h, ok := r.m.connectTimeOf[transport]
+	return h, ok
 }

@@ -200,7 +200,11 @@ func (v *vu) connect(ctx context.Context, m *socketio.Manager, namespace string,
 		s.close()
 		return nil, connectFailure(namespace, err)
 	}
-	v.rec.Record(v.r.m.connectTime, time.Since(start))
+	took := time.Since(start)
+	v.rec.Record(v.r.m.connectTime, took)
+	if h, ok := v.r.connectTimeOf(m.Transport()); ok {
+		v.rec.Record(h, took)
+	}
 	s.waits = waits
 	v.sockets[namespace] = s
 	return s, nil
@@ -265,7 +269,17 @@ func (v *vu) clientOptions(o *scenario.SocketIOOptions) (socketio.Options, error
 			v.leaveGroups()
 			v.connectionLost(namespace, reason)
 		},
-		OnConnect:          v.joined,
+		OnConnect: v.joined,
+		OnOpen: func(transport string, _ http.Header) {
+			cfg.Registry.Counter(MetricSessions + transport).Inc()
+		},
+		OnUpgrade: func(err *socketio.UpgradeError) {
+			if err == nil {
+				v.r.m.upgrades.Inc()
+				return
+			}
+			cfg.Registry.Counter(MetricUpgradeFailed + MetricSuffix(err.Kind)).Inc()
+		},
 		OnReconnectAttempt: func(int) { v.r.m.attempts.Inc() },
 		OnReconnect:        func(int) { v.r.m.reconnects.Inc() },
 	}

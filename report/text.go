@@ -41,6 +41,7 @@ func WriteSummary(w io.Writer, r *Report) {
 	fmt.Fprintln(w)
 	WriteFirstErrors(w, r)
 	WriteErrorHints(w, r.Aggregate)
+	WriteTransports(w, r.Aggregate)
 	if r.Run.Skipped > 0 {
 		fmt.Fprintf(w, "%d arrivals were skipped: maxVusers was reached.\n", r.Run.Skipped)
 	}

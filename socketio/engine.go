@@ -93,6 +93,8 @@ type engine struct {
 	jar  http.CookieJar
 	http *http.Client // polling only; nil when the handshake used websocket
 	hs   wire.Handshake
+	// hsHeader is the header of the handshake's HTTP response.
+	hsHeader http.Header
 
 	ctx    context.Context // cancelled on close; bounds polling requests
 	cancel context.CancelFunc
@@ -221,12 +223,13 @@ func (e *engine) openWebsocket(ctx context.Context) error {
 	}
 	ws.maxPayload = e.hs.MaxPayload
 	e.tr = ws
+	e.hsHeader = ws.header
 	return nil
 }
 
 func (e *engine) openPolling(ctx context.Context) error {
 	e.http = newHTTPClient(e.cfg, e.jar)
-	hs, early, err := pollHandshake(ctx, e.cfg, e.http)
+	hs, early, err := pollHandshake(ctx, e.cfg, e.http, &e.hsHeader)
 	if err != nil {
 		e.http.CloseIdleConnections()
 		return err
@@ -504,6 +507,7 @@ func (e *engine) upgrade() {
 	defer cancel()
 	ws, err := dialWebsocket(ctx, e.cfg, e.jar, e.hs.SID)
 	if err != nil {
+		e.upgradeFailed(upgradeFailure(err))
 		return
 	}
 	ws.maxPayload = e.hs.MaxPayload
@@ -515,6 +519,7 @@ func (e *engine) upgrade() {
 	e.mu.Unlock()
 	if closed || !e.probe1(ctx, ws) {
 		ws.close(false)
+		e.upgradeFailed(&UpgradeError{Kind: UpgradeNoProbeAnswer, Err: errors.New("the server did not answer the websocket probe (2probe)")})
 		return
 	}
 	e.paused, e.resume = make(chan struct{}), make(chan transport)
@@ -538,6 +543,9 @@ func (e *engine) upgrade() {
 	if err != nil {
 		e.shutdown(ReasonTransportError, fmt.Errorf("upgrading to websocket: %w", err), false)
 		return
+	}
+	if cb := e.cfg.OnUpgrade; cb != nil {
+		cb(nil)
 	}
 	e.pausing.Store(false)
 	select {
@@ -588,4 +596,21 @@ func (e *engine) offerRoot(p wire.SocketPacket) (claimed bool) {
 func newJar() http.CookieJar {
 	jar, _ := cookiejar.New(nil) // never fails without options
 	return jar
+}
+
+// upgradeFailed reports a failed upgrade, unless the connection closed
+// meanwhile (then the upgrade did not fail: the connection did).
+func (e *engine) upgradeFailed(err *UpgradeError) {
+	if cb := e.cfg.OnUpgrade; cb != nil && e.ctx.Err() == nil {
+		cb(err)
+	}
+}
+
+// upgradeFailure classifies a websocket handshake that failed.
+func upgradeFailure(err error) *UpgradeError {
+	var he *HTTPError
+	if errors.As(err, &he) {
+		return &UpgradeError{Kind: fmt.Sprintf("http_%d", he.StatusCode), Err: err}
+	}
+	return &UpgradeError{Kind: UpgradeConnectionFailed, Err: err}
 }

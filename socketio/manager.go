@@ -130,6 +130,18 @@ func (m *Manager) Transport() string {
 	return e.transportName()
 }
 
+// Cookie returns the value of the cookie named name that the Manager's
+// jar would send to the server (a sticky balancer's cookie names the
+// backend), "" when there is none.
+func (m *Manager) Cookie(name string) string {
+	for _, c := range m.jar.Cookies(m.cfg.base) {
+		if c.Name == name {
+			return c.Value
+		}
+	}
+	return ""
+}
+
 // Close disconnects every socket ("io client disconnect"), closes the
 // connection and stops reconnecting. It does not block on the network
 // beyond a brief close handshake.
@@ -243,6 +255,9 @@ func (m *Manager) finishOpen(op *openOp, e *engine, err error, opened func()) (*
 	m.mu.Unlock()
 	if err != nil {
 		return nil, err
+	}
+	if cb := m.cfg.OnOpen; cb != nil {
+		cb(e.transportName(), e.hsHeader)
 	}
 	e.start()
 	if opened != nil {

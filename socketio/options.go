@@ -147,6 +147,27 @@ func (e *NoAckError) Error() string {
 
 func (e *NoAckError) Unwrap() error { return e.Err }
 
+// Kinds of UpgradeError besides "http_<status>" (the server, or a proxy,
+// answered the websocket handshake with that HTTP status instead of 101).
+const (
+	UpgradeConnectionFailed = "connection_failed"
+	UpgradeNoProbeAnswer    = "no_probe_answer"
+)
+
+// UpgradeError is a failed upgrade from polling to websocket: the
+// connection stays on polling. Kind is one of a small set (UpgradeNoProbeAnswer,
+// UpgradeConnectionFailed, "http_<status>"), fit for a metric name; Err
+// says more.
+type UpgradeError struct {
+	Kind string
+	Err  error
+}
+
+func (e *UpgradeError) Error() string {
+	return "upgrade to websocket failed (" + e.Kind + "): " + e.Err.Error()
+}
+func (e *UpgradeError) Unwrap() error { return e.Err }
+
 // ConnectError is the server's refusal of a namespace (a CONNECT_ERROR
 // packet, usually from a middleware: next(new Error("invalid token"))).
 type ConnectError struct {
@@ -259,6 +280,16 @@ type Options struct {
 	OnReconnect func(attempt int)
 	// OnReconnectFailed is called when ReconnectionAttempts are exhausted.
 	OnReconnectFailed func()
+	// OnOpen is called when an Engine.IO connection opens (the first and
+	// every reconnection), before its namespaces are joined, with the
+	// transport of its handshake and the header of the handshake's HTTP
+	// response (where a load balancer may name the backend).
+	OnOpen func(transport string, header http.Header)
+	// OnUpgrade is called once for each connection opened with polling
+	// that tries to upgrade to websocket: with nil when it upgraded, with
+	// the *UpgradeError when it stays on polling. A connection that closes
+	// during its upgrade reports nothing.
+	OnUpgrade func(err *UpgradeError)
 }
 
 // config is Options with defaults applied and the server address parsed.

@@ -42,10 +42,10 @@ func stampedURL(base string) string {
 // pollHandshake opens an Engine.IO session with a polling GET. It returns the
 // handshake and the packets that came after the open packet in the same
 // response (socket.io 2.x sends its automatic CONNECT there).
-func pollHandshake(ctx context.Context, cfg *config, client *http.Client) (wire.Handshake, []wire.Packet, error) {
+func pollHandshake(ctx context.Context, cfg *config, client *http.Client, header *http.Header) (wire.Handshake, []wire.Packet, error) {
 	var hs wire.Handshake
 	var early []wire.Packet
-	body, err := pollGet(ctx, client, cfg, stampedURL(cfg.engineURL(TransportPolling, "")))
+	body, err := pollGet(ctx, client, cfg, stampedURL(cfg.engineURL(TransportPolling, "")), header)
 	if err != nil {
 		return hs, nil, fmt.Errorf("socketio: polling handshake with %s: %w", cfg.base.Host, err)
 	}
@@ -75,7 +75,8 @@ func pollHandshake(ctx context.Context, cfg *config, client *http.Client) (wire.
 }
 
 // pollGet performs a GET and returns its body in a pooled buffer.
-func pollGet(ctx context.Context, client *http.Client, cfg *config, u string) (*buffer, error) {
+// When header is not nil it receives the response's header.
+func pollGet(ctx context.Context, client *http.Client, cfg *config, u string, header *http.Header) (*buffer, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
@@ -86,6 +87,9 @@ func pollGet(ctx context.Context, client *http.Client, cfg *config, u string) (*
 		return nil, err
 	}
 	defer resp.Body.Close()
+	if header != nil {
+		*header = resp.Header
+	}
 	buf := getBuffer()
 	err = buf.readFrom(io.LimitReader(resp.Body, cfg.MaxReadBytes+1))
 	switch {
@@ -166,7 +170,7 @@ func (t *pollingTransport) read(fn func(time.Time, wire.Packet) error) error {
 	ctx := httptrace.WithClientTrace(t.ctx, &httptrace.ClientTrace{
 		WroteRequest: func(httptrace.WroteRequestInfo) { written() },
 	})
-	body, err := pollGet(ctx, t.client, t.cfg, stampedURL(t.url))
+	body, err := pollGet(ctx, t.client, t.cfg, stampedURL(t.url), nil)
 	written()
 	if err != nil {
 		return t.explain(closeErr(ReasonTransportError, fmt.Errorf("polling GET: %w", err)))

@@ -30,6 +30,7 @@ var wsWriteBufferPool = &sync.Pool{}
 // wsTransport is Engine.IO over one websocket.
 type wsTransport struct {
 	conn         *websocket.Conn
+	header       http.Header // of the handshake's response
 	v            wire.EngineVersion
 	writeTimeout time.Duration
 	maxPayload   int // the server's limit for one message, 0 if unknown
@@ -152,7 +153,7 @@ func dialWebsocket(ctx context.Context, cfg *config, jar http.CookieJar, sid str
 		hd.conn.left.Store(-1)
 	}
 	conn.SetReadLimit(cfg.MaxReadBytes)
-	return &wsTransport{conn: conn, v: cfg.EngineVersion, writeTimeout: cfg.WriteTimeout}, nil
+	return &wsTransport{conn: conn, v: cfg.EngineVersion, writeTimeout: cfg.WriteTimeout, header: resp.Header}, nil
 }
 
 func (t *wsTransport) name() string { return TransportWebsocket }
