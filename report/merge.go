@@ -52,6 +52,7 @@ func Merge(reports []*Report) (*Report, error) {
 		return nil, err
 	}
 	out.Generator = mergeGenerators(reports)
+	out.Broadcasts = Broadcasts(out.Aggregate)
 	out.FirstErrors = metrics.MergeErrorSamples(samples...)
 	return out, nil
 }

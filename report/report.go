@@ -54,6 +54,9 @@ type Report struct {
 	FirstErrors []metrics.ErrorSample `json:"firstErrors,omitempty"`
 	// BreakingPoint is the analysis of Windows (see FindBreakingPoint).
 	BreakingPoint *BreakingPoint `json:"breakingPoint,omitempty"`
+	// Broadcasts are the reach and delivery time of the run's traced
+	// messages, per event (see Broadcasts); absent without traces.
+	Broadcasts []Broadcast `json:"broadcasts,omitempty"`
 }
 
 // PlanPhase describes one phase of the plan.

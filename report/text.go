@@ -22,6 +22,7 @@ func WriteInterval(w io.Writer, snap metrics.Snapshot) {
 	fmt.Fprintf(w, "%s\nMetrics for period to: %s (width: %.3fs)\n%s\n\n", rule, clock(snap.End), snap.Duration().Seconds(), rule)
 	WriteMetrics(w, snap)
 	fmt.Fprintln(w)
+	WriteBroadcasts(w, snap)
 }
 
 // WriteSummary prints the end-of-run summary: every metric of the whole
@@ -39,6 +40,7 @@ func WriteSummary(w io.Writer, r *Report) {
 	fmt.Fprintf(w, "\n%s\nSummary report @ %s\n%s\n\n", rule, clock(r.Run.End), rule)
 	WriteMetrics(w, r.Aggregate)
 	fmt.Fprintln(w)
+	WriteBroadcasts(w, r.Aggregate)
 	WriteFirstErrors(w, r)
 	WriteErrorHints(w, r.Aggregate)
 	WriteTransports(w, r.Aggregate)

@@ -125,6 +125,7 @@ func (o *runOutput) write(c *report.Collector, res engine.Result, output string)
 		Windows:      results.Windows,
 		Generator:    report.Assess(agg, runtime.NumCPU()),
 		FirstErrors:  o.reg.ErrorSamples(),
+		Broadcasts:   report.Broadcasts(agg),
 	}
 	if rep.Run.End.IsZero() {
 		rep.Run.End = time.Now()
