@@ -17,6 +17,11 @@
 // GET /__stats) returns exact counts of connections, events received per
 // namespace and name, acks sent, events shed and sessions closed by reason.
 //
+// Logins, for flows that log in over HTTP first: POST /login issues a token
+// (and the session cookie) for any user name with LoginPassword; GET /me
+// reads it back; LoginNamespace accepts only sockets presenting it. Tokens
+// are MACs of the user name, so logins hold no memory.
+//
 // Concurrency: one goroutine reads each websocket; outgoing packets are queued
 // per connection and written by a short-lived goroutine with a deadline, so
 // idle connections cost one goroutine and a few kilobytes each.

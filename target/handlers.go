@@ -57,6 +57,12 @@ func (s *Server) handle(sock *socket, event string, sp wire.SocketPacket, attach
 	switch event {
 	case "ping":
 		ack("pong")
+	case "whoami":
+		if sock.user == "" {
+			ack(nil)
+		} else {
+			ack(sock.user)
+		}
 	case "echo":
 		ack(args...)
 	case "echo-event":

@@ -27,6 +27,7 @@ type Server struct {
 	work     *worker // nil when capacity is unlimited
 	stats    counters
 	rooms    rooms
+	logins   logins // POST /login's tokens
 
 	mu       sync.Mutex
 	sessions map[string]*session
@@ -60,6 +61,7 @@ func serve(ctx context.Context, cfg Config, ln net.Listener) *Server {
 		listener: ln,
 		sessions: make(map[string]*session),
 		done:     make(chan struct{}),
+		logins:   newLogins(),
 		upgrader: websocket.Upgrader{
 			ReadBufferSize:  1024,
 			WriteBufferSize: 4096,
@@ -138,7 +140,8 @@ func (s *Server) Close() error {
 	return nil
 }
 
-// ServeHTTP routes the Engine.IO path and GET /__stats; anything else is 404.
+// ServeHTTP routes the Engine.IO path, GET /__stats, POST /login and GET
+// /me; anything else is 404.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Close waits for handlers; none may start once it has begun.
 	s.mu.Lock()
@@ -156,6 +159,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_ = json.NewEncoder(w).Encode(s.Stats())
 	case r.URL.Path == s.cfg.Path || r.URL.Path+"/" == s.cfg.Path:
 		s.serveEngine(w, r)
+	case r.URL.Path == "/login":
+		s.serveLogin(w, r)
+	case r.URL.Path == "/me":
+		s.serveMe(w, r)
 	default:
 		http.Error(w, "not found", http.StatusNotFound)
 	}

@@ -23,6 +23,7 @@ type socket struct {
 	id        string
 	auth      json.RawMessage   // v5 CONNECT payload
 	query     map[string]string // the handshake query, with v4 CONNECT query merged
+	user      string            // the logged-in user (POST /login), "" for none
 
 	mu        sync.Mutex
 	pushTimer *time.Timer
@@ -106,11 +107,21 @@ func (s *session) connect(nsp, rawQuery string, auth json.RawMessage) []wire.Pac
 		text := wire.AppendConnectErrorPacket(nil, s.v, nsp, "invalid token")
 		return []wire.Packet{{Type: wire.Message, Data: text}}
 	}
+	var user string
+	var loggedIn bool
+	if nsp == LoginNamespace || len(auth) > 0 || s.headers.Get("Cookie") != "" {
+		user, loggedIn = s.loginUser(auth, rawQuery) // only then: the common connect costs no MAC
+	}
+	if nsp == LoginNamespace && !loggedIn {
+		text := wire.AppendConnectErrorPacket(nil, s.v, nsp, "login required")
+		return []wire.Packet{{Type: wire.Message, Data: text}}
+	}
 	s.mu.Lock()
 	sock := s.sockets[nsp]
 	fresh := sock == nil && !s.closed
 	if fresh {
 		sock = newSocket(s, nsp, rawQuery, auth)
+		sock.user = user
 		s.sockets[nsp] = sock
 	}
 	s.mu.Unlock()
