@@ -97,3 +97,22 @@ func WriteBroadcasts(w io.Writer, snap metrics.Snapshot) {
 	}
 	fmt.Fprintln(w)
 }
+
+// WriteDeliveryClocks says, for a merge of shards that timed traced
+// messages, what their delivery times mean: a message sent and received in
+// one process is timed on that process's monotonic clock (exact); one that
+// crossed shards is timed with the two machines' wall clocks, so it is as
+// good as their clock sync. Receipts stamped before their send show that
+// the clocks disagree.
+func WriteDeliveryClocks(w io.Writer, snap metrics.Snapshot, shards int) {
+	if shards < 2 || snap.Histograms[engine.MetricDeliveryTime] == nil {
+		return
+	}
+	fmt.Fprintln(w, "Delivery times: between VUs of one shard they are read on that process's one monotonic clock (exact);")
+	fmt.Fprintln(w, "between VUs of shards on different machines they are wall clock minus wall clock, as good as the")
+	fmt.Fprintln(w, "machines' clock sync (NTP: about a millisecond; PTP: microseconds). Reach is counted by each sender's shard.")
+	if n := snap.Counters[engine.MetricClockSkewed]; n > 0 {
+		fmt.Fprintf(w, "%d receipts were stamped before their send (%s): a machine's clock is ahead; sync the clocks (chrony, ntpd) and run again.\n", n, engine.MetricClockSkewed)
+	}
+	fmt.Fprintln(w)
+}

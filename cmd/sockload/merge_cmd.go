@@ -85,6 +85,7 @@ func runMerge(pio *processIO, args []string, f mergeFlags) error {
 		}
 	}
 	report.WriteSummary(pio.stdout, merged)
+	report.WriteDeliveryClocks(pio.stdout, merged.Aggregate, len(reports))
 	var results []report.CheckResult
 	if gate != nil {
 		results = gate.Evaluate(checks.Input{Aggregate: merged.Aggregate, Windows: merged.Windows, Cores: merged.Generator.Cores})

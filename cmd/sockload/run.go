@@ -168,6 +168,7 @@ func runTest(ctx context.Context, pio *processIO, path string, f runFlags) error
 		Getenv:             pio.getenv,
 		InsecureSkipVerify: f.insecure,
 		DialContext:        dist.dial,
+		RunID:              runID(f.shard, f.startAt, script.Config.Target),
 	})
 	if err != nil {
 		return withExit(exitInvalid, err)

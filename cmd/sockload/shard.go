@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,20 @@ func parseShardFlag(spec string, getenv func(string) string) (i, n int, err erro
 		return 0, 0, fmt.Errorf("--shard %q: %w (write i/n, e.g. 2/3)", spec, err)
 	}
 	return i, n, nil
+}
+
+// runID names a sharded run in its trace tokens, the same in every shard:
+// the shards of one run share the shard count, the start time and the
+// target, so each times the messages of the others ({{ $trace }}). An
+// unsharded run gets a random one (0).
+func runID(shard, startAt, target string) uint64 {
+	_, n, ok := strings.Cut(shard, "/")
+	if !ok || startAt == "" {
+		return 0
+	}
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s\x00%s\x00%s", n, startAt, target)
+	return h.Sum64() | 1
 }
 
 // parseStartAt reads --start-at: an RFC 3339 time (2026-11-27T16:00:00Z).

@@ -176,3 +176,23 @@ func TestCapacityWarnings(t *testing.T) {
 		t.Errorf("two source addresses fit 30,000 connections: %q", w)
 	}
 }
+
+func TestShardsOfOneRunShareTheirRunID(t *testing.T) {
+	a := runID("1/3", "2030-01-01T00:00:00Z", "http://t")
+	cases := []struct {
+		shard, start, target string
+		same                 bool
+	}{
+		{"2/3", "2030-01-01T00:00:00Z", "http://t", true},
+		{"1/3", "2030-01-01T00:01:00Z", "http://t", false},
+		{"1/2", "2030-01-01T00:00:00Z", "http://t", false},
+	}
+	for _, c := range cases {
+		if got := runID(c.shard, c.start, c.target); (got == a) != c.same || got == 0 {
+			t.Errorf("runID(%s, %s) = %x, shard 1/3's %x, same %v", c.shard, c.start, got, a, c.same)
+		}
+	}
+	if runID("", "", "http://t") != 0 || runID("1/3", "", "http://t") != 0 {
+		t.Error("an unsharded run, or one without --start-at, should get a random run id (0)")
+	}
+}
