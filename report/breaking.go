@@ -30,6 +30,8 @@ const (
 	ReasonLatency    = "latency"
 	ReasonConnect    = "connect"
 	ReasonSaturation = "saturation"
+	ReasonDelivery   = "delivery"
+	ReasonReach      = "reach"
 )
 
 // Thresholds say when a window of the run is bad. A zero limit turns its
@@ -64,6 +66,12 @@ type Thresholds struct {
 	// Baseline is how much of the run's start (its first healthy windows)
 	// sets the latency baselines.
 	Baseline float64 `json:"baselineSeconds"`
+	// DeliveryP99 is an absolute limit on socketio.delivery_time's p99
+	// (traced messages, at their recipients); MinReach the lowest reach,
+	// in percent, of the traced messages settled in a window. Both off by
+	// default.
+	DeliveryP99 float64 `json:"deliveryP99Ms,omitempty"`
+	MinReach    float64 `json:"minReachPercent,omitempty"`
 }
 
 // DefaultThresholds are the limits used unless the scenario
@@ -108,6 +116,8 @@ func (th Thresholds) With(bp scenario.BreakingPoint) Thresholds {
 	number(&th.P99Factor, bp.P99Factor)
 	number(&th.ConnectFactor, bp.ConnectFactor)
 	number(&th.Saturation, bp.Saturation)
+	millis(&th.DeliveryP99, bp.DeliveryP99)
+	number(&th.MinReach, bp.MinReach)
 	return th
 }
 
@@ -429,6 +439,7 @@ func (a *analysis) judge(baseP99, baseConnect float64) {
 				rs = append(rs, r)
 			}
 		}
+		rs = append(rs, a.broadcastReasons(w)...)
 		yield, offered, ok := a.yield(i)
 		if ok && a.th.Saturation > 0 && bestYield > 0 && yield < (1-a.th.Saturation/100)*bestYield {
 			rs = append(rs, Reason{Kind: ReasonSaturation, Value: yield, Limit: bestYield,
@@ -440,6 +451,23 @@ func (a *analysis) judge(baseP99, baseConnect float64) {
 			bestYield = max(bestYield, yield)
 		}
 	}
+}
+
+// broadcastReasons judges a window's traced messages: their delivery p99
+// against DeliveryP99, the reach of those settled in it against MinReach.
+func (a *analysis) broadcastReasons(w Window) []Reason {
+	var rs []Reason
+	if a.th.DeliveryP99 > 0 && w.Deliveries > 0 && w.DeliveryP99 > a.th.DeliveryP99 {
+		rs = append(rs, Reason{Kind: ReasonDelivery, Value: w.DeliveryP99, Limit: a.th.DeliveryP99,
+			Text: fmt.Sprintf("delivery p99 %s ms > %s ms", groupDigits(w.DeliveryP99), groupDigits(a.th.DeliveryP99))})
+	}
+	if a.th.MinReach > 0 && w.Expected > 0 {
+		if reach := 100 * float64(w.Delivered) / float64(w.Expected); reach < a.th.MinReach {
+			rs = append(rs, Reason{Kind: ReasonReach, Value: reach, Limit: a.th.MinReach,
+				Text: fmt.Sprintf("reach %.1f%% < %s%% (%d of %d recipients)", reach, groupDigits(a.th.MinReach), w.Delivered, w.Expected)})
+		}
+	}
+	return rs
 }
 
 // latencyReason checks a p99 against an absolute limit and one relative to

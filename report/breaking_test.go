@@ -51,6 +51,9 @@ type win struct {
 	p99            float64
 	errors         int64
 	lag, cpu       float64
+	// traced messages: delivery p99 ms, recipients expected and reached
+	delivery            float64
+	expected, delivered int64
 }
 
 func windows(ws ...win) []Window {
@@ -62,6 +65,10 @@ func windows(ws ...win) []Window {
 			Offered: w.offered, Achieved: w.offered, Active: int64(2 * w.offered), Emits: w.emits,
 			Responses: w.responses, ResponseP95: w.p99 * 0.8, ResponseP99: w.p99,
 			Completed: int64(w.offered), ArrivalLagP99: w.lag, CPU: w.cpu,
+			DeliveryP99: w.delivery, Expected: w.expected, Delivered: w.delivered,
+		}
+		if w.delivery > 0 {
+			out[i].Deliveries = w.delivered
 		}
 		if w.errors > 0 {
 			code := w.errCode
@@ -87,6 +94,13 @@ func TestFindBreakingPoint(t *testing.T) {
 	}
 	lagging := func(r, lag float64) win { w := slow(r, 400); w.lag = lag; return w }
 	busy := func(r float64) win { w := slow(r, 400); w.cpu = 0.95; return w }
+	// broadcast: r arrivals/s, a room's messages delivered at p99 delivery
+	// ms to reached of 100 recipients.
+	broadcast := func(r, delivery float64, reached int64) win {
+		w := healthy(r)
+		w.delivery, w.expected, w.delivered = delivery, 100, reached
+		return w
+	}
 
 	for _, tc := range []struct {
 		name       string
@@ -123,6 +137,28 @@ func TestFindBreakingPoint(t *testing.T) {
 			th:      func(th *Thresholds) { th.P99 = 100; th.P99Factor = 0 },
 			verdict: VerdictBroken, capacity: 20, firstBad: 4, reasonKind: ReasonLatency,
 			summary: "p99 120 ms > 100 ms.",
+		},
+		{
+			name: "delivery p99 past its limit",
+			ws: windows(broadcast(10, 20, 100), broadcast(20, 30, 100), broadcast(30, 80, 100),
+				broadcast(40, 300, 100), broadcast(50, 400, 100), broadcast(60, 500, 100)),
+			th:      func(th *Thresholds) { th.DeliveryP99 = 200 },
+			verdict: VerdictBroken, capacity: 30, firstBad: 3, reasonKind: ReasonDelivery,
+			summary: "delivery p99 300 ms > 200 ms",
+		},
+		{
+			name: "reach below its limit",
+			ws: windows(broadcast(10, 20, 100), broadcast(20, 20, 100), broadcast(30, 20, 100),
+				broadcast(40, 20, 97), broadcast(50, 20, 90), broadcast(60, 20, 80)),
+			th:      func(th *Thresholds) { th.MinReach = 99 },
+			verdict: VerdictBroken, capacity: 30, firstBad: 3, reasonKind: ReasonReach,
+			summary: "reach 97.0% < 99% (97 of 100 recipients)",
+		},
+		{
+			name:    "delivery and reach are off by default",
+			ws:      windows(broadcast(10, 20, 100), broadcast(20, 900, 50), broadcast(30, 900, 50), broadcast(40, 900, 50)),
+			// The last second is the run's end, not its peak.
+			verdict: VerdictNone, capacity: 30, firstBad: -1,
 		},
 		{
 			name:    "errors past 5% of outcomes",

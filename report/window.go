@@ -31,6 +31,13 @@ type Window struct {
 	ResponseP99 float64 `json:"responseP99Ms"`
 	ConnectP95  float64 `json:"connectP95Ms"`
 	ConnectP99  float64 `json:"connectP99Ms"`
+	// Deliveries counts the receipts of traced messages and DeliveryP99
+	// their delivery time; Expected and Delivered are the recipients of
+	// the traced messages settled in the window (their deadline passed).
+	Deliveries  int64   `json:"deliveries,omitempty"`
+	DeliveryP99 float64 `json:"deliveryP99Ms,omitempty"`
+	Expected    int64   `json:"expected,omitempty"`
+	Delivered   int64   `json:"delivered,omitempty"`
 	Completed   int64   `json:"completed"`
 	Failed      int64   `json:"failed"`
 	// Errors counts errors.<code> by code.
@@ -45,7 +52,7 @@ type Window struct {
 }
 
 // windowHistograms are the latencies a window keeps whole.
-var windowHistograms = []string{engine.MetricResponseTime, engine.MetricConnectTime, arrivalLagMetric}
+var windowHistograms = []string{engine.MetricResponseTime, engine.MetricConnectTime, arrivalLagMetric, engine.MetricDeliveryTime}
 
 // Progress is what the engine reports of the run's VUs at a window's end.
 type Progress struct {
@@ -67,6 +74,8 @@ func windowOf(s metrics.Snapshot, p Progress, launched int64, cores int) Window 
 	w.CPU = cpuShare(s, cores)
 	w.Completed = s.Counters[engine.MetricVUsersCompleted]
 	w.Failed = s.Counters[engine.MetricVUsersFailed]
+	w.Expected = s.Counters[engine.MetricExpected]
+	w.Delivered = s.Counters[engine.MetricDelivered]
 	for name, n := range s.Counters {
 		if code, ok := strings.CutPrefix(name, engine.MetricErrors); ok && n > 0 {
 			if w.Errors == nil {
@@ -87,6 +96,10 @@ func (w *Window) setLatencies(hists map[string]*hdrhistogram.Histogram) {
 	}
 	if h := hists[engine.MetricConnectTime]; h != nil {
 		w.ConnectP95, w.ConnectP99 = ms(h.ValueAtQuantile(95)), ms(h.ValueAtQuantile(99))
+	}
+	if h := hists[engine.MetricDeliveryTime]; h != nil {
+		w.Deliveries = h.TotalCount()
+		w.DeliveryP99 = ms(h.ValueAtQuantile(99))
 	}
 	if h := hists[arrivalLagMetric]; h != nil {
 		w.ArrivalLagP99 = ms(h.ValueAtQuantile(99))

@@ -21,6 +21,10 @@ type BreakingPoint struct {
 	// MaxErrorRate and Saturation are percentages; P99Factor and
 	// ConnectFactor multiples of the baseline.
 	MaxErrorRate, P99Factor, ConnectFactor, Saturation *float64
+	// DeliveryP99 is an absolute limit on the delivery time of traced
+	// messages; MinReach the lowest reach (percent) a second may have.
+	DeliveryP99 *time.Duration
+	MinReach    *float64
 }
 
 // breakingPointKey is the place of the thresholds: config.plugins.breakingPoint.
@@ -52,6 +56,8 @@ func (bp *BreakingPoint) fields() []struct {
 		{"connectFloor", &bp.ConnectFloor, nil, time.Millisecond},
 		{"saturation", nil, &bp.Saturation, 0},
 		{"baseline", &bp.Baseline, nil, time.Second},
+		{"deliveryP99", &bp.DeliveryP99, nil, time.Millisecond},
+		{"minReach", nil, &bp.MinReach, 0},
 	}
 }
 

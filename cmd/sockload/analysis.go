@@ -26,6 +26,8 @@ type analysisFlags struct {
 	connectP99    optDuration
 	connectFactor optFloat
 	saturation    optFloat
+	deliveryP99   optDuration
+	minReach      optFloat
 }
 
 // addAnalysisFlags registers the analysis flags on cmd.
@@ -39,6 +41,8 @@ func addAnalysisFlags(cmd *cobra.Command, f *analysisFlags) {
 	fl.Var(&f.p99Floor, "bp-p99-floor", "breaking point: the relative p99 limit is never below this (default 50ms)")
 	fl.Var(&f.connectP99, "bp-connect-p99", "breaking point: absolute limit on the connect time p99 (default none)")
 	fl.Var(&f.connectFactor, "bp-connect-factor", "breaking point: limit on the connect p99 as a multiple of its baseline (default off)")
+	fl.Var(&f.deliveryP99, "bp-delivery-p99", "breaking point: absolute limit on the delivery time p99 of traced messages (default none)")
+	fl.Var(&f.minReach, "bp-min-reach", "breaking point: lowest percent of a traced message's recipients reached (default none)")
 	fl.Var(&f.saturation, "bp-saturation", "breaking point: percent by which emits per offered arrival may fall below the run's best (default 30; 0 turns it off)")
 }
 
@@ -52,6 +56,8 @@ func (f analysisFlags) apply(th report.Thresholds) report.Thresholds {
 	setMillis(&th.ConnectP99, f.connectP99)
 	setFloat(&th.ConnectFactor, f.connectFactor)
 	setFloat(&th.Saturation, f.saturation)
+	setMillis(&th.DeliveryP99, f.deliveryP99)
+	setFloat(&th.MinReach, f.minReach)
 	return th
 }
 
