@@ -2,7 +2,6 @@ package engine
 
 import (
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/sockload/sockload/metrics"
@@ -79,15 +78,6 @@ func (r *Runner) watchCPU() (stop func()) {
 		}
 	}()
 	return func() { close(done); wg.Wait() }
-}
-
-// processCPU returns the CPU time the process has used so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // connectTimeOf is the connect time histogram of a transport.

@@ -321,11 +321,12 @@ func (s *Server) namespaceAllowed(nsp string) bool {
 func listen(ctx context.Context, cfg Config) (net.Listener, error) {
 	var lc net.ListenConfig
 	if cfg.ReusePort {
+		if err := reusePortAvailable(); err != nil {
+			return nil, err
+		}
 		lc.Control = func(network, address string, c syscall.RawConn) error {
 			var sockErr error
-			err := c.Control(func(fd uintptr) {
-				sockErr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, soReusePort, 1)
-			})
+			err := c.Control(func(fd uintptr) { sockErr = setReusePort(fd) })
 			if err != nil {
 				return err
 			}
@@ -334,7 +335,3 @@ func listen(ctx context.Context, cfg Config) (net.Listener, error) {
 	}
 	return lc.Listen(ctx, "tcp", cfg.Addr)
 }
-
-// soReusePort is SO_REUSEPORT on Linux, which the syscall package
-// does not name.
-const soReusePort = 0xf

@@ -54,7 +54,7 @@ func prepareDistribution(pio *processIO, s *scenario.Script, f runFlags) (*distr
 		d.dial = engine.NewRotatingDialer(addrs).DialContext
 		sources = len(addrs)
 	}
-	openFiles := raiseOpenFileLimit()
+	openFiles := openFileLimit()
 	for _, w := range capacityWarnings(peakConnections(d.plan, s), openFiles, ephemeralPorts(), sources) {
 		fmt.Fprintln(pio.stderr, "Warning:", w)
 	}

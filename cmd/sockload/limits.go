@@ -5,30 +5,11 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/sockload/sockload/engine"
 	"github.com/sockload/sockload/phases"
 	"github.com/sockload/sockload/scenario"
 )
-
-// raiseOpenFileLimit raises the soft limit on open files to the hard one:
-// every connection is a file, and the default soft limit (often 1,024) is
-// far below what a load test needs. It returns the limit in force.
-func raiseOpenFileLimit() uint64 {
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		return 0
-	}
-	if lim.Cur < lim.Max {
-		raised := lim
-		raised.Cur = lim.Max
-		if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &raised) == nil {
-			return raised.Cur
-		}
-	}
-	return lim.Cur
-}
 
 // ephemeralPorts is the number of local ports one source address can use
 // towards one target address (ip_local_port_range), or 0 if unknown.
