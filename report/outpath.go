@@ -110,7 +110,7 @@ func CheckWritable(path string) error {
 		return err
 	}
 	if kind == writeThrough {
-		if err := syscall.Access(dest, 2 /* W_OK */); err != nil {
+		if err := writable(dest); err != nil {
 			return fmt.Errorf("cannot write the report to %s: %w", path, err)
 		}
 		return nil
