@@ -155,8 +155,8 @@ func TestFindBreakingPoint(t *testing.T) {
 			summary: "reach 97.0% < 99% (97 of 100 recipients)",
 		},
 		{
-			name:    "delivery and reach are off by default",
-			ws:      windows(broadcast(10, 20, 100), broadcast(20, 900, 50), broadcast(30, 900, 50), broadcast(40, 900, 50)),
+			name: "delivery and reach are off by default",
+			ws:   windows(broadcast(10, 20, 100), broadcast(20, 900, 50), broadcast(30, 900, 50), broadcast(40, 900, 50)),
 			// The last second is the run's end, not its peak.
 			verdict: VerdictNone, capacity: 30, firstBad: -1,
 		},
