@@ -23,6 +23,7 @@ const (
 	MetricEmitRate             = "socketio.emit_rate"
 	MetricResponseTime         = "socketio.response_time"
 	MetricResponseTimeOfEvent  = "socketio.response_time." // + event
+	MetricErrorAcks            = "socketio.error_acks"
 	MetricConnectTime          = "socketio.connect_time"
 	MetricMessagesReceived     = "socketio.messages_received"
 	MetricMessagesReceivedRate = "socketio.messages_received_rate"
@@ -113,6 +114,7 @@ var Catalogue = []Metric{
 	{Name: MetricEmitRate, Kind: Rate, Of: MetricEmit, Doc: "events emitted per second"},
 	{Name: MetricResponseTime, Kind: Summary, Doc: "time to an ack or a response; fire-and-forget emits are not timed"},
 	{Name: MetricResponseTimeOfEvent, Kind: Summary, Family: true, Doc: "the same, by event name"},
+	{Name: MetricErrorAcks, Kind: Counter, Doc: "acks that carry the server's refusal (the first argument an object whose first key is error, like {error: \"overloaded\"}): counted apart from socketio.response_time, as errors of the breaking point"},
 	{Name: MetricConnectTime, Kind: Summary, Doc: "time to a namespace's connect"},
 	{Name: MetricConnectTimeOf, Kind: Summary, Family: true, Doc: "the same, by the transport in use when it connected (polling or websocket)"},
 	{Name: MetricSessions, Kind: Counter, Family: true, Doc: "Engine.IO connections opened (first and reconnections), by the transport of their handshake (polling or websocket)"},

@@ -45,6 +45,8 @@ const (
 	// CodeSessionUnknown is Engine.IO's 400 "Session ID unknown": the
 	// requests of one session reached different servers.
 	CodeSessionUnknown = "Session ID unknown"
+	CodeNotSocketIO    = "not socket.io"       // the target answered as no Socket.IO server does
+	CodeServerVersion  = "wrong serverVersion" // serverVersion says 3/4, the server speaks 2.x
 )
 
 // ErrorCodes describes every code the engine counts, for the reference
@@ -79,6 +81,17 @@ var ErrorCodes = map[string]string{
 	CodeTimedOut:         "a connection, a handshake or an HTTP request timed out",
 	CodeNotFound:         "the target's host name does not resolve",
 	CodeSessionUnknown:   "a server answered 400 Session ID unknown: the requests of one session reached different backends; make the load balancer sticky (a cookie or the client's address), or use transports: [\"websocket\"]",
+	CodeNotSocketIO:      "the target answered as no Socket.IO server does (a 404, an HTML page, a wrong path); the samples hold its status, content type and first bytes",
+	CodeServerVersion:    "serverVersion names socket.io 3/4 but the server speaks socket.io 2.x's Engine.IO 3",
+}
+
+func init() {
+	// Engine.IO's own refusals are counted under their names.
+	for _, name := range socketio.EngineIOErrorNames() {
+		if _, ok := ErrorCodes[name]; !ok {
+			ErrorCodes[name] = "the server's Engine.IO refused a request: " + name
+		}
+	}
 }
 
 func errorsIsDeadline(err error) bool {
@@ -101,9 +114,17 @@ func errorsIsNotConnected(err error) bool {
 // classifyNetworkError names a network failure as the errno users of
 // Artillery know from its reports (ECONNREFUSED, ETIMEDOUT, ...).
 func classifyNetworkError(err error) string {
+	var notSIO *socketio.NotSocketIOError
+	var eio *socketio.EngineIOError
 	switch {
 	case errors.Is(err, socketio.ErrSessionUnknown):
 		return CodeSessionUnknown
+	case errors.As(err, &notSIO):
+		return CodeNotSocketIO
+	case errors.As(err, &eio):
+		return eio.Name()
+	case errors.Is(err, socketio.ErrEngineV3):
+		return CodeServerVersion
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return CodeConnRefused
 	case errors.Is(err, syscall.ECONNRESET):

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sockload/sockload/internal/refserver"
 	"github.com/sockload/sockload/metrics"
+	"github.com/sockload/sockload/target"
 )
 
 // runForSamples runs a script and returns its metrics and error samples.
@@ -28,6 +29,9 @@ func runForSamples(t *testing.T, yml, target string) (metrics.Snapshot, []metric
 }
 
 func TestFailedMatchSampleNamesStepExpectedAndReceived(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the Node reference servers")
+	}
 	if testing.Short() {
 		t.Skip("a real run of over a second; go test without -short runs it")
 	}
@@ -68,6 +72,9 @@ scenarios:
 // per VU: the code is connect_error, the messages go in the samples.
 func TestRefusalsNamingTheSessionKeepErrorCountersBounded(t *testing.T) {
 	if testing.Short() {
+		t.Skip("starts the Node reference servers")
+	}
+	if testing.Short() {
 		t.Skip("a real run of over a second; go test without -short runs it")
 	}
 	srv := refserver.Start(t, refserver.V4, "--refuse-with-id")
@@ -99,5 +106,61 @@ scenarios:
 		if !strings.Contains(s.Message, "refused") || !strings.Contains(s.Message, `"sid"`) {
 			t.Errorf("sample %q lacks the server's message or its data", s.Message)
 		}
+	}
+}
+
+func TestErrorAcksAreRecognised(t *testing.T) {
+	for _, tc := range []struct {
+		raw  string
+		want bool
+	}{
+		{`[{"error":"overloaded"}]`, true},
+		{` [ { "error" : "busy" } ]`, true},
+		{`[{"error":null,"data":1}]`, false},
+		{`["pong"]`, false},
+		{`[{"ok":true,"error":"x"}]`, false},
+		{`[]`, false},
+		{`["error"]`, false},
+		{``, false},
+	} {
+		if got := isErrorAck([]byte(tc.raw)); got != tc.want {
+			t.Errorf("isErrorAck(%s) = %v, want %v", tc.raw, got, tc.want)
+		}
+	}
+}
+
+// TestErrorAcksOfASheddingTargetAreCountedApart: the built-in target,
+// at 20 events/s with no queue, sheds most of 60 pings sent at once with
+// {"error":"overloaded"}; those are socketio.error_acks, and only the
+// served pings are response times.
+func TestErrorAcksOfASheddingTargetAreCountedApart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of a second")
+	}
+	srv, err := target.Start(context.Background(), target.Config{Addr: "127.0.0.1:0", Capacity: 20, Burst: 1, QueueLimit: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	snap, _, _ := runForSamples(t, `
+config:
+  target: "%s"
+  phases:
+    - duration: 1
+      arrivalCount: 60
+  socketio:
+    transports: ["websocket"]
+scenarios:
+  - flow:
+      - emit: ["ping"]
+        acknowledge: {}
+`, srv.URL())
+	errorAcks := snap.Counters[MetricErrorAcks]
+	timed := snap.Histograms[MetricResponseTime].TotalCount()
+	if errorAcks == 0 || timed == 0 {
+		t.Fatalf("%d error acks and %d timed responses, want both (counters %v)", errorAcks, timed, snap.Counters)
+	}
+	if errorAcks+timed != 60 {
+		t.Errorf("%d error acks + %d timed responses, want the 60 pings", errorAcks, timed)
 	}
 }

@@ -12,7 +12,7 @@ import (
 type engineMetrics struct {
 	created, completed, failed, skipped, cancelled metrics.Counter
 	emit, messages, bytes, reconnects, attempts    metrics.Counter
-	cpu                                            metrics.Counter
+	cpu, errorAcks                                 metrics.Counter
 	reconnectFlows, resent, upgrades               metrics.Counter
 	connectTimeOf                                  map[string]metrics.Histogram
 	sessionLength, responseTime, connectTime       metrics.Histogram
@@ -32,6 +32,7 @@ func newEngineMetrics(reg *metrics.Registry) engineMetrics {
 		reconnects:     reg.Counter(MetricReconnects),
 		attempts:       reg.Counter(MetricReconnectAttempts),
 		cpu:            reg.Counter(MetricCPU),
+		errorAcks:      reg.Counter(MetricErrorAcks),
 		sessionLength:  reg.Histogram(MetricSessionLength),
 		responseTime:   reg.Histogram(MetricResponseTime),
 		connectTime:    reg.Histogram(MetricConnectTime),

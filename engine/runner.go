@@ -12,6 +12,7 @@ import (
 	"github.com/sockload/sockload/metrics"
 	"github.com/sockload/sockload/phases"
 	"github.com/sockload/sockload/scenario"
+	"github.com/sockload/sockload/socketio/wire"
 )
 
 // Config is what a run needs. Script, Plan and Registry are required.
@@ -40,6 +41,10 @@ type Config struct {
 	// give the same RunID so that each times the others' messages too.
 	// 0 picks one at random.
 	RunID uint64
+	// ServerEngine is the Engine.IO version the server speaks, as Probe
+	// found it (0: not probed); scenarios that leave serverVersion unset
+	// speak it.
+	ServerEngine wire.EngineVersion
 }
 
 // Result describes how a run ended. The measurements themselves are in the

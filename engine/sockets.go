@@ -12,7 +12,6 @@ import (
 
 	"github.com/sockload/sockload/scenario"
 	"github.com/sockload/sockload/socketio"
-	"github.com/sockload/sockload/socketio/wire"
 )
 
 // maxMailbox bounds the events a namespace keeps for waitFor steps; older
@@ -198,7 +197,7 @@ func (v *vu) connect(ctx context.Context, m *socketio.Manager, namespace string,
 	start := time.Now()
 	if err := s.sock.Connect(ctx); err != nil {
 		s.close()
-		return nil, connectFailure(namespace, err)
+		return nil, connectFailure(v.r.cfg.Script.Config.Target, namespace, err)
 	}
 	took := time.Since(start)
 	v.rec.Record(v.r.m.connectTime, took)
@@ -230,7 +229,7 @@ func (v *vu) connectStep(ctx context.Context, st *scenario.ConnectStep) error {
 	return err
 }
 
-func connectFailure(namespace string, err error) error {
+func connectFailure(target, namespace string, err error) error {
 	var ce *socketio.ConnectError
 	if errors.As(err, &ce) {
 		msg := fmt.Sprintf("namespace %s refused: %s", namespace, ce.Message)
@@ -239,14 +238,33 @@ func connectFailure(namespace string, err error) error {
 		}
 		return failf(CodeConnectError, "%s", msg)
 	}
-	return &stepError{code: classifyNetworkError(err), err: fmt.Errorf("connecting %s: %w", namespace, err)}
+	code := classifyNetworkError(err)
+	if code == CodeConnRefused {
+		err = fmt.Errorf("nothing listens at %s: %w", targetAddr(target), err)
+	}
+	return &stepError{code: code, err: fmt.Errorf("connecting %s: %w", namespace, err)}
+}
+
+// targetAddr is the host:port of a target URL, for messages.
+func targetAddr(target string) string {
+	u, err := url.Parse(target)
+	if err != nil || u.Host == "" {
+		return target
+	}
+	if u.Port() == "" {
+		if u.Scheme == "https" || u.Scheme == "wss" {
+			return u.Host + ":443"
+		}
+		return u.Host + ":80"
+	}
+	return u.Host
 }
 
 // clientOptions renders the scenario's options for this VU.
 func (v *vu) clientOptions(o *scenario.SocketIOOptions) (socketio.Options, error) {
 	cfg := &v.r.cfg
 	opts := socketio.Options{
-		EngineVersion:        wire.EngineVersion(o.ServerVersion.EngineIOProtocol()),
+		EngineVersion:        v.r.engineVersion(o),
 		Transports:           o.Transports,
 		Path:                 o.Path,
 		ConnectTimeout:       o.ConnectTimeout,

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -94,7 +95,13 @@ func (v *vu) emit(ctx context.Context, st *scenario.EmitStep) error {
 		v.r.m.emit.Inc()
 		v.r.m.messages.Inc()
 		v.r.m.bytes.Add(int64(ack.Size()))
-		v.recordResponse(event, ack.ReceivedAt.Sub(ack.SentAt))
+		if isErrorAck(ack.Raw()) {
+			// The server's refusal is no response time: a shedding
+			// target would look faster than one that serves.
+			v.r.m.errorAcks.Inc()
+		} else {
+			v.recordResponse(event, ack.ReceivedAt.Sub(ack.SentAt))
+		}
 		if err := v.check(st.Acknowledge, ack, false); err != nil {
 			return err
 		}
@@ -165,7 +172,12 @@ func (v *vu) emitFailure(ctx context.Context, event, what string, err error) err
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
+	var eio *socketio.EngineIOError
 	switch {
+	case errors.As(err, &eio):
+		// The server ended the session (a poll refused as "unknown
+		// session"): that, not the emit, is the news.
+		return &stepError{code: eio.Name(), err: fmt.Errorf("%s %q: %w", what, event, err)}
 	case errorsIsDeadline(err):
 		return failf(what+" timeout", "no %s for %q within %s (config.timeout)", what, event, v.timeout)
 	case errorsIsPayloadTooLarge(err):
@@ -314,4 +326,25 @@ func (v *vu) matcher(c *scenario.Check, concat bool) func(socketio.Message) bool
 		}
 		return c.Matches(args, v.tctx, concat)
 	}
+}
+
+// isErrorAck reports whether an ack's JSON arguments carry the server's
+// refusal: the first argument is an object whose first key is "error"
+// and not null ([{"error":"overloaded"}]), the way servers answer a
+// request they shed.
+// It reads the raw bytes, so that timing acks costs no decoding.
+func isErrorAck(raw []byte) bool {
+	rest := bytes.TrimLeft(raw, " \t\r\n")
+	for _, c := range []byte{'[', '{'} {
+		if len(rest) == 0 || rest[0] != c {
+			return false
+		}
+		rest = bytes.TrimLeft(rest[1:], " \t\r\n")
+	}
+	rest, ok := bytes.CutPrefix(rest, []byte(`"error"`))
+	if !ok {
+		return false
+	}
+	rest = bytes.TrimLeft(bytes.TrimLeft(rest, " \t\r\n:"), " \t\r\n")
+	return !bytes.HasPrefix(rest, []byte("null"))
 }

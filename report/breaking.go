@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -22,6 +23,11 @@ const (
 	// VerdictInconclusive: the generator, not the target, limited the run
 	// when it mattered, or the report has no per-second data.
 	VerdictInconclusive = "inconclusive"
+	// VerdictFailing: the test fails from its first second, nearly all
+	// with one error (or no VU ever completed): the scenario or the
+	// target's setup is wrong, which says nothing of the target's
+	// capacity. BreakingPoint.Error names the error.
+	VerdictFailing = "failing"
 )
 
 // Kinds of reasons a window is bad.
@@ -135,6 +141,8 @@ type BreakingPoint struct {
 	// why it is bad.
 	FirstBad *Load    `json:"firstBad,omitempty"`
 	Reasons  []Reason `json:"reasons,omitempty"`
+	// Error is, for VerdictFailing, the error code that dominates.
+	Error string `json:"error,omitempty"`
 	// Generator says why the generator made the result inconclusive.
 	Generator string `json:"generator,omitempty"`
 	// BaselineP99 and BaselineConnectP99 are the run's own early p99s, in
@@ -182,12 +190,13 @@ const (
 )
 
 // ErrorRatio is the share of a window's outcomes that were errors:
-// errors / (timed responses + errors). An ack that arrives but fails its
-// check counts as a response and an error, so a window where every ack
-// fails shows 50%. In a run with no timed responses at all, it is the
+// errors / (timed responses + errors), where the acks that carry the
+// server's refusal (ErrorAcks) are errors, not responses. An ack that
+// arrives but fails its check counts as a response and an error, so a
+// window where every ack fails shows 50%. In a run with no timed responses at all, it is the
 // share of VUs that ended in the window that failed.
 func ErrorRatio(w Window, runHasResponses bool) float64 {
-	var errs int64
+	errs := w.ErrorAcks
 	for _, n := range w.Errors {
 		errs += n
 	}
@@ -261,6 +270,13 @@ func FindBreakingPoint(ws []Window, th Thresholds) BreakingPoint {
 	bp.BaselineP99, bp.BaselineConnectP99 = a.baselines()
 	a.judge(bp.BaselineP99, bp.BaselineConnectP99)
 	sustain := max(1, int(math.Ceil(th.Sustain/a.span-1e-9)))
+	if code, share, why, ok := a.failingTest(sustain); ok {
+		bp.Verdict = VerdictFailing
+		bp.Error = code
+		bp.Summary = fmt.Sprintf("Failing test: %s, %s%% of the errors %s. The scenario or the target's setup is wrong, not the target's capacity: see the first errors.",
+			why, pct(share), code)
+		return bp
+	}
 	if usable := a.usable(); usable < sustain {
 		bp.Verdict = VerdictNone
 		bp.Summary = fmt.Sprintf("No breaking point: the run was too short to judge (%d window(s) of %s s; a breaking point must last %s s).",
@@ -365,6 +381,74 @@ func (a *analysis) generatorDoubt(first, sustain int) string {
 	return ""
 }
 
+// dominantShare is the share of a run's errors one code must have for a run
+// bad from its first second to be a failing test rather than a target
+// overloaded from the start.
+const dominantShare = 0.8
+
+// loadErrors are the codes a load causes: a target overloaded from the
+// start shows them, so they alone never make a failing test (unless no VU
+// completed at all).
+var loadErrors = map[string]bool{
+	"ack timeout": true, "response timeout": true, "waitFor timeout": true, "emit timeout": true,
+	"ETIMEDOUT": true, "ECONNRESET": true, "EADDRNOTAVAIL": true, "EMFILE": true, "error acks": true,
+}
+
+// failingTest reports whether the run is a failing test rather than a load
+// test: no VU completed while some failed, or the windows were bad for
+// errors, half or more of their outcomes, from the first one on, for
+// sustain windows or to the run's end, with one error code that a load does
+// not cause (see loadErrors) making dominantShare of the errors. It returns that
+// code, its share and what made the run a failing test.
+func (a *analysis) failingTest(sustain int) (code string, share float64, why string, ok bool) {
+	var completed, failed int64
+	errs := map[string]int64{}
+	for _, w := range a.ws {
+		completed += w.Completed
+		failed += w.Failed
+		for c, n := range w.Errors {
+			errs[c] += n
+		}
+		if w.ErrorAcks > 0 {
+			errs["error acks"] += w.ErrorAcks
+		}
+	}
+	var total int64
+	for c, n := range errs {
+		total += n
+		if n > errs[code] || (n == errs[code] && c < code) {
+			code = c
+		}
+	}
+	if total == 0 {
+		return "", 0, "", false
+	}
+	share = float64(errs[code]) / float64(total)
+	if completed == 0 && failed > 0 {
+		return code, share, fmt.Sprintf("no VU completed and %s failed", groupDigits(float64(failed))), true
+	}
+	if share < dominantShare || loadErrors[code] {
+		return "", 0, "", false
+	}
+	run, first := 0, -1
+	for i := range a.ws {
+		if !a.use[i] {
+			continue
+		}
+		if !a.errorsBad(i) || a.errRatio[i] < 0.5 {
+			break
+		}
+		if first < 0 {
+			first = i
+		}
+		run++
+	}
+	if run == 0 || (run < sustain && run < a.usable()) {
+		return "", 0, "", false
+	}
+	return code, share, fmt.Sprintf("from its first second, %s%% of the outcomes were errors", pct(a.errRatio[first])), true
+}
+
 func analyse(ws []Window, th Thresholds) *analysis {
 	a := &analysis{
 		ws: ws, th: th,
@@ -376,7 +460,7 @@ func analyse(ws []Window, th Thresholds) *analysis {
 	hasResponses := false
 	var spans []float64
 	for _, w := range ws {
-		hasResponses = hasResponses || w.Responses > 0
+		hasResponses = hasResponses || w.Responses > 0 || w.ErrorAcks > 0
 		if w.Seconds >= minSeconds {
 			spans = append(spans, w.Seconds)
 		}
@@ -427,7 +511,7 @@ func (a *analysis) judge(baseP99, baseConnect float64) {
 		var rs []Reason
 		if a.errorsBad(i) {
 			rs = append(rs, Reason{Kind: ReasonErrors, Value: 100 * a.errRatio[i], Limit: a.th.MaxErrorRate,
-				Text: fmt.Sprintf("errors %s%% > %s%% (%s)", pct(a.errRatio[i]), groupDigits(a.th.MaxErrorRate), topErrors(w.Errors))})
+				Text: fmt.Sprintf("errors %s%% > %s%% (%s)", pct(a.errRatio[i]), groupDigits(a.th.MaxErrorRate), topErrors(windowErrors(w)))})
 		}
 		if w.Responses > 0 {
 			if r, bad := latencyReason(ReasonLatency, "p99", w.ResponseP99, a.th.P99, a.th.P99Factor, a.th.P99Floor, baseP99); bad {
@@ -548,10 +632,12 @@ func (a *analysis) firstRun(n int, bad func(int) bool) (int, bool) {
 }
 
 // lastGood returns the last usable window before i with no reason to be
-// bad, or -1.
+// bad and of full length, or -1: a partial window's rate is its few
+// arrivals divided by a fraction of a second, an extrapolation (a constant
+// 5/s phase whose first 0.74 s held 5 arrivals is not 6.8/s).
 func (a *analysis) lastGood(i int) int {
 	for j := i - 1; j >= 0; j-- {
-		if a.use[j] && len(a.reasons[j]) == 0 {
+		if a.use[j] && len(a.reasons[j]) == 0 && a.ws[j].Seconds >= 0.9*a.span {
 			return j
 		}
 	}
@@ -560,13 +646,16 @@ func (a *analysis) lastGood(i int) int {
 
 // peak returns the window with the highest offered rate (the latest of
 // equals: a steady phase's VUs have all got going by then), full-length
-// windows inside the run first (a partial one's rate is noisy, and the
-// first one's emits lag its arrivals), or -1.
+// windows inside the run first (a partial one's rate is an extrapolation,
+// and the first one's emits lag its arrivals), then full-length ones, or
+// -1.
 func (a *analysis) peak() int {
 	best := -1
-	for _, inside := range []bool{true, false} {
+	for pass := range 3 {
 		for i, w := range a.ws {
-			if !a.use[i] || (inside && (w.Seconds < 0.9*a.span || i == 0 || i == len(a.ws)-1)) {
+			full := w.Seconds >= 0.9*a.span
+			inside := full && i > 0 && i < len(a.ws)-1
+			if !a.use[i] || (pass == 0 && !inside) || (pass == 1 && !full) {
 				continue
 			}
 			if best < 0 || w.Offered >= a.ws[best].Offered {
@@ -655,6 +744,20 @@ func reasonsText(rs []Reason) string {
 		texts[i] = r.Text
 	}
 	return strings.Join(texts, "; ")
+}
+
+// windowErrors are a window's errors by code, its error acks as "error
+// acks".
+func windowErrors(w Window) map[string]int64 {
+	if w.ErrorAcks == 0 {
+		return w.Errors
+	}
+	errs := maps.Clone(w.Errors)
+	if errs == nil {
+		errs = map[string]int64{}
+	}
+	errs["error acks"] = w.ErrorAcks
+	return errs
 }
 
 // topErrors names the most frequent error codes, "ack timeout 12, Failed
@@ -771,6 +874,14 @@ func (r *Report) Analyze(th Thresholds) (*BreakingPoint, error) {
 		return nil, err
 	}
 	bp := FindBreakingPoint(ws, th)
+	if bp.Verdict == VerdictFailing {
+		for _, e := range r.FirstErrors {
+			if e.Code == bp.Error {
+				bp.Summary += " First: " + sampleText(e, r.Run.Start)
+				break
+			}
+		}
+	}
 	r.BreakingPoint = &bp
 	return &bp, nil
 }

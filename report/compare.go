@@ -123,7 +123,11 @@ func (c *Comparison) addRows() {
 	for _, name := range unionKeys(ra, rb) {
 		va, okA := ra[name]
 		vb, okB := rb[name]
-		add(name, va, vb, okA, okB, "/s", lowerWorse)
+		// Every rate follows the load offered, which the user chose: a
+		// stress run offers more than a load run, and that is context,
+		// neither better nor worse. What the target made of it is judged
+		// by the latencies and error shares.
+		add(name, va, vb, okA, okB, "/s", neutral)
 	}
 	sa, sb := a.Summaries(), b.Summaries()
 	for _, name := range unionKeys(sa, sb) {

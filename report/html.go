@@ -168,6 +168,10 @@ func timeCharts(ws []Window) []chart {
 			line("emits/s", func(w Window) float64 { return w.Emits }),
 			line("responses/s", func(w Window) float64 { return perSecond(w.Responses, w) }),
 		}}
+	if slices.ContainsFunc(ws, func(w Window) bool { return w.ErrorAcks > 0 }) {
+		// The server's refusals are no throughput: shown apart.
+		throughput.Series = append(throughput.Series, dashed(line("error acks/s", func(w Window) float64 { return perSecond(w.ErrorAcks, w) })))
+	}
 	vus := chart{Title: "Active VUs", YLabel: "VUs", XLabel: "time from start",
 		Series: []series{line("active VUs", func(w Window) float64 { return float64(w.Active) })}}
 	errs := chart{Title: "Errors by kind", YLabel: "errors per second", XLabel: "time from start"}

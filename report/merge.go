@@ -201,6 +201,7 @@ func (s *windowSum) add(w Window, cores int) error {
 	s.cores += cores
 	s.w.Active += w.Active
 	s.w.Responses += w.Responses
+	s.w.ErrorAcks += w.ErrorAcks
 	s.w.Completed += w.Completed
 	s.w.Failed += w.Failed
 	for code, n := range w.Errors {

@@ -38,8 +38,11 @@ type Window struct {
 	DeliveryP99 float64 `json:"deliveryP99Ms,omitempty"`
 	Expected    int64   `json:"expected,omitempty"`
 	Delivered   int64   `json:"delivered,omitempty"`
-	Completed   int64   `json:"completed"`
-	Failed      int64   `json:"failed"`
+	// ErrorAcks counts the acks that carried the server's refusal
+	// (engine's socketio.error_acks), apart from Responses.
+	ErrorAcks int64 `json:"errorAcks,omitempty"`
+	Completed int64 `json:"completed"`
+	Failed    int64 `json:"failed"`
 	// Errors counts errors.<code> by code.
 	Errors map[string]int64 `json:"errors,omitempty"`
 	// ArrivalLagP99 (ms) and CPU (share of all cores) are the generator's
@@ -76,6 +79,7 @@ func windowOf(s metrics.Snapshot, p Progress, launched int64, cores int) Window 
 	w.Failed = s.Counters[engine.MetricVUsersFailed]
 	w.Expected = s.Counters[engine.MetricExpected]
 	w.Delivered = s.Counters[engine.MetricDelivered]
+	w.ErrorAcks = s.Counters[engine.MetricErrorAcks]
 	for name, n := range s.Counters {
 		if code, ok := strings.CutPrefix(name, engine.MetricErrors); ok && n > 0 {
 			if w.Errors == nil {

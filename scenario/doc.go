@@ -40,10 +40,11 @@
 //
 // # Choices where Artillery is silent or weak
 //
-//   - Server version: config.socketio.serverVersion (2, 3 or 4; default 4)
-//     says which socket.io major the server runs. 2 selects Engine.IO
-//     protocol 3 and Socket.IO protocol 4 (socket.io 2.x servers); 3 and 4
-//     select Engine.IO 4 and Socket.IO 5. Artillery cannot reach 2.x servers.
+//   - Server version: config.socketio.serverVersion (2, 3 or 4) says which
+//     socket.io major the server runs. 2 selects Engine.IO protocol 3 and
+//     Socket.IO protocol 4 (socket.io 2.x servers); 3 and 4 select Engine.IO
+//     4 and Socket.IO 5. Left out (ServerVersionUnset), the engine's probe
+//     of the server's handshake decides. Artillery cannot reach 2.x servers.
 //
 //   - Socket.IO options are read from config.socketio, then
 //     config.engines.socketio-v3 (as the socketio-v3 engine merges them),

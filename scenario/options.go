@@ -22,7 +22,6 @@ func defaultSocketIOOptions() SocketIOOptions {
 		ReconnectionDelay:    time.Second,
 		ReconnectionDelayMax: 5 * time.Second,
 		RandomizationFactor:  0.5,
-		ServerVersion:        4,
 	}
 }
 

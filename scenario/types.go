@@ -126,8 +126,12 @@ type Phase struct {
 // ServerVersion is the major version of the socket.io server under test,
 // set with config.socketio.serverVersion. Version 2 servers speak Engine.IO
 // protocol 3 and Socket.IO protocol 4; versions 3 and 4 speak Engine.IO 4
-// and Socket.IO 5. The default is 4.
+// and Socket.IO 5. Unset (ServerVersionUnset), the server's handshake
+// decides (see engine's Probe); until then 4 is assumed.
 type ServerVersion int
+
+// ServerVersionUnset is the ServerVersion of options that do not name one.
+const ServerVersionUnset ServerVersion = 0
 
 // EngineIOProtocol returns the Engine.IO protocol revision (3 or 4).
 func (v ServerVersion) EngineIOProtocol() int {

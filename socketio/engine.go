@@ -608,9 +608,8 @@ func (e *engine) upgradeFailed(err *UpgradeError) {
 
 // upgradeFailure classifies a websocket handshake that failed.
 func upgradeFailure(err error) *UpgradeError {
-	var he *HTTPError
-	if errors.As(err, &he) {
-		return &UpgradeError{Kind: fmt.Sprintf("http_%d", he.StatusCode), Err: err}
+	if status, ok := httpStatusOf(err); ok {
+		return &UpgradeError{Kind: fmt.Sprintf("http_%d", status), Err: err}
 	}
 	return &UpgradeError{Kind: UpgradeConnectionFailed, Err: err}
 }

@@ -1,10 +1,8 @@
 package socketio
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -74,47 +72,12 @@ var (
 	ErrClosed = errors.New("socketio: manager is closed")
 	// ErrPayloadTooLarge matches *PayloadTooLargeError.
 	ErrPayloadTooLarge = errors.New("socketio: payload exceeds the server's maxPayload")
-	// ErrSessionUnknown matches an *HTTPError for Engine.IO's 400
+	// ErrSessionUnknown matches an *EngineIOError for Engine.IO's 400
 	// {"code":1,"message":"Session ID unknown"}: a request of an open
 	// session reached a server that does not hold it. Behind a load
 	// balancer it means the balancer is not sticky.
 	ErrSessionUnknown = errors.New("socketio: the server does not know this Engine.IO session (Session ID unknown)")
 )
-
-// HTTPError is a polling request or websocket handshake the server answered
-// with a status other than the one expected.
-type HTTPError struct {
-	StatusCode int
-	Status     string // e.g. "400 Bad Request"
-	// Body is the start of the response body (512 bytes at most), e.g.
-	// {"code":1,"message":"Session ID unknown"}.
-	Body string
-}
-
-func (e *HTTPError) Error() string { return e.Status + ": " + e.Body }
-
-// Is makes errors.Is(err, ErrSessionUnknown) true for Engine.IO's
-// "Session ID unknown" (code 1).
-func (e *HTTPError) Is(target error) bool {
-	return target == ErrSessionUnknown && e.StatusCode == http.StatusBadRequest && engineErrorCode(e.Body) == 1
-}
-
-// engineErrorCode is the code of an Engine.IO error body
-// ({"code":1,"message":"..."}), -1 when it is not one.
-func engineErrorCode(body string) int {
-	var v struct {
-		Code    *int   `json:"code"`
-		Message string `json:"message"`
-	}
-	if json.Unmarshal([]byte(body), &v) != nil || v.Code == nil {
-		return -1
-	}
-	return *v.Code
-}
-
-func newHTTPError(resp *http.Response, body []byte) *HTTPError {
-	return &HTTPError{StatusCode: resp.StatusCode, Status: resp.Status, Body: string(bytes.TrimSpace(truncate(body, 512)))}
-}
 
 // PayloadTooLargeError is returned, before anything is sent, by an emit whose
 // encoded message is larger than the maxPayload the server announced in its

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptrace"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,6 +51,9 @@ func pollHandshake(ctx context.Context, cfg *config, client *http.Client, header
 		return hs, nil, fmt.Errorf("socketio: polling handshake with %s: %w", cfg.base.Host, err)
 	}
 	defer putBuffer(body)
+	if cfg.EngineVersion == wire.EngineV4 && v3Payload.Match(body.b) {
+		return hs, nil, fmt.Errorf("socketio: polling handshake with %s: %w", cfg.base.Host, ErrEngineV3)
+	}
 	opened := false
 	err = wire.DecodePayload(cfg.EngineVersion, body.b, int(cfg.MaxReadBytes), func(p wire.Packet) error {
 		if !opened {
@@ -65,10 +69,8 @@ func pollHandshake(ctx context.Context, cfg *config, client *http.Client, header
 		early = append(early, p)
 		return nil
 	})
-	if err == nil && !opened {
-		err = errors.New("empty response")
-	}
-	if err != nil {
+	if err != nil || !opened {
+		err = notEngineIO("GET "+cfg.Path, body.b)
 		return hs, nil, fmt.Errorf("socketio: polling handshake with %s: %w", cfg.base.Host, err)
 	}
 	return hs, early, nil
@@ -97,7 +99,11 @@ func pollGet(ctx context.Context, client *http.Client, cfg *config, u string, he
 	case int64(len(buf.b)) > cfg.MaxReadBytes:
 		err = fmt.Errorf("a polling response exceeds MaxReadBytes (%d)", cfg.MaxReadBytes)
 	case resp.StatusCode != http.StatusOK:
-		err = newHTTPError(resp, buf.b)
+		err = httpAnswerError(req.Method, req.URL.Path, resp, truncate(buf.b, 512))
+	case strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html"):
+		// No Engine.IO server answers with a web page.
+		err = &NotSocketIOError{Request: req.Method + " " + req.URL.Path, Status: resp.StatusCode,
+			ContentType: resp.Header.Get("Content-Type"), Start: truncate(bytes.TrimSpace(buf.b), 80)}
 	}
 	if err != nil {
 		putBuffer(buf)
@@ -250,7 +256,7 @@ func (t *pollingTransport) postBody(ctx context.Context, body []byte) error {
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	if resp.StatusCode != http.StatusOK {
-		return newHTTPError(resp, msg)
+		return httpAnswerError(req.Method, req.URL.Path, resp, msg)
 	}
 	return nil
 }

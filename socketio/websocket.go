@@ -143,9 +143,7 @@ func dialWebsocket(ctx context.Context, cfg *config, jar http.CookieJar, sid str
 	}
 	if err != nil {
 		if resp != nil {
-			body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-			resp.Body.Close()
-			return nil, fmt.Errorf("socketio: websocket handshake with %s: %w", cfg.base.Host, newHTTPError(resp, body))
+			return nil, wsHandshakeError(cfg, resp, err)
 		}
 		return nil, fmt.Errorf("socketio: websocket connection to %s: %w", cfg.base.Host, err)
 	}

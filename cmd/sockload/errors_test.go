@@ -29,6 +29,9 @@ scenarios:
 
 func TestFailedMatchIsExplainedInTheSummaryAndTheJSON(t *testing.T) {
 	if testing.Short() {
+		t.Skip("starts the Node reference servers")
+	}
+	if testing.Short() {
 		t.Skip("a real run of over a second; go test without -short runs it")
 	}
 	t.Parallel()
@@ -68,6 +71,9 @@ func TestFailedMatchIsExplainedInTheSummaryAndTheJSON(t *testing.T) {
 }
 
 func TestDeadRunExitCodeCanBeTurnedOff(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the Node reference servers")
+	}
 	if testing.Short() {
 		t.Skip("a real run of over a second; go test without -short runs it")
 	}

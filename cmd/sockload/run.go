@@ -157,19 +157,22 @@ func runTest(ctx context.Context, pio *processIO, path string, f runFlags) error
 		fmt.Fprintf(pio.stderr, "Serving the built-in target on %s for this run.\n", srv.URL())
 	}
 
-	if !dist.waitForStart(ctx, pio) {
-		return withExit(exitInterrupted, errors.New("interrupted before the start"))
-	}
-	start := time.Now()
-	reg := metrics.New(start, metrics.Options{Interval: f.interval, Rates: engine.Rates})
-	runner, err := engine.New(engine.Config{
-		Script: script, Plan: plan, Registry: reg, Seed: f.seed, Grace: f.grace,
+	cfg := engine.Config{
+		Script: script, Plan: plan, Seed: f.seed, Grace: f.grace,
 		Log:                func(msg string) { fmt.Fprintln(pio.stdout, msg) },
 		Getenv:             pio.getenv,
 		InsecureSkipVerify: f.insecure,
 		DialContext:        dist.dial,
 		RunID:              runID(f.shard, f.startAt, script.Config.Target),
-	})
+	}
+	probeTarget(ctx, pio, &cfg)
+	if !dist.waitForStart(ctx, pio) {
+		return withExit(exitInterrupted, errors.New("interrupted before the start"))
+	}
+	start := time.Now()
+	reg := metrics.New(start, metrics.Options{Interval: f.interval, Rates: engine.Rates})
+	cfg.Registry = reg
+	runner, err := engine.New(cfg)
 	if err != nil {
 		return withExit(exitInvalid, err)
 	}
@@ -389,4 +392,18 @@ func printPlan(pio *processIO, f runFlags, s *scenario.Script, plan phases.Plan)
 	}
 	fmt.Fprintf(pio.stdout, "Test run: %s against %s, %d phase(s), %s, about %.0f arrivals (%d cores)\n",
 		s.Path, s.Config.Target, len(plan), plan.Duration(), plan.ExpectedCount(), runtime.NumCPU())
+}
+
+// probeTarget checks the target before the load starts and says what it
+// found: the server version it detected, or why no VU will connect (the
+// run goes on, so that its report shows the same; a run in which no VU
+// completes exits 1).
+func probeTarget(ctx context.Context, pio *processIO, cfg *engine.Config) {
+	notice, err := engine.Probe(ctx, cfg)
+	if notice != "" {
+		fmt.Fprintln(pio.stderr, notice)
+	}
+	if err != nil && ctx.Err() == nil {
+		fmt.Fprintf(pio.stderr, "Target check failed: %v\n", err)
+	}
 }
