@@ -14,7 +14,7 @@ import (
 )
 
 // loadScript writes a scenario file with target filled in and loads it.
-func loadScript(t *testing.T, target, yml string) *scenario.Script {
+func loadScript(t testing.TB, target, yml string) *scenario.Script {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "scenario.yml")
 	if err := os.WriteFile(path, []byte(fmt.Sprintf(yml, target)), 0o644); err != nil {

@@ -36,3 +36,53 @@ func TestMergeSaysWhatDeliveryTimeMeans(t *testing.T) {
 		}
 	}
 }
+
+func TestHTMLChartsDeliveryAndReachOverTime(t *testing.T) {
+	for _, traced := range []bool{false, true} {
+		rep, err := ReadJSON("testdata/breaking-stress.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if traced {
+			for i := range rep.Windows {
+				w := &rep.Windows[i]
+				w.Deliveries, w.DeliveryP50, w.DeliveryP99 = 100, 2, 5+float64(i)
+				w.Expected, w.Delivered = 100, int64(100-i%3)
+			}
+		}
+		var b strings.Builder
+		if err := WriteHTML(&b, rep); err != nil {
+			t.Fatal(err)
+		}
+		for _, title := range []string{"Delivery time of traced messages", "Reach: share of the expected recipients"} {
+			if strings.Contains(b.String(), title) != traced {
+				t.Errorf("traced %v: the page has %q: %v", traced, title, !traced)
+			}
+		}
+	}
+}
+
+func TestCompareMarksALossOfReach(t *testing.T) {
+	run := func(delivered int64) *Report {
+		return &Report{Aggregate: metrics.Snapshot{Counters: map[string]int64{
+			"socketio.expected": 1000, "socketio.delivered": delivered,
+			"socketio.expected.chat": 1000, "socketio.delivered.chat": delivered,
+		}}, BreakingPoint: &BreakingPoint{Verdict: VerdictNone}}
+	}
+	c, err := Compare(run(1000), run(900), 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := 0
+	for _, row := range c.Rows {
+		if row.Metric == "socketio.reach.chat" || row.Metric == "socketio.reach" {
+			found++
+			if row.A != 100 || row.B != 90 || row.Verdict != "worse" {
+				t.Errorf("%s: %+v, want 100 → 90, worse", row.Metric, row)
+			}
+		}
+	}
+	if found != 2 {
+		t.Errorf("%d reach rows, want 2", found)
+	}
+}

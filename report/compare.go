@@ -108,6 +108,8 @@ func (c *Comparison) addRows() {
 	}
 	add("VUs failed (share of created)", share(a.Counters[engine.MetricVUsersFailed], createdA), share(b.Counters[engine.MetricVUsersFailed], createdB), createdA > 0, createdB > 0, "%", higherWorse)
 
+	c.addReach(add)
+
 	for _, name := range unionKeys(a.Counters, b.Counters) {
 		na, okA := a.Counters[name]
 		nb, okB := b.Counters[name]
@@ -143,6 +145,30 @@ func (c *Comparison) addRows() {
 		} {
 			add(name+"."+stat.name, stat.va, stat.vb, okA, okB, "ms", higherWorse)
 		}
+	}
+}
+
+// addReach compares the reach of traced messages, overall and per event:
+// lower is worse.
+func (c *Comparison) addReach(add func(name string, va, vb float64, hasA, hasB bool, unit string, dir direction)) {
+	reaches := func(r *Report) map[string]float64 {
+		out := map[string]float64{}
+		for _, b := range Broadcasts(r.Aggregate) {
+			if b.Reach != nil {
+				name := engine.MetricReach
+				if b.Event != "" {
+					name += "." + b.Event
+				}
+				out[name] = *b.Reach
+			}
+		}
+		return out
+	}
+	ra, rb := reaches(c.A), reaches(c.B)
+	for _, name := range unionKeys(ra, rb) {
+		va, okA := ra[name]
+		vb, okB := rb[name]
+		add(name, va, vb, okA, okB, "%", lowerWorse)
 	}
 }
 

@@ -183,7 +183,33 @@ func timeCharts(ws []Window) []chart {
 			line("CPU %", func(w Window) float64 { return 100 * w.CPU }),
 			line("arrival lag p99 (ms)", func(w Window) float64 { return w.ArrivalLagP99 }),
 		}}
-	return []chart{latency, arrivals, throughput, vus, errs, gen}
+	return append([]chart{latency, arrivals, throughput, vus, errs, gen}, broadcastCharts(ws, at)...)
+}
+
+// broadcastCharts draws the delivery time and the reach of traced messages
+// over time, for runs that traced any.
+func broadcastCharts(ws []Window, at func(Window) float64) []chart {
+	var delivery, reach []series
+	p50, p99, r := series{Name: "delivery p50"}, series{Name: "delivery p99"}, series{Name: "reach %"}
+	for _, w := range ws {
+		if w.Deliveries > 0 {
+			p50.Points = append(p50.Points, point{at(w), w.DeliveryP50})
+			p99.Points = append(p99.Points, point{at(w), w.DeliveryP99})
+		}
+		if w.Expected > 0 {
+			r.Points = append(r.Points, point{at(w), 100 * float64(w.Delivered) / float64(w.Expected)})
+		}
+	}
+	var out []chart
+	if len(p99.Points) > 0 {
+		delivery = []series{p50, p99}
+		out = append(out, chart{Title: "Delivery time of traced messages, at their recipients (per second)", YLabel: "ms (log scale)", XLabel: "time from start", LogY: true, Series: delivery})
+	}
+	if len(r.Points) > 0 {
+		reach = []series{r}
+		out = append(out, chart{Title: "Reach: share of the expected recipients reached (messages settled per second)", YLabel: "% of recipients", XLabel: "time from start", Series: reach})
+	}
+	return out
 }
 
 func dashed(s series) series { s.Dashed = true; return s }

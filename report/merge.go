@@ -204,6 +204,8 @@ func (s *windowSum) add(w Window, cores int) error {
 	s.w.ErrorAcks += w.ErrorAcks
 	s.w.Completed += w.Completed
 	s.w.Failed += w.Failed
+	s.w.Expected += w.Expected
+	s.w.Delivered += w.Delivered
 	for code, n := range w.Errors {
 		if s.w.Errors == nil {
 			s.w.Errors = map[string]int64{}

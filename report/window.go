@@ -35,6 +35,7 @@ type Window struct {
 	// their delivery time; Expected and Delivered are the recipients of
 	// the traced messages settled in the window (their deadline passed).
 	Deliveries  int64   `json:"deliveries,omitempty"`
+	DeliveryP50 float64 `json:"deliveryP50Ms,omitempty"`
 	DeliveryP99 float64 `json:"deliveryP99Ms,omitempty"`
 	Expected    int64   `json:"expected,omitempty"`
 	Delivered   int64   `json:"delivered,omitempty"`
@@ -103,7 +104,7 @@ func (w *Window) setLatencies(hists map[string]*hdrhistogram.Histogram) {
 	}
 	if h := hists[engine.MetricDeliveryTime]; h != nil {
 		w.Deliveries = h.TotalCount()
-		w.DeliveryP99 = ms(h.ValueAtQuantile(99))
+		w.DeliveryP50, w.DeliveryP99 = ms(h.ValueAtQuantile(50)), ms(h.ValueAtQuantile(99))
 	}
 	if h := hists[arrivalLagMetric]; h != nil {
 		w.ArrivalLagP99 = ms(h.ValueAtQuantile(99))
