@@ -3,6 +3,9 @@ package engine
 import (
 	"context"
 	"testing"
+	"time"
+
+	"github.com/sockload/sockload/metrics"
 
 	"github.com/sockload/sockload/target"
 )
@@ -19,9 +22,6 @@ func startTarget(t *testing.T) *target.Server {
 }
 
 func TestWaitsSkipEventsThatDoNotMatch(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a real run of over a second; go test without -short runs it")
-	}
 	srv := startTarget(t)
 	cases := []struct {
 		name      string
@@ -52,7 +52,7 @@ func TestWaitsSkipEventsThatDoNotMatch(t *testing.T) {
 config:
   target: "%s"
   phases:
-    - duration: 1
+    - duration: "100ms"
       arrivalCount: 1
   socketio: {transports: ["websocket"]}
 scenarios:
@@ -76,15 +76,12 @@ scenarios:
 }
 
 func TestResponseSkipsEventsThatDoNotMatch(t *testing.T) {
-	if testing.Short() {
-		t.Skip("a real run of over a second; go test without -short runs it")
-	}
 	srv := startTarget(t)
 	s := loadScript(t, srv.URL(), `
 config:
   target: "%s"
   phases:
-    - duration: 1
+    - duration: "100ms"
       arrivalCount: 1
   socketio: {transports: ["websocket"]}
 scenarios:
@@ -151,5 +148,44 @@ scenarios:
 				t.Errorf("delivery_time.chat holds %v values, want %d", h, n)
 			}
 		})
+	}
+}
+
+func TestListenersHearEventsWhileTheVUThinks(t *testing.T) {
+	srv := startTarget(t)
+	s := loadScript(t, srv.URL(), `
+config:
+  target: "%s"
+  phases:
+    - duration: "100ms"
+      arrivalCount: 1
+  socketio: {transports: ["websocket"]}
+scenarios:
+  - engine: socketio
+    listen:
+      - event: "n"
+        match: {json: "$.0", value: 3}
+        capture: {json: "$.0", as: "heard"}
+      - "n"
+    flow:
+      - emit: ["push", "n", 5]
+        acknowledge: true
+      - think: "300ms"
+      - log: "heard {{ heard }}"
+`)
+	reg := metrics.New(time.Now(), metrics.Options{Rates: Rates})
+	var logged []string
+	r, err := New(Config{Script: s, Plan: PlanOf(s), Registry: reg, Seed: 1, Log: func(m string) { logged = append(logged, m) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	snap := reg.Rotate(time.Now())
+	// The matching listener hears one event, the plain one all five.
+	expectCounters(t, snap, map[string]int64{MetricVUsersCompleted: 1, MetricListened + "n": 6, MetricEvents + "n": 5})
+	if len(logged) != 1 || logged[0] != "heard 3" {
+		t.Errorf("logged %q, want the capture of the listener", logged)
 	}
 }

@@ -103,3 +103,16 @@ scenarios:
 		}
 	}
 }
+
+func TestChatFanoutExampleLoads(t *testing.T) {
+	s, err := Load("../examples/chat-fanout.yml", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.Traced() || len(s.Scenarios[0].Listen) != 1 {
+		t.Errorf("the example traces nothing or listens to nothing")
+	}
+	if len(s.Warnings) > 0 {
+		t.Errorf("warnings: %v", s.Warnings)
+	}
+}
