@@ -369,9 +369,12 @@ func ratioText(b, a float64) string {
 	return twoDigits(b/a) + "×"
 }
 
+// clip shortens s to at most n characters (runes, not bytes, so a name in
+// any script stays valid UTF-8), ending a shortened one in "...".
 func clip(s string, n int) string {
-	if len(s) <= n {
+	runes := []rune(s)
+	if len(runes) <= n {
 		return s
 	}
-	return s[:n-3] + "..."
+	return string(runes[:max(n-3, 0)]) + "..."
 }

@@ -211,10 +211,7 @@ func (c chart) drawLegend(b *strings.Builder) {
 	// Right-aligned, from the last entry leftwards.
 	for i := len(c.Series) - 1; i >= 0; i-- {
 		s := c.Series[i]
-		name := s.Name
-		if len(name) > 40 {
-			name = name[:37] + "..."
-		}
+		name := clip(s.Name, 40)
 		w := 7*float64(len([]rune(name))) + 28
 		x -= w
 		color := palette[i%len(palette)]

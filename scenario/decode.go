@@ -105,11 +105,14 @@ func kindName(n *yaml.Node) string {
 	return "something else"
 }
 
+// truncate keeps the first n characters of s (runes, so the text stays
+// valid UTF-8), marking a cut with "...".
 func truncate(s string, n int) string {
-	if len(s) <= n {
+	runes := []rune(s)
+	if len(runes) <= n {
 		return s
 	}
-	return s[:n] + "..."
+	return string(runes[:n]) + "..."
 }
 
 // str reads a string scalar. Numbers and booleans are accepted as their text.
