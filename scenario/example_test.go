@@ -31,7 +31,9 @@ scenarios:
 		fmt.Println(err)
 		return
 	}
-	fmt.Print(s.Plan())
+	// The arrivals of each phase are counted by package phases, as the
+	// engine schedules them: 2/s for 10 s is 20.
+	fmt.Print(s.Plan().WithArrivals([]float64{20}))
 	r := rand.New(rand.NewPCG(1, 2))
 	ctx := s.NewContext(0, r, nil)
 	sc := s.Scenarios[s.PickScenario(r)]

@@ -2,18 +2,19 @@ package scenario
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
 
 // Plan is what a run of the script will do, in outline: its phases one
-// after another, how long they last and how many VUs they start. The exact
-// arrival instants are computed by package phases; this is the summary a
-// user checks before running.
+// after another, how long they last and how many VUs they start. The
+// arrivals are counted by package phases, the one place that schedules
+// them (see WithArrivals); this is the summary a user checks before running.
 type Plan struct {
 	Phases           []PhasePlan
 	Duration         time.Duration // sum of the phases; VUs still running may outlast it
-	ExpectedArrivals float64       // VUs the phases start, before any maxVusers cap
+	ExpectedArrivals float64       // VUs the phases start, before any maxVusers cap (see WithArrivals)
 	Scenarios        []ScenarioPlan
 }
 
@@ -33,22 +34,6 @@ type ScenarioPlan struct {
 	Weight int
 	Share  float64 // Weight / sum of weights, 0..1
 	Steps  int     // steps in its flow, loops counted once
-}
-
-// ExpectedArrivals returns the number of VUs the phase starts: rate times
-// duration, the mean of the two rates for a ramp, the count for
-// arrivalCount, none for a pause.
-func (p Phase) ExpectedArrivals() float64 {
-	secs := p.Duration.Seconds()
-	switch {
-	case p.Pause > 0:
-		return 0
-	case p.ArrivalCount > 0:
-		return float64(p.ArrivalCount)
-	case p.HasRampTo:
-		return (p.ArrivalRate + p.RampTo) / 2 * secs
-	}
-	return p.ArrivalRate * secs
 }
 
 func (p Phase) describe() string {
@@ -75,11 +60,9 @@ func (s *Script) Plan() Plan {
 		if p.Mode == ModePoisson {
 			desc += ", poisson"
 		}
-		pp := PhasePlan{Index: i + 1, Name: p.Name, Start: pl.Duration, Duration: p.Duration,
-			ExpectedArrivals: p.ExpectedArrivals(), Description: desc}
+		pp := PhasePlan{Index: i + 1, Name: p.Name, Start: pl.Duration, Duration: p.Duration, Description: desc}
 		pl.Phases = append(pl.Phases, pp)
 		pl.Duration += p.Duration
-		pl.ExpectedArrivals += pp.ExpectedArrivals
 	}
 	total := 0
 	for _, sc := range s.Scenarios {
@@ -91,6 +74,22 @@ func (s *Script) Plan() Plan {
 			sp.Share = float64(sc.Weight) / float64(total)
 		}
 		pl.Scenarios = append(pl.Scenarios, sp)
+	}
+	return pl
+}
+
+// WithArrivals returns the plan with the expected arrivals of each phase
+// set from perPhase (in phase order), as the scheduler computes them
+// (phases.Phase.ExpectedCount: exact for uniform arrivals, the mean for
+// poisson ones), and their sum.
+func (pl Plan) WithArrivals(perPhase []float64) Plan {
+	pl.Phases = slices.Clone(pl.Phases)
+	pl.ExpectedArrivals = 0
+	for i := range pl.Phases {
+		if i < len(perPhase) {
+			pl.Phases[i].ExpectedArrivals = perPhase[i]
+			pl.ExpectedArrivals += perPhase[i]
+		}
 	}
 	return pl
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sockload/sockload/engine"
+	"github.com/sockload/sockload/phases"
 	"github.com/sockload/sockload/scenario"
 	"github.com/spf13/cobra"
 )
@@ -91,7 +93,7 @@ func validate(pio *processIO, path string, opts scenario.Options) error {
 		env = fmt.Sprintf(" (environment %q)", s.Environment)
 	}
 	fmt.Fprintf(pio.stdout, "Target: %s%s\n", s.Config.Target, env)
-	fmt.Fprint(pio.stdout, s.Plan().String())
+	fmt.Fprint(pio.stdout, s.Plan().WithArrivals(arrivalsPerPhase(engine.PlanOf(s))).String())
 	for _, p := range s.Config.Payloads {
 		how := "a random row per VU"
 		switch {
@@ -130,4 +132,14 @@ func printPathNotes(pio *processIO, s *scenario.Script) {
 		}
 		fmt.Fprintf(pio.stdout, "  line %d: %s (%s): %s\n", n.Pos.Line, n.Path, mark, n.Note)
 	}
+}
+
+// arrivalsPerPhase is the number of VUs each phase starts, as the
+// scheduler counts them.
+func arrivalsPerPhase(plan phases.Plan) []float64 {
+	out := make([]float64, len(plan))
+	for i, p := range plan {
+		out[i] = p.ExpectedCount()
+	}
+	return out
 }

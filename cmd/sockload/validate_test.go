@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sockload/sockload/engine"
+	"github.com/sockload/sockload/scenario"
 )
 
 func TestValidate(t *testing.T) {
@@ -198,4 +201,42 @@ scenarios:
 	if code != exitOK || !strings.Contains(out, "Checks: 1") {
 		t.Fatalf("code %d, stdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
+}
+
+// TestValidateCountsArrivalsAsTheSchedulerDoes: a ramp of 1/s to 2/s over
+// 9 s starts 14 VUs and 1.45/s for 10 s starts 15, as phases schedules them
+// (not the 13.5 and 14.5 of rate times duration).
+func TestValidateCountsArrivalsAsTheSchedulerDoes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ramp.yml")
+	yml := "config:\n  target: \"http://127.0.0.1:3000\"\n  phases:\n    - {duration: 9, arrivalRate: 1, rampTo: 2}\n    - {duration: 10, arrivalRate: 1.45}\n" +
+		"scenarios:\n  - engine: socketio\n    flow:\n      - emit: [\"ping\"]\n"
+	if err := os.WriteFile(path, []byte(yml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runInProcess(t, "validate", path)
+	for _, want := range []string{"about 29 VUs", "over 9s, about 14 VUs", "for 10s, about 15 VUs"} {
+		if code != exitOK || !strings.Contains(out, want) {
+			t.Errorf("validate lacks %q (code %d):\n%s%s", want, code, out, errOut)
+		}
+	}
+	plan, err := engine.PlanOf(mustLoad(t, path)).Schedule(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for range plan.All() {
+		n++
+	}
+	if n != 29 {
+		t.Errorf("the scheduler starts %d VUs, validate says 29", n)
+	}
+}
+
+func mustLoad(t *testing.T, path string) *scenario.Script {
+	t.Helper()
+	s, err := scenario.Load(path, scenario.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
