@@ -38,7 +38,12 @@ const (
 	MetricUpgrades             = "socketio.upgrades"
 	MetricUpgradeFailed        = "socketio.upgrade_failed." // + kind
 	MetricConnectTimeOf        = "socketio.connect_time."   // + transport
-	MetricErrors               = "errors."                  // + code
+
+	MetricBackendVUsers       = "backend.vusers."        // + backend
+	MetricBackendErrors       = "backend.errors."        // + backend
+	MetricBackendDisconnects  = "backend.disconnects."   // + backend
+	MetricBackendResponseTime = "backend.response_time." // + backend
+	MetricErrors              = "errors."                // + code
 
 	MetricArrivalLag = "engine.arrival_lag"
 	MetricCPU        = "engine.cpu_us"
@@ -137,6 +142,10 @@ var Catalogue = []Metric{
 	{Name: MetricHTTPResponseTime, Kind: Summary, Doc: "time from sending an HTTP request to its response's headers"},
 	{Name: MetricHTTPResponseTimeOf, Kind: Summary, Family: true, Doc: "the same, by step name (or URL as written)"},
 	{Name: MetricHTTPDownloadedBytes, Kind: Counter, Doc: "bytes of the HTTP response bodies"},
+	{Name: MetricBackendVUsers, Kind: Counter, Family: true, Doc: "VUs that landed on each backend (at their first handshake, and again when a reconnection moved them), with socketio option backend; at most 32 backends, the rest as other"},
+	{Name: MetricBackendErrors, Kind: Counter, Family: true, Doc: "failed VUs, by the backend they were on"},
+	{Name: MetricBackendDisconnects, Kind: Counter, Family: true, Doc: "disconnects (other than the VU's own), by the backend the VU was on"},
+	{Name: MetricBackendResponseTime, Kind: Summary, Family: true, Doc: "socketio.response_time, by the backend the VU was on"},
 	{Name: MetricArrivalLag, Kind: Summary, Doc: "actual minus intended start of each VU"},
 	{Name: MetricCPU, Kind: Counter, Doc: "CPU time the generator process used, in µs"},
 	{Name: MetricEvents, Kind: Counter, Family: true, Doc: "events received, by name, whatever the VU was doing"},

@@ -68,6 +68,9 @@ type Status struct {
 	Offered  int64         // arrivals due so far (launched + skipped)
 	Launched int64
 	Finished bool // arrivals are over; VUs are winding down
+	// Backends is the number of VUs on each backend, when the scenario
+	// names backends (socketio option backend); nil otherwise.
+	Backends map[string]int64
 }
 
 // Runner runs one test. Create it with New, then call Run once; Status may be
@@ -93,6 +96,10 @@ type Runner struct {
 	// runFlow runs a VU's flow; tests of arrival timing replace it with
 	// one that does no I/O, so that they can run in a synctest bubble.
 	runFlow func(ctx context.Context, v *vu) error
+
+	// backends counts the VUs per backend; nil when no scenario names
+	// backends.
+	backends *backendSet
 
 	waits map[*scenario.Scenario]*waitSet
 	http  *httpRunner // the HTTP steps' client; nil without HTTP steps
@@ -140,6 +147,11 @@ func New(cfg Config) (*Runner, error) {
 		return nil, errors.New("engine: every scenario has weight 0, so no VU can start; give one a positive weight")
 	}
 	r.m = newEngineMetrics(cfg.Registry)
+	for _, sc := range cfg.Script.Scenarios {
+		if sc.SocketIO.Backend.IsSet() {
+			r.backends = newBackendSet(cfg.Registry)
+		}
+	}
 	if len(httpStepNames(cfg.Script)) > 0 {
 		r.http = newHTTPRunner(&r.cfg) // a run without HTTP steps reports no http.* metrics
 	}
@@ -177,6 +189,9 @@ func (r *Runner) Status() Status {
 		Offered:  r.offered.Load(),
 		Launched: r.launched.Load(),
 		Finished: r.finished.Load(),
+	}
+	if r.backends != nil {
+		s.Backends = r.backends.snapshot()
 	}
 	if st := r.start.Load(); st != 0 {
 		s.Elapsed = time.Since(time.Unix(0, st))

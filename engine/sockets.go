@@ -286,10 +286,14 @@ func (v *vu) clientOptions(o *scenario.SocketIOOptions) (socketio.Options, error
 			// Rooms do not survive a lost connection.
 			v.leaveGroups()
 			v.connectionLost(namespace, reason)
+			if b := v.currentBackend(); b != "" && reason != socketio.ReasonClientDisconnect {
+				cfg.Registry.Counter(MetricBackendDisconnects + MetricSuffix(b)).Inc()
+			}
 		},
 		OnConnect: v.joined,
-		OnOpen: func(transport string, _ http.Header) {
+		OnOpen: func(transport string, header http.Header) {
 			cfg.Registry.Counter(MetricSessions + transport).Inc()
+			v.landedOn(o.Backend, header)
 		},
 		OnUpgrade: func(err *socketio.UpgradeError) {
 			if err == nil {

@@ -18,6 +18,7 @@ func (v *vu) steps(ctx context.Context, steps []scenario.Step) error {
 			return err
 		}
 		v.applyCaptured()
+		v.captureBackend()
 		if err := v.afterReconnect(ctx); err != nil {
 			return err
 		}
@@ -195,6 +196,9 @@ func (v *vu) recordResponse(event string, d time.Duration) {
 	v.rec.Record(v.r.m.responseTime, d)
 	if h, ok := v.r.eventHistogram(event); ok {
 		v.rec.Record(h, d)
+	}
+	if b := v.currentBackend(); b != "" {
+		v.rec.Record(v.r.backends.responseTime(b), d)
 	}
 }
 

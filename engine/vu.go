@@ -46,6 +46,11 @@ type vu struct {
 	// scenario's onReconnect steps; nil when it has none.
 	reconnected     chan struct{}
 	inReconnectFlow bool
+
+	// backend is the backend the VU is on ("" when not named), set from
+	// the handshakes (client goroutines) and captures.
+	backendMu sync.Mutex
+	backend   string
 	// jar holds the VU's cookies, for its HTTP steps and its connections
 	// alike (see cookieJar).
 	jar http.CookieJar
@@ -107,7 +112,11 @@ func (v *vu) run(ctx context.Context) {
 	default:
 		m.failed.Inc()
 		v.r.recordError(v.id, err)
+		if b := v.currentBackend(); b != "" {
+			v.r.cfg.Registry.Counter(MetricBackendErrors + MetricSuffix(b)).Inc()
+		}
 	}
+	v.leaveBackend()
 }
 
 // recordError counts err under its code and keeps it as a sample of the

@@ -34,6 +34,7 @@ type Collector struct {
 	intermediate []json.RawMessage
 	windows      []Window
 	lastLaunched int64
+	annotations  []Annotation
 	err          error
 }
 
@@ -106,6 +107,8 @@ type Results struct {
 	Intermediate []json.RawMessage
 	// Windows are the one-second windows.
 	Windows []Window
+	// Annotations are the markers put on the run (Annotate), in order.
+	Annotations []Annotation
 }
 
 // Results returns what was collected so far. It is safe to call while Run
@@ -121,5 +124,6 @@ func (c *Collector) Results() (Results, error) {
 		Aggregate:    agg,
 		Intermediate: append([]json.RawMessage(nil), c.intermediate...),
 		Windows:      append([]Window(nil), c.windows...),
+		Annotations:  append([]Annotation(nil), c.annotations...),
 	}, c.err
 }

@@ -86,6 +86,9 @@ func runPage(r *Report) htmlPage {
 	}
 	ws, _ := r.AnalysisWindows()
 	marks := breakingMarks(bp)
+	if len(ws) > 0 {
+		marks = append(marks, annotationMarks(r.Annotations, ws[0].Start)...)
+	}
 	for _, c := range timeCharts(ws) {
 		c.Marks = marks
 		p.Charts = append(p.Charts, htmlChart{SVG: c.SVG()})
@@ -183,7 +186,23 @@ func timeCharts(ws []Window) []chart {
 			line("CPU %", func(w Window) float64 { return 100 * w.CPU }),
 			line("arrival lag p99 (ms)", func(w Window) float64 { return w.ArrivalLagP99 }),
 		}}
-	return append([]chart{latency, arrivals, throughput, vus, errs, gen}, broadcastCharts(ws, at)...)
+	charts := []chart{latency, arrivals, throughput, vus, errs, gen}
+	if reasons := countKeys(ws, func(w Window) map[string]int64 { return w.Disconnects }, 7); len(reasons) > 0 || anyReconnects(ws) {
+		c := chart{Title: "Disconnects by reason, and reconnections", YLabel: "per second", XLabel: "time from start"}
+		for _, r := range reasons {
+			c.Series = append(c.Series, line("disconnect: "+r, func(w Window) float64 { return perSecond(w.Disconnects[r], w) }))
+		}
+		c.Series = append(c.Series, dashed(line("reconnects", func(w Window) float64 { return perSecond(w.Reconnects, w) })))
+		charts = append(charts, c)
+	}
+	if backends := countKeys(ws, func(w Window) map[string]int64 { return w.Backends }, 8); len(backends) > 0 {
+		c := chart{Title: "VUs per backend", YLabel: "VUs", XLabel: "time from start"}
+		for _, b := range backends {
+			c.Series = append(c.Series, line(b, func(w Window) float64 { return float64(w.Backends[b]) }))
+		}
+		charts = append(charts, c)
+	}
+	return append(charts, broadcastCharts(ws, at)...)
 }
 
 // broadcastCharts draws the delivery time and the reach of traced messages
@@ -223,9 +242,24 @@ func perSecond(n int64, w Window) float64 {
 
 // errorCodes returns the run's most frequent error codes, at most n.
 func errorCodes(ws []Window, n int) []string {
+	return countKeys(ws, func(w Window) map[string]int64 { return w.Errors }, n)
+}
+
+func anyReconnects(ws []Window) bool {
+	for _, w := range ws {
+		if w.Reconnects > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// countKeys returns the keys of the windows' counts (errors by code,
+// disconnects by reason, VUs by backend) with the largest totals, at most n.
+func countKeys(ws []Window, counts func(Window) map[string]int64, n int) []string {
 	total := map[string]int64{}
 	for _, w := range ws {
-		for code, c := range w.Errors {
+		for code, c := range counts(w) {
 			total[code] += c
 		}
 	}

@@ -206,12 +206,10 @@ func (s *windowSum) add(w Window, cores int) error {
 	s.w.Failed += w.Failed
 	s.w.Expected += w.Expected
 	s.w.Delivered += w.Delivered
-	for code, n := range w.Errors {
-		if s.w.Errors == nil {
-			s.w.Errors = map[string]int64{}
-		}
-		s.w.Errors[code] += n
-	}
+	s.w.Errors = addCounts(s.w.Errors, w.Errors)
+	s.w.Disconnects = addCounts(s.w.Disconnects, w.Disconnects)
+	s.w.Backends = addCounts(s.w.Backends, w.Backends)
+	s.w.Reconnects += w.Reconnects
 	for name, enc := range w.Histograms {
 		h, err := metrics.DecodeHistogram(enc)
 		if err != nil {
@@ -259,4 +257,15 @@ func mergeGenerators(reports []*Report) Generator {
 		}
 	}
 	return out
+}
+
+// addCounts adds the counts of from into into, which it makes when needed.
+func addCounts(into, from map[string]int64) map[string]int64 {
+	for k, n := range from {
+		if into == nil {
+			into = map[string]int64{}
+		}
+		into[k] += n
+	}
+	return into
 }

@@ -52,6 +52,9 @@ type Report struct {
 	// FirstErrors are the first distinct messages of each error code (see
 	// metrics.Registry.Error), in the order they happened.
 	FirstErrors []metrics.ErrorSample `json:"firstErrors,omitempty"`
+	// Annotations are the markers put on the run's timeline while it ran
+	// (POST /annotate with sockload run --listen).
+	Annotations []Annotation `json:"annotations,omitempty"`
 	// BreakingPoint is the analysis of Windows (see FindBreakingPoint).
 	BreakingPoint *BreakingPoint `json:"breakingPoint,omitempty"`
 	// Broadcasts are the reach and delivery time of the run's traced

@@ -44,6 +44,9 @@ func WriteSummary(w io.Writer, r *Report) {
 	WriteFirstErrors(w, r)
 	WriteErrorHints(w, r.Aggregate)
 	WriteTransports(w, r.Aggregate)
+	WriteRecoveries(w, r)
+	WriteBackends(w, r)
+	WriteAnnotations(w, r)
 	if r.Run.Skipped > 0 {
 		fmt.Fprintf(w, "%d arrivals were skipped: maxVusers was reached.\n", r.Run.Skipped)
 	}

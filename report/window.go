@@ -46,6 +46,13 @@ type Window struct {
 	Failed    int64 `json:"failed"`
 	// Errors counts errors.<code> by code.
 	Errors map[string]int64 `json:"errors,omitempty"`
+	// Disconnects counts socketio.disconnects.<reason> by reason;
+	// Reconnects the reconnections that succeeded.
+	Disconnects map[string]int64 `json:"disconnects,omitempty"`
+	Reconnects  int64            `json:"reconnects,omitempty"`
+	// Backends is the number of VUs on each backend at the window's end
+	// (see engine's backend option), when the run names backends.
+	Backends map[string]int64 `json:"backends,omitempty"`
 	// ArrivalLagP99 (ms) and CPU (share of all cores) are the generator's
 	// own health in the window.
 	ArrivalLagP99 float64 `json:"arrivalLagP99Ms,omitempty"`
@@ -56,19 +63,31 @@ type Window struct {
 }
 
 // windowHistograms are the latencies a window keeps whole.
-var windowHistograms = []string{engine.MetricResponseTime, engine.MetricConnectTime, arrivalLagMetric, engine.MetricDeliveryTime}
+var windowHistograms = []string{engine.MetricResponseTime, engine.MetricConnectTime, arrivalLagMetric, engine.MetricDeliveryTime, engine.MetricReconnectTime}
 
 // Progress is what the engine reports of the run's VUs at a window's end.
 type Progress struct {
 	Active   int64
 	Launched int64
+	// Backends is the number of VUs on each named backend (nil when the
+	// run names none).
+	Backends map[string]int64
 }
 
 // windowOf summarizes one second's snapshot. launched is the number of VUs
 // started in it; Offered is filled in after the run from the plan.
 func windowOf(s metrics.Snapshot, p Progress, launched int64, cores int) Window {
 	secs := s.Duration().Seconds()
-	w := Window{Start: s.Start, Seconds: secs, Active: p.Active}
+	w := Window{Start: s.Start, Seconds: secs, Active: p.Active, Backends: p.Backends}
+	w.Reconnects = s.Counters[engine.MetricReconnects]
+	for name, n := range s.Counters {
+		if reason, ok := strings.CutPrefix(name, engine.MetricDisconnects); ok && n > 0 {
+			if w.Disconnects == nil {
+				w.Disconnects = map[string]int64{}
+			}
+			w.Disconnects[reason] = n
+		}
+	}
 	w.setLatencies(s.Histograms)
 	if secs <= 0 {
 		return w

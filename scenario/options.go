@@ -99,6 +99,8 @@ func (d *decoder) socketIOOption(o *SocketIOOptions, key string, v *yaml.Node) {
 			}
 			o.RandomizationFactor = f
 		}
+	case "backend":
+		o.Backend = d.backend(v)
 	case "emitWhileReconnecting":
 		if s, ok := d.str(v, "emitWhileReconnecting"); ok {
 			switch s {
@@ -301,4 +303,32 @@ func (d *decoder) sourceAddresses(o *SocketIOOptions, v *yaml.Node) {
 		return
 	}
 	o.SourceAddresses = addrs
+}
+
+// backend reads the backend option: a mapping with one of cookie, header or
+// capture, naming where a VU's backend is read from.
+func (d *decoder) backend(v *yaml.Node) Backend {
+	const how = "write backend: {cookie: SERVERID} (the balancer's sticky cookie), {header: X-Backend} (a handshake response header) or {capture: node} (a captured variable)"
+	var b Backend
+	if v.Kind != yaml.MappingNode || len(v.Content) != 2 {
+		d.errf(v, how, "backend names one source of the backend's name")
+		return b
+	}
+	key, val := v.Content[0], v.Content[1]
+	name, ok := d.str(val, "backend "+key.Value)
+	if !ok || name == "" {
+		d.errf(val, how, "backend %s needs a name", key.Value)
+		return b
+	}
+	switch key.Value {
+	case "cookie":
+		b.Cookie = name
+	case "header":
+		b.Header = name
+	case "capture":
+		b.Capture = name
+	default:
+		d.errf(key, how, "backend is read from cookie, header or capture, not %q", key.Value)
+	}
+	return b
 }

@@ -60,7 +60,7 @@ var socketIOKeys = map[string]child{
 	"forceNew": free, "multiplex": free, "serverVersion": free,
 	"upgrade": free, "rememberUpgrade": free, "withCredentials": free,
 	"autoConnect": free, "parser": free, "sourceAddresses": free,
-	"emitWhileReconnecting": free,
+	"emitWhileReconnecting": free, "backend": free,
 }
 
 func withKeys(base map[string]child, extra map[string]child) map[string]child {

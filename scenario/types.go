@@ -169,6 +169,9 @@ type SocketIOOptions struct {
 	// socket.io-client buffers it (emitWhileReconnecting: fail; the
 	// default is wait).
 	FailWhileReconnecting bool
+	// Backend says how to name the backend each VU landed on behind a
+	// load balancer (socketio option backend); zero when not named.
+	Backend Backend
 	// ForceNew opens a separate Engine.IO connection per namespace instead
 	// of multiplexing them over one (forceNew: true or multiplex: false).
 	ForceNew      bool
@@ -473,3 +476,18 @@ func stepsTraced(steps []Step) bool {
 	}
 	return false
 }
+
+// Backend names where the backend of a VU is read from (socketio option
+// backend: {cookie: SERVERID}, {header: X-Backend} or {capture: node}).
+type Backend struct {
+	// Cookie is the sticky cookie of the load balancer; its value names
+	// the backend (read at each handshake, first and reconnections).
+	Cookie string
+	// Header is a response header of the handshake naming the backend.
+	Header string
+	// Capture is a VU variable (set by a capture) naming the backend.
+	Capture string
+}
+
+// IsSet reports whether backends are named.
+func (b Backend) IsSet() bool { return b.Cookie != "" || b.Header != "" || b.Capture != "" }

@@ -38,6 +38,11 @@ type processIO struct {
 	// reports, when set, is standard output kept for the one report
 	// written to "-" while stdout (the text) is standard error.
 	reports io.Writer
+	// listening, when set, learns the address --listen bound (tests);
+	// reported is called once the reports are written, while --listen
+	// still serves.
+	listening func(addr string)
+	reported  func()
 }
 
 func newProcessIO() *processIO {

@@ -55,6 +55,8 @@ type runFlags struct {
 	analysis analysisFlags
 	// Profiles of the generator itself, for go tool pprof.
 	cpuProfile, memProfile string
+	// listen is the address of the live metrics and annotations.
+	listen string
 }
 
 func newRunCommand(pio *processIO) *cobra.Command {
@@ -109,6 +111,7 @@ summary is appended to that file.`,
 	addAnalysisFlags(cmd, &f.analysis)
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of sockload itself to this file (go tool pprof)")
 	fl.StringVar(&f.memProfile, "memprofile", "", "write a heap profile of sockload itself to this file at the end (go tool pprof)")
+	fl.StringVar(&f.listen, "listen", "", `serve live metrics (OpenMetrics, GET /metrics) and take annotations (POST /annotate with a text) on this address during the run; a port alone (":9464") listens on loopback`)
 	fl.StringVar(&f.sourceAddrs, "source-addrs", "", "local addresses new connections rotate over (127.0.0.1-127.0.0.8), to hold more connections than one address has ports; replaces config.socketio.sourceAddresses")
 	return cmd
 }
@@ -195,7 +198,22 @@ func runTest(ctx context.Context, pio *processIO, path string, f runFlags) error
 	collector.Cores = runtime.NumCPU()
 	collector.Progress = func() report.Progress {
 		st := runner.Status()
-		return report.Progress{Active: st.Active, Launched: st.Launched}
+		return report.Progress{Active: st.Active, Launched: st.Launched, Backends: st.Backends}
+	}
+	if f.listen != "" {
+		addr, err := listenAddr(f.listen)
+		if err != nil {
+			return withExit(exitInvalid, err)
+		}
+		live, err := startLive(addr, collector, runner)
+		if err != nil {
+			return withExit(exitInvalid, err)
+		}
+		defer live.stop()
+		fmt.Fprintf(pio.stderr, "Live metrics on http://%s/metrics; POST a text to http://%s/annotate to mark the timeline.\n", live.addr, live.addr)
+		if pio.listening != nil {
+			pio.listening(live.addr)
+		}
 	}
 
 	stopSignals := watchInterrupts(pio, func() { out.early.quiet(); interrupt() }, func() {
@@ -224,6 +242,9 @@ func runTest(ctx context.Context, pio *processIO, path string, f runFlags) error
 	out.early.quiet()
 	if err := out.finish(collector, res, f.output); err != nil {
 		return withExit(exitRunError, err)
+	}
+	if pio.reported != nil {
+		pio.reported()
 	}
 	_, stoppedByCheck := out.early.stoppedBy()
 	if res.Interrupted && !stoppedByCheck {

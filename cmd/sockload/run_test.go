@@ -26,6 +26,9 @@ type cliRun struct {
 	errOut syncBuffer
 	// env is the run's environment (GITHUB_STEP_SUMMARY); nil is empty.
 	env map[string]string
+	// listening and reported are processIO's hooks of --listen.
+	listening func(addr string)
+	reported  func()
 }
 
 // syncBuffer is a bytes.Buffer safe for the run's goroutines.
@@ -55,7 +58,13 @@ func (c *cliRun) run(t *testing.T, args ...string) exitCode {
 		signals: func() (<-chan os.Signal, func()) {
 			return c.signals, func() {}
 		},
-		exit: func(code int) { c.exited <- code },
+		exit:      func(code int) { c.exited <- code },
+		listening: c.listening,
+	}
+	pio.reported = func() {
+		if c.reported != nil {
+			c.reported()
+		}
 	}
 	return runCLI(pio, args)
 }

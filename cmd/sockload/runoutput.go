@@ -126,6 +126,7 @@ func (o *runOutput) write(c *report.Collector, res engine.Result, output string)
 		Generator:    report.Assess(agg, runtime.NumCPU()),
 		FirstErrors:  o.reg.ErrorSamples(),
 		Broadcasts:   report.Broadcasts(agg),
+		Annotations:  results.Annotations,
 	}
 	if rep.Run.End.IsZero() {
 		rep.Run.End = time.Now()

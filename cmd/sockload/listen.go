@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/sockload/sockload/engine"
+	"github.com/sockload/sockload/report"
+)
+
+// liveServer is what --listen serves during a run: GET /metrics, the run
+// so far in the OpenMetrics text format, and POST /annotate, a marker on
+// the run's timeline.
+type liveServer struct {
+	collector *report.Collector
+	runner    *engine.Runner
+	srv       *http.Server
+	addr      string
+}
+
+// listenAddr is --listen's address: a port alone (":9464" or "9464")
+// listens on loopback; a host must be given to listen elsewhere.
+func listenAddr(flag string) (string, error) {
+	if !strings.Contains(flag, ":") {
+		flag = ":" + flag
+	}
+	host, port, err := net.SplitHostPort(flag)
+	if err != nil {
+		return "", fmt.Errorf("--listen %q: %w (write a port, \":9464\", or host:port)", flag, err)
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+// startLive listens on addr and serves until stop is called.
+func startLive(addr string, c *report.Collector, r *engine.Runner) (*liveServer, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--listen: %w", err)
+	}
+	l := &liveServer{collector: c, runner: r, addr: ln.Addr().String()}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /metrics", l.metrics)
+	mux.HandleFunc("POST /annotate", l.annotate)
+	l.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = l.srv.Serve(ln) }()
+	return l, nil
+}
+
+func (l *liveServer) stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_ = l.srv.Shutdown(ctx)
+}
+
+func (l *liveServer) metrics(w http.ResponseWriter, _ *http.Request) {
+	res, err := l.collector.Results()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	st := l.runner.Status()
+	w.Header().Set("Content-Type", report.OpenMetricsContentType)
+	_ = report.WriteOpenMetrics(w, res.Aggregate, report.Gauges{Active: st.Active, Backends: st.Backends})
+}
+
+// maxAnnotationBody bounds what POST /annotate reads.
+const maxAnnotationBody = 4 << 10
+
+// annotate takes the text as the body (text/plain) or as {"text": "..."}.
+func (l *liveServer) annotate(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxAnnotationBody+1))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if len(body) > maxAnnotationBody {
+		http.Error(w, "an annotation is a short text (at most 4 KiB of body)", http.StatusRequestEntityTooLarge)
+		return
+	}
+	text := string(body)
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
+		var v struct {
+			Text string `json:"text"`
+		}
+		if err := json.Unmarshal(body, &v); err != nil {
+			http.Error(w, `the JSON body of an annotation is {"text": "killed node 3"}: `+err.Error(), http.StatusBadRequest)
+			return
+		}
+		text = v.Text
+	}
+	a, err := l.collector.Annotate(time.Now(), text)
+	if err != nil {
+		status := http.StatusBadRequest
+		if !errors.Is(err, report.ErrNoAnnotationText) {
+			status = http.StatusTooManyRequests
+		}
+		http.Error(w, err.Error(), status)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(a)
+}
