@@ -45,6 +45,8 @@ type Config struct {
 	// found it (0: not probed); scenarios that leave serverVersion unset
 	// speak it.
 	ServerEngine wire.EngineVersion
+	// WireTrace, when set, writes what its first VUs do on the wire.
+	WireTrace *WireTrace
 }
 
 // Result describes how a run ended. The measurements themselves are in the

@@ -324,6 +324,9 @@ func (v *vu) clientOptions(o *scenario.SocketIOOptions) (socketio.Options, error
 		}
 		opts.Auth = auth
 	}
+	if cfg.WireTrace.traces(v.id) {
+		opts.Trace = cfg.WireTrace.hook(v.id)
+	}
 	return opts, nil
 }
 

@@ -253,6 +253,12 @@ type Options struct {
 	// the *UpgradeError when it stays on polling. A connection that closes
 	// during its upgrade reports nothing.
 	OnUpgrade func(err *UpgradeError)
+	// Trace, when set, is called with every HTTP request of the handshake
+	// and of polling (with its status) and every Engine.IO packet sent or
+	// received, on the goroutine that sends or reads it; it must return
+	// quickly and must not keep the event's Data. For tracing a few
+	// connections: it is not meant for every VU of a load.
+	Trace func(TraceEvent)
 }
 
 // config is Options with defaults applied and the server address parsed.

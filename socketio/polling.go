@@ -29,6 +29,9 @@ func newHTTPClient(cfg *config, jar http.CookieJar) *http.Client {
 		IdleConnTimeout:     90 * time.Second,
 		ForceAttemptHTTP2:   false,
 	}
+	if cfg.Trace != nil {
+		return &http.Client{Transport: &tracingRoundTripper{cfg: cfg, next: tr}, Jar: jar}
+	}
 	return &http.Client{Transport: tr, Jar: jar}
 }
 
@@ -56,6 +59,7 @@ func pollHandshake(ctx context.Context, cfg *config, client *http.Client, header
 	}
 	opened := false
 	err = wire.DecodePayload(cfg.EngineVersion, body.b, int(cfg.MaxReadBytes), func(p wire.Packet) error {
+		cfg.tracePackets(false, TransportPolling, p)
 		if !opened {
 			if p.Type != wire.Open {
 				return fmt.Errorf("expected the Engine.IO open packet, got type %d", p.Type)
@@ -184,6 +188,7 @@ func (t *pollingTransport) read(fn func(time.Time, wire.Packet) error) error {
 	defer putBuffer(body)
 	now := time.Now()
 	err = wire.DecodePayload(t.cfg.EngineVersion, body.b, int(t.cfg.MaxReadBytes), func(p wire.Packet) error {
+		t.cfg.tracePackets(false, TransportPolling, p)
 		return fn(now, p)
 	})
 	var ce *closeError
@@ -214,6 +219,7 @@ func (t *pollingTransport) write(pkts []wire.Packet) (time.Time, error) {
 	if t.maxPayload > 0 && len(buf.b) > t.maxPayload {
 		return time.Time{}, &PayloadTooLargeError{Size: len(buf.b), MaxPayload: t.maxPayload}
 	}
+	t.cfg.tracePackets(true, TransportPolling, pkts...)
 	// Not bound to the session's context: a POST under way when the
 	// session closes completes (its packets were sent), within WriteTimeout.
 	ctx, cancel := context.WithTimeout(context.Background(), t.cfg.WriteTimeout)

@@ -30,6 +30,7 @@ var wsWriteBufferPool = &sync.Pool{}
 // wsTransport is Engine.IO over one websocket.
 type wsTransport struct {
 	conn         *websocket.Conn
+	cfg          *config
 	header       http.Header // of the handshake's response
 	v            wire.EngineVersion
 	writeTimeout time.Duration
@@ -130,6 +131,7 @@ func dialWebsocket(ctx context.Context, cfg *config, jar http.CookieJar, sid str
 	u := cfg.engineURL(TransportWebsocket, sid)
 	stop := context.AfterFunc(ctx, hd.interrupt)
 	conn, resp, err := d.DialContext(ctx, u, cfg.ExtraHeaders)
+	cfg.traceRequest(TransportWebsocket, http.MethodGet, u, resp, err)
 	if !stop() && err == nil {
 		// Cancelled as the handshake ended: the connection may be unusable.
 		conn.Close()
@@ -151,7 +153,7 @@ func dialWebsocket(ctx context.Context, cfg *config, jar http.CookieJar, sid str
 		hd.conn.left.Store(-1)
 	}
 	conn.SetReadLimit(cfg.MaxReadBytes)
-	return &wsTransport{conn: conn, v: cfg.EngineVersion, writeTimeout: cfg.WriteTimeout, header: resp.Header}, nil
+	return &wsTransport{conn: conn, cfg: cfg, v: cfg.EngineVersion, writeTimeout: cfg.WriteTimeout, header: resp.Header}, nil
 }
 
 func (t *wsTransport) name() string { return TransportWebsocket }
@@ -172,6 +174,7 @@ func (t *wsTransport) write(pkts []wire.Packet) (time.Time, error) {
 			t.largest.Store(int64(n))
 		}
 	}
+	t.cfg.tracePackets(true, TransportWebsocket, pkts...)
 	buf := getBuffer()
 	defer putBuffer(buf)
 	sentAt := time.Now()
@@ -227,6 +230,7 @@ func (t *wsTransport) consume(typ int, r io.Reader, fn func(time.Time, wire.Pack
 	if err != nil {
 		return closeErr(ReasonParseError, err)
 	}
+	t.cfg.tracePackets(false, TransportWebsocket, p)
 	return fn(now, p)
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -51,6 +52,11 @@ type runFlags struct {
 	serveCapacity int
 	// allowDeadRun exits 0 even when no VU completed and some failed.
 	allowDeadRun bool
+	// trace writes the first traceVUs VUs' wire traffic to stderr, or to
+	// traceFile.
+	trace, traceSecrets  bool
+	traceFile            string
+	traceVUs, traceBytes int
 	// analysis holds the breaking point's thresholds and --html.
 	analysis analysisFlags
 	// Profiles of the generator itself, for go tool pprof.
@@ -107,6 +113,11 @@ summary is appended to that file.`,
 	fl.StringVar(&f.shard, "shard", "", `run only shard i of n of the plan ("2/3"; "auto/3" takes i from a Kubernetes Indexed Job); merge the shards' reports with sockload merge`)
 	fl.StringVar(&f.startAt, "start-at", "", "wait until this time (RFC 3339) before starting, so that shards on several machines start together")
 	fl.IntVar(&f.serveCapacity, "serve-capacity", 0, "with --serve: the built-in target handles this many events per second, then queues and sheds (0: unlimited)")
+	fl.BoolVar(&f.trace, "trace", false, "print every HTTP request and Engine.IO/Socket.IO packet of the first VU (--trace-vus) to stderr; auth, query values and cookies hidden")
+	fl.StringVar(&f.traceFile, "trace-file", "", "write the --trace to this file instead (implies --trace)")
+	fl.IntVar(&f.traceVUs, "trace-vus", 1, "how many of the first VUs --trace follows")
+	fl.IntVar(&f.traceBytes, "trace-bytes", 200, "cut each traced packet to this many bytes")
+	fl.BoolVar(&f.traceSecrets, "trace-secrets", false, "do not hide auth payloads and query values in the --trace")
 	fl.BoolVar(&f.allowDeadRun, "allow-dead-run", false, "exit 0 even when no VU completed and some failed (by default such a run exits 1)")
 	addAnalysisFlags(cmd, &f.analysis)
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of sockload itself to this file (go tool pprof)")
@@ -168,6 +179,11 @@ func runTest(ctx context.Context, pio *processIO, path string, f runFlags) error
 		DialContext:        dist.dial,
 		RunID:              runID(f.shard, f.startAt, script.Config.Target),
 	}
+	closeTrace, err := openTrace(pio, f, &cfg)
+	if err != nil {
+		return withExit(exitInvalid, err)
+	}
+	defer closeTrace()
 	probeTarget(ctx, pio, &cfg)
 	if !dist.waitForStart(ctx, pio) {
 		return withExit(exitInterrupted, errors.New("interrupted before the start"))
@@ -427,4 +443,25 @@ func probeTarget(ctx context.Context, pio *processIO, cfg *engine.Config) {
 	if err != nil && ctx.Err() == nil {
 		fmt.Fprintf(pio.stderr, "Target check failed: %v\n", err)
 	}
+}
+
+// openTrace sets up --trace: to stderr, or to --trace-file.
+func openTrace(pio *processIO, f runFlags, cfg *engine.Config) (closeTrace func(), err error) {
+	if !f.trace && f.traceFile == "" {
+		return func() {}, nil
+	}
+	if f.traceVUs < 1 || f.traceBytes < 1 {
+		return nil, fmt.Errorf("--trace-vus %d and --trace-bytes %d: give positive numbers", f.traceVUs, f.traceBytes)
+	}
+	t := &engine.WireTrace{W: pio.stderr, VUs: f.traceVUs, MaxBytes: f.traceBytes, Secrets: f.traceSecrets}
+	cfg.WireTrace = t
+	if f.traceFile == "" {
+		return func() {}, nil
+	}
+	file, err := os.Create(f.traceFile)
+	if err != nil {
+		return nil, fmt.Errorf("--trace-file: %w (choose a writable path)", err)
+	}
+	t.W = file
+	return func() { file.Close() }, nil
 }
