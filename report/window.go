@@ -25,7 +25,8 @@ type Window struct {
 	Active int64 `json:"active"`
 	// Emits is socketio.emit per second.
 	Emits float64 `json:"emits"`
-	// Responses counts the timed responses (acks and response events).
+	// Responses counts the timed responses (acks, response events and the
+	// responses to HTTP steps), and ResponseP95/P99 are their latency.
 	Responses   int64   `json:"responses"`
 	ResponseP95 float64 `json:"responseP95Ms"`
 	ResponseP99 float64 `json:"responseP99Ms"`
@@ -63,7 +64,7 @@ type Window struct {
 }
 
 // windowHistograms are the latencies a window keeps whole.
-var windowHistograms = []string{engine.MetricResponseTime, engine.MetricConnectTime, arrivalLagMetric, engine.MetricDeliveryTime, engine.MetricReconnectTime}
+var windowHistograms = []string{engine.MetricResponseTime, engine.MetricHTTPResponseTime, engine.MetricConnectTime, arrivalLagMetric, engine.MetricDeliveryTime, engine.MetricReconnectTime}
 
 // Progress is what the engine reports of the run's VUs at a window's end.
 type Progress struct {
@@ -114,7 +115,7 @@ func windowOf(s metrics.Snapshot, p Progress, launched int64, cores int) Window 
 // setLatencies sets the window's percentiles from its histograms and keeps
 // them encoded.
 func (w *Window) setLatencies(hists map[string]*hdrhistogram.Histogram) {
-	if h := hists[engine.MetricResponseTime]; h != nil {
+	if h := responseLatency(hists); h != nil {
 		w.Responses = h.TotalCount()
 		w.ResponseP95, w.ResponseP99 = ms(h.ValueAtQuantile(95)), ms(h.ValueAtQuantile(99))
 	}
@@ -140,6 +141,23 @@ func (w *Window) setLatencies(hists map[string]*hdrhistogram.Histogram) {
 			w.Histograms[name] = enc
 		}
 	}
+}
+
+// responseLatency is what the target took to answer in the window: its
+// acks and response events, and the responses to HTTP steps, which a
+// target owes as much (a login that slows down is the target breaking).
+func responseLatency(hists map[string]*hdrhistogram.Histogram) *hdrhistogram.Histogram {
+	ws, web := hists[engine.MetricResponseTime], hists[engine.MetricHTTPResponseTime]
+	if web == nil || web.TotalCount() == 0 {
+		return ws
+	}
+	if ws == nil || ws.TotalCount() == 0 {
+		return web
+	}
+	both := metrics.NewHistogram()
+	both.Merge(ws)
+	both.Merge(web)
+	return both
 }
 
 func ms(us int64) float64 { return float64(us) / 1000 }
