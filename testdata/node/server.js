@@ -79,7 +79,7 @@ function serverOptions(flags, major) {
 
 // Counts every event received, per namespace and event name, for tests that
 // check exact totals (GET /__stats).
-const stats = { connections: 0, received: {}, engineErrors: [] };
+const stats = { connections: 0, received: {}, engineErrors: [], httpRequests: 0 };
 
 // Every Engine.IO request the server refuses (an HTTP status of 400 or more
 // on its path, such as 400 {"code":1,"message":"Session ID unknown"}) is
@@ -349,7 +349,10 @@ module.exports = function start(socketio) {
       res.end(JSON.stringify(stats));
       return;
     }
-    if (!req.url.startsWith(flags.path) && httpRoute(req, res)) return;
+    if (!req.url.startsWith(flags.path) && httpRoute(req, res)) {
+      stats.httpRequests++;
+      return;
+    }
     // socket.io handles its own path; answer anything else.
     if (!req.url.startsWith(flags.path)) {
       res.statusCode = 404;
