@@ -300,7 +300,8 @@ func TestSnapshotJSON(t *testing.T) {
 
 func near(a, b, tolerance float64) bool { return a-b <= tolerance && b-a <= tolerance }
 
-// TestRunRotatesOnWallClockBoundaries drives Run in a bubble of virtual time.
+// TestRunRotatesOnWallClockBoundaries drives OnBoundaries, rotating a
+// registry, in a bubble of virtual time.
 func TestRunRotatesOnWallClockBoundaries(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		// The bubble's clock starts on a round minute; start 3 s past it.
@@ -312,7 +313,7 @@ func TestRunRotatesOnWallClockBoundaries(t *testing.T) {
 		var got []Snapshot
 		done := make(chan struct{})
 		go func() {
-			r.Run(ctx, func(s Snapshot) { got = append(got, s) })
+			OnBoundaries(ctx, r.interval, func(at time.Time, _ bool) { got = append(got, r.Rotate(at)) })
 			close(done)
 		}()
 		// One tick a second, from 3.5 s to 27.5 s, never on a boundary.

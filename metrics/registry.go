@@ -22,9 +22,9 @@
 // Registry.Rotate swaps the current interval out and returns it, while
 // recorders go on: counters are swapped to zero atomically and each shard's
 // histograms are swapped under that shard's mutex, so every recorded value
-// lands in exactly one interval. Registry.Run rotates every interval (10 s by
-// default), aligned to the wall clock as Artillery's intermediate reports
-// are.
+// lands in exactly one interval. Rotating on OnBoundaries cuts intervals
+// (10 s by default) aligned to the wall clock, as Artillery's intermediate
+// reports are.
 //
 // # Rates
 //
@@ -321,23 +321,25 @@ func (s *shard) drain(full []*hdrhistogram.Histogram, dst map[string]*hdrhistogr
 	s.mu.Unlock()
 }
 
-// Run rotates the registry at every multiple of the interval on the wall
-// clock (at :00, :10, :20 ... for 10 s) and passes each snapshot to emit, on
-// Run's goroutine. The first interval is therefore partial, from the
-// registry's start to the first boundary. When ctx is done, Run rotates a
-// last, partial interval, emits it and returns. Run blocks until then.
-func (r *Registry) Run(ctx context.Context, emit func(Snapshot)) {
+// OnBoundaries calls tick at every multiple of every on the wall clock (at
+// :00, :10, :20 ... for 10 s), with that boundary, on OnBoundaries'
+// goroutine; rotating a Registry there makes its first interval partial,
+// from the registry's start to the first boundary. When ctx is done it
+// calls tick a last time, with the time then and last set, and returns.
+// It blocks until then. This is the one clock that cuts a run into
+// intervals (report.Collector rotates on it each second).
+func OnBoundaries(ctx context.Context, every time.Duration, tick func(at time.Time, last bool)) {
 	for {
 		now := time.Now()
-		next := now.Truncate(r.interval).Add(r.interval)
+		next := now.Truncate(every).Add(every)
 		timer := time.NewTimer(next.Sub(now))
 		select {
 		case <-ctx.Done():
 			timer.Stop()
-			emit(r.Rotate(time.Now()))
+			tick(time.Now(), true)
 			return
 		case <-timer.C:
-			emit(r.Rotate(next))
+			tick(next, false)
 		}
 	}
 }

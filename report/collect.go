@@ -46,19 +46,9 @@ func NewCollector(reg *metrics.Registry, interval time.Duration) *Collector {
 // Run collects every second until ctx ends, then takes the last partial
 // second and interval and returns.
 func (c *Collector) Run(ctx context.Context) {
-	for {
-		now := time.Now()
-		next := now.Truncate(time.Second).Add(time.Second)
-		timer := time.NewTimer(next.Sub(now))
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			c.take(time.Now(), true)
-			return
-		case <-timer.C:
-			c.take(next, next.Truncate(c.interval).Equal(next))
-		}
-	}
+	metrics.OnBoundaries(ctx, time.Second, func(at time.Time, last bool) {
+		c.take(at, last || at.Truncate(c.interval).Equal(at))
+	})
 }
 
 // take rotates the registry at now and closes the interval when asked.
