@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -147,6 +148,55 @@ scenarios:
 		_, errs, _ := runHTTPSteps(t, s, c.insecure)
 		if (errs[0] == nil) != c.ok {
 			t.Errorf("%s: error %v, want success %v", c.name, errs[0], c.ok)
+		}
+	}
+}
+
+// config.http.pool bounds the connections HTTP steps open to a host,
+// shared by every VU; without it each concurrent VU opens its own.
+func TestHTTPPoolBoundsConnections(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
+	cases := []struct {
+		pool  string
+		check func(conns int) bool
+		want  string
+	}{
+		{"\n  http:\n    pool: 2", func(n int) bool { return n <= 2 }, "at most 2"},
+		{"", func(n int) bool { return n > 2 }, "more than 2"},
+	}
+	for _, c := range cases {
+		var mu sync.Mutex
+		conns := 0
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			time.Sleep(200 * time.Millisecond)
+			w.Write([]byte("{}"))
+		}))
+		srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+			if st == http.StateNew {
+				mu.Lock()
+				conns++
+				mu.Unlock()
+			}
+		}
+		srv.Start()
+		s := loadScript(t, srv.URL, `
+config:
+  target: "%s"
+  phases: [{duration: 0.1, arrivalCount: 8}]`+c.pool+`
+scenarios:
+  - engine: socketio
+    flow:
+      - get: "/"
+`)
+		_, snap := runScript(t, context.Background(), s)
+		srv.Close()
+		if snap.Counters[MetricHTTPCodes+"200"] != 8 {
+			t.Errorf("pool %q: %v", c.pool, snap.Counters)
+		}
+		if !c.check(conns) {
+			t.Errorf("pool %q: %d connections, want %s", c.pool, conns, c.want)
 		}
 	}
 }

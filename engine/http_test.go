@@ -87,8 +87,12 @@ scenarios:
 		}
 	}
 	expectCatalogued(t, snap, MetricsFor(s))
-	if got := srv.Stats().Received["/private"]["whoami"]; got != 6 {
+	stats := srv.Stats()
+	if got := stats.Received["/private"]["whoami"]; got != 6 {
 		t.Errorf("the server received %d whoami on /private, want 6", got)
+	}
+	if stats.HTTPRequests != 12 {
+		t.Errorf("the server answered %d HTTP requests, want 12 (a login and a GET /me per VU)", stats.HTTPRequests)
 	}
 }
 

@@ -190,6 +190,9 @@ type Stats struct {
 	// (an HTTP status of 400 or more), as it logged them, e.g.
 	// `engine.io refused GET /socket.io/?...: 400 {"code":1,"message":"Session ID unknown"}`.
 	EngineErrors []string `json:"engineErrors"`
+	// HTTPRequests counts the requests of the HTTP routes (POST /login,
+	// GET /me, /status, /delay, /echo) the server answered.
+	HTTPRequests int `json:"httpRequests"`
 }
 
 func (s *Server) start() {
