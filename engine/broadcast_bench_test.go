@@ -58,26 +58,32 @@ func startTargetProcess(b *testing.B) string {
 }
 
 // BenchmarkBroadcastReceive measures the generator's CPU time per received
-// message on one run shape: 20 VUs in a room of the built-in target, each
+// message on one run shape: 20 VUs in a room of the built-in target (run in
+// a child process, so that this process's CPU is the generator's), each
 // sending 50 chat messages that the 19 others receive (19,000 receipts a
 // run). traced puts {{ $trace }} in the payload and follows each message's
-// reach; untraced sends a text of the same length; tokens-unused receives
-// trace tokens in a run that traces nothing (a token written by hand), to
-// show that tracing costs nothing where it is not used.
+// reach; untraced sends a text of the same length; unused receives trace
+// tokens in a run that traces nothing (a token written by hand), to show
+// that tracing costs nothing where it is not used. Each iteration runs the
+// three shapes in turn, in a rotating order, so that a busy machine weighs
+// on all three alike; the ratios compare them side by side.
 func BenchmarkBroadcastReceive(b *testing.B) {
 	url := startTargetProcess(b)
 	const members, messages = 20, 50
 	token := string(appendTrace(nil, traceToken{run: 1, id: 2, sent: 3}))
-	for _, tc := range []struct{ name, payload, to string }{
+	shapes := []struct{ name, payload, to string }{
 		{"traced", `"{{ $trace }}"`, "\n            to: \"r\""},
 		{"untraced", `"` + strings.Repeat("x", traceLen) + `"`, ""},
-		{"tokens-unused", `"` + token + `"`, ""},
-	} {
-		b.Run(tc.name, func(b *testing.B) {
-			var cpu time.Duration
-			var received int64
-			for b.Loop() {
-				s := loadScript(b, url, fmt.Sprintf(`
+		{"unused", `"` + token + `"`, ""},
+	}
+	cpu := make([]time.Duration, len(shapes))
+	received := make([]int64, len(shapes))
+	iter := 0
+	for b.Loop() {
+		for k := range shapes {
+			j := (iter + k) % len(shapes)
+			sh := shapes[j]
+			s := loadScript(b, url, fmt.Sprintf(`
 config:
   target: "%%s"
   timeout: 2
@@ -97,23 +103,68 @@ scenarios:
           - think: "20ms"
         count: %d
       - think: 2.5
-`, members, tc.payload, tc.to, messages))
-				reg := metrics.New(time.Now(), metrics.Options{Rates: Rates})
-				r, err := New(Config{Script: s, Plan: PlanOf(s), Registry: reg, Seed: 1})
-				if err != nil {
-					b.Fatal(err)
-				}
-				before := processCPU()
-				if _, err := r.Run(context.Background()); err != nil {
-					b.Fatal(err)
-				}
-				cpu += processCPU() - before
-				received += reg.Rotate(time.Now()).Counters[MetricEvents+"chat"]
+`, members, sh.payload, sh.to, messages))
+			reg := metrics.New(time.Now(), metrics.Options{Rates: Rates})
+			r, err := New(Config{Script: s, Plan: PlanOf(s), Registry: reg, Seed: 1})
+			if err != nil {
+				b.Fatal(err)
 			}
-			if want := int64(b.N) * members * (members - 1) * messages; received != want {
-				b.Fatalf("received %d chat messages, want %d", received, want)
+			before := processCPU()
+			if _, err := r.Run(context.Background()); err != nil {
+				b.Fatal(err)
 			}
-			b.ReportMetric(float64(cpu.Nanoseconds())/float64(received), "cpu-ns/msg")
-		})
+			cpu[j] += processCPU() - before
+			snap := reg.Rotate(time.Now())
+			got := snap.Counters[MetricEvents+"chat"]
+			if want := int64(members * (members - 1) * messages); got != want {
+				b.Fatalf("%s: received %d chat messages, want %d", sh.name, got, want)
+			}
+			if sh.to != "" && snap.Counters[MetricDelivered] != got {
+				b.Fatalf("traced: %d delivered of %d received", snap.Counters[MetricDelivered], got)
+			}
+			received[j] += got
+		}
+		iter++
 	}
+	perMsg := make([]float64, len(shapes))
+	for j, sh := range shapes {
+		perMsg[j] = float64(cpu[j].Nanoseconds()) / float64(received[j])
+		b.ReportMetric(perMsg[j], sh.name+"-cpu-ns/msg")
+	}
+	b.ReportMetric(perMsg[0]/perMsg[1], "traced/untraced")
+	b.ReportMetric(perMsg[2]/perMsg[1], "unused/untraced")
+}
+
+// BenchmarkTraceReceipt is the work tracing adds to one received message:
+// finding the token in a chat payload, following its delivery, recording
+// its delivery time; "scan" is the search alone on a payload without one.
+func BenchmarkTraceReceipt(b *testing.B) {
+	reg := metrics.New(time.Now(), metrics.Options{})
+	tr := newTraces(reg, 7, time.Minute)
+	g := newGroups()
+	for vu := uint64(1); vu <= 100; vu++ {
+		g.join("r", vu)
+	}
+	tok := tr.newToken(time.Now())
+	tr.follow(tok, newEventMetrics(reg, ".chat"), g.snapshot("r", 0))
+	traced := []byte(`["chat",{"room":"r","text":"hello from VU 5f0c8e43-8a8a-4b7e-9a57-2a4c3a1f7f10","trace":"` + string(appendTrace(nil, tok)) + `"}]`)
+	plain := []byte(`["chat",{"room":"r","text":"hello from VU 5f0c8e43-8a8a-4b7e-9a57-2a4c3a1f7f10","trace":"` + strings.Repeat("x", traceLen) + `"}]`)
+	rec := reg.Recorder(1)
+	b.Run("traced", func(b *testing.B) {
+		for b.Loop() {
+			t, ok := findTrace(traced)
+			if !ok {
+				b.Fatal("no trace")
+			}
+			tr.deliver(t.id, 50)
+			rec.Record(tr.total.delivery, time.Millisecond)
+		}
+	})
+	b.Run("scan", func(b *testing.B) {
+		for b.Loop() {
+			if _, ok := findTrace(plain); ok {
+				b.Fatal("a trace in a plain payload")
+			}
+		}
+	})
 }

@@ -189,3 +189,42 @@ scenarios:
 		t.Errorf("logged %q, want the capture of the listener", logged)
 	}
 }
+
+// TestADisconnectedMemberIsNoLongerExpected has every member send one
+// traced message and be disconnected by the server at once: the messages
+// of those sent later cannot reach it, and are not missing, since it left.
+func TestADisconnectedMemberIsNoLongerExpected(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a 3-second run; skipped in -short mode")
+	}
+	srv := startTarget(t)
+	s := loadScript(t, srv.URL(), `
+config:
+  target: "%s"
+  timeout: 1
+  phases:
+    - duration: "100ms"
+      arrivalCount: 5
+  socketio: {transports: ["websocket"], reconnection: false}
+scenarios:
+  - engine: socketio
+    flow:
+      - emit: ["join", "r"]
+        acknowledge: true
+        joinGroup: "r"
+      - think: 1
+      - emit: ["chat", {room: "r", trace: "{{ $trace }}"}]
+        to: "r"
+      - emit: ["disconnect-me"]
+      - think: 2
+`)
+	_, snap := runScript(t, context.Background(), s)
+	delivered, expected := snap.Counters[MetricDelivered], snap.Counters[MetricExpected]
+	if snap.Counters[MetricMissing] != 0 || delivered != expected || delivered >= 20 {
+		t.Errorf("delivered %d of %d expected, missing %d: want the disconnected not expected, and some deliveries missed by them",
+			delivered, expected, snap.Counters[MetricMissing])
+	}
+	if snap.Counters[MetricVUsersCompleted] != 5 {
+		t.Errorf("counters %v", snap.Counters)
+	}
+}
