@@ -255,9 +255,14 @@ func (c *Catalog) Values(in Input) Values {
 }
 
 // lookup returns a check's value for name: measured, 0 for a counter never
-// incremented, or false when nothing was recorded.
+// incremented, or false when nothing was recorded. An error code written
+// with underscores for its spaces (errors.Failed_match) reads the code
+// (errors.Failed match).
 func (c *Catalog) lookup(v Values, name string) (float64, bool) {
 	if x, ok := v[name]; ok {
+		return x, true
+	}
+	if x, ok := v[spacedErrorName(name)]; ok {
 		return x, true
 	}
 	if c.isCounter(name) {
@@ -518,6 +523,9 @@ func (g *Gate) evaluate(c *check, v Values) report.CheckResult {
 	env := make(map[string]any, len(c.names))
 	for _, name := range c.names {
 		x, ok := g.catalog.lookup(v, name)
+		if note := errorCodeNote(v, name); note != "" {
+			r.Note = strings.TrimPrefix(r.Note+"; "+note, "; ")
+		}
 		if !ok {
 			r.Problem = fmt.Sprintf("%s has no value: nothing was recorded", name)
 			return r
@@ -544,4 +552,40 @@ func (g *Gate) evaluate(c *check, v Values) report.CheckResult {
 		r.Passed, _ = out.(bool)
 	}
 	return r
+}
+
+// spacedErrorName is an error counter's name with the underscores of its
+// code read as spaces, as a check may write them.
+func spacedErrorName(name string) string {
+	code, ok := strings.CutPrefix(name, metrics.ErrorPrefix)
+	if !ok {
+		return name
+	}
+	return metrics.ErrorPrefix + strings.ReplaceAll(code, "_", " ")
+}
+
+// errorCodeNote says, for an error counter a check names that never
+// occurred, that it did not and which codes did: a misspelt code would
+// otherwise read 0 and pass silently.
+func errorCodeNote(v Values, name string) string {
+	if !strings.HasPrefix(name, metrics.ErrorPrefix) {
+		return ""
+	}
+	if _, ok := v[name]; ok {
+		return ""
+	}
+	if _, ok := v[spacedErrorName(name)]; ok {
+		return ""
+	}
+	var seen []string
+	for n, x := range v {
+		if strings.HasPrefix(n, metrics.ErrorPrefix) && x > 0 {
+			seen = append(seen, fmt.Sprintf("%s (%g)", n, x))
+		}
+	}
+	if len(seen) == 0 {
+		return fmt.Sprintf("%s never occurred; no error did", name)
+	}
+	slices.Sort(seen)
+	return fmt.Sprintf("%s never occurred; the errors that did: %s", name, strings.Join(seen, ", "))
 }

@@ -25,6 +25,9 @@ type CheckResult struct {
 	// Problem says why a check could not be evaluated (a metric with no
 	// value); such a check fails.
 	Problem string `json:"problem,omitempty"`
+	// Note says what the reader should know of a value it read, e.g. that
+	// the error code it names never occurred and which ones did.
+	Note string `json:"note,omitempty"`
 	// StoppedRun is set on the check that stopped the run early, At the
 	// time into the run when it did.
 	StoppedRun bool          `json:"stoppedRun,omitempty"`
@@ -64,6 +67,9 @@ func WriteChecks(w io.Writer, results []CheckResult) {
 			fmt.Fprint(w, ", not strict: the run does not fail")
 		}
 		fmt.Fprintln(w)
+		if r.Note != "" {
+			fmt.Fprintf(w, "  note: %s\n", r.Note)
+		}
 	}
 	failed := 0
 	for _, r := range results {

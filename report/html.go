@@ -375,7 +375,7 @@ func checksTable(results []CheckResult) htmlTable {
 		if !c.Passed {
 			cls = "worse"
 		}
-		t.Rows = append(t.Rows, []htmlCell{{Text: c.Status(), Class: cls}, cellText(c.Text), cellText(c.Measured())})
+		t.Rows = append(t.Rows, []htmlCell{{Text: c.Status(), Class: cls}, cellText(c.Text), cellText(strings.TrimSuffix(c.Measured()+"; "+c.Note, "; "))})
 	}
 	return t
 }
