@@ -25,6 +25,9 @@ const (
 // Generator is the load generator's verdict on itself.
 type Generator struct {
 	Cores int `json:"cores"`
+	// Host names the machine, so that merged shards of one machine count
+	// its cores once.
+	Host string `json:"host,omitempty"`
 	// CPU is the share of all cores the process used (1 = every core busy).
 	CPU float64 `json:"cpu"`
 	// ArrivalLagP99 is the 99th percentile of how late VUs started, in ms.

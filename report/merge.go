@@ -163,20 +163,21 @@ type windowSum struct {
 	offered, achieved, emits, cpuSecs float64
 	cores                             int
 	hists                             map[string]*hdrhistogram.Histogram
+	machines                          map[string]bool // counted in cores
 }
 
 // mergeWindows merges the windows that start in the same wall-clock second.
 func mergeWindows(reports []*Report) ([]Window, error) {
 	bySecond := map[time.Time]*windowSum{}
-	for _, r := range reports {
+	for i, r := range reports {
 		for _, w := range r.Windows {
 			key := w.Start.Truncate(time.Second)
 			sum := bySecond[key]
 			if sum == nil {
-				sum = &windowSum{w: Window{Start: w.Start}, hists: map[string]*hdrhistogram.Histogram{}}
+				sum = &windowSum{w: Window{Start: w.Start}, hists: map[string]*hdrhistogram.Histogram{}, machines: map[string]bool{}}
 				bySecond[key] = sum
 			}
-			if err := sum.add(w, r.Generator.Cores); err != nil {
+			if err := sum.add(w, r.Generator, i); err != nil {
 				return nil, err
 			}
 		}
@@ -189,7 +190,17 @@ func mergeWindows(reports []*Report) ([]Window, error) {
 	return out, nil
 }
 
-func (s *windowSum) add(w Window, cores int) error {
+// machineOf names the machine of report i: its host, or the report itself
+// when it names none.
+func machineOf(g Generator, i int) string {
+	if g.Host != "" {
+		return "host " + g.Host
+	}
+	return fmt.Sprintf("report %d", i)
+}
+
+func (s *windowSum) add(w Window, g Generator, i int) error {
+	cores := g.Cores
 	s.w.Seconds = max(s.w.Seconds, w.Seconds)
 	if w.Start.Before(s.w.Start) {
 		s.w.Start = w.Start
@@ -198,7 +209,11 @@ func (s *windowSum) add(w Window, cores int) error {
 	s.achieved += w.Achieved * w.Seconds
 	s.emits += w.Emits * w.Seconds
 	s.cpuSecs += w.CPU * w.Seconds * float64(cores)
-	s.cores += cores
+	if m := machineOf(g, i); !s.machines[m] {
+		// Shards on one machine share its cores.
+		s.machines[m] = true
+		s.cores += cores
+	}
 	s.w.Active += w.Active
 	s.w.Responses += w.Responses
 	s.w.ErrorAcks += w.ErrorAcks
@@ -240,13 +255,19 @@ func (s *windowSum) window() Window {
 }
 
 // mergeGenerators keeps the worst shard's verdict: a merged run is only as
-// trustworthy as its most saturated generator.
+// trustworthy as its most saturated generator. Shards of one machine (the
+// same Host) count its cores once and add up their share of them.
 func mergeGenerators(reports []*Report) Generator {
 	var out Generator
-	for _, r := range reports {
+	cpuOf := map[string]float64{} // share of each machine's cores
+	for i, r := range reports {
 		g := r.Generator
-		out.Cores += g.Cores
-		out.CPU = max(out.CPU, g.CPU)
+		m := machineOf(g, i)
+		if _, seen := cpuOf[m]; !seen {
+			out.Cores += g.Cores
+		}
+		cpuOf[m] += g.CPU
+		out.CPU = max(out.CPU, cpuOf[m])
 		out.ArrivalLagP99 = max(out.ArrivalLagP99, g.ArrivalLagP99)
 		if g.Saturated && !out.Saturated {
 			out.Saturated = true

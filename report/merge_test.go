@@ -131,3 +131,40 @@ func TestMergeRefusesIncompleteSplits(t *testing.T) {
 		}
 	}
 }
+
+// Shards run on one machine share its cores: merged, they are not a machine
+// of twice as many, and their CPU shares of it add up.
+func TestMergedShardsOfOneMachineCountItsCoresOnce(t *testing.T) {
+	start := time.Date(2026, 11, 27, 16, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name         string
+		hostA, hostB string
+		cores        int
+		cpu          float64
+	}{
+		{"one machine", "gen-1", "gen-1", 2, 0.8},
+		{"two machines", "gen-1", "gen-2", 4, 0.4},
+		{"hosts unknown", "", "", 4, 0.4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := shardReport(t, "1/2", start, durations(1, 2)), shardReport(t, "2/2", start, durations(3, 4))
+			a.Generator.Host, b.Generator.Host = tc.hostA, tc.hostB
+			a.Generator.CPU, b.Generator.CPU = 0.4, 0.4
+			for _, r := range []*Report{a, b} {
+				for i := range r.Windows {
+					r.Windows[i].CPU = 0.4
+				}
+			}
+			merged, err := Merge([]*Report{a, b})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if merged.Generator.Cores != tc.cores || merged.Generator.CPU != tc.cpu {
+				t.Errorf("merged generator %+v, want %d cores at %.1f", merged.Generator, tc.cores, tc.cpu)
+			}
+			if got := merged.Windows[0].CPU; got < tc.cpu-1e-9 || got > tc.cpu+1e-9 {
+				t.Errorf("merged window CPU %.2f, want %.1f", got, tc.cpu)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -126,5 +127,25 @@ func TestTargetsThatAreNotSocketIOAreDiagnosed(t *testing.T) {
 				t.Errorf("the summary has no first errors:\n%s", c.out.String())
 			}
 		})
+	}
+}
+
+// TestServeOnABusyPortSuggestsAnother: --serve where something already
+// listens names the flag that serves elsewhere.
+func TestServeOnABusyPortSuggestsAnother(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	path := filepath.Join(t.TempDir(), "s.yml")
+	writeFile(t, path, fmt.Sprintf(pingScenario, "http://"+ln.Addr().String(), `    timeout: 5000`))
+	c := newCLIRun()
+	if code := c.run(t, "run", "-q", "--serve", path); code != exitInvalid {
+		t.Errorf("exit code %d, want %d", code, exitInvalid)
+	}
+	want := "is already in use"
+	if !strings.Contains(c.errOut.String(), want) || !strings.Contains(c.errOut.String(), "give -t http://127.0.0.1:") {
+		t.Errorf("stderr does not suggest -t:\n%s", c.errOut.String())
 	}
 }

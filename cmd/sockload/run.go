@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -387,7 +388,26 @@ func serveTarget(ctx context.Context, s *scenario.Script, capacity int) (*target
 	if len(s.Scenarios) > 0 && s.Scenarios[0].SocketIO.ServerVersion.EngineIOProtocol() == 3 {
 		cfg.EngineVersion = wire.EngineV3
 	}
-	return target.Start(ctx, cfg)
+	srv, err := target.Start(ctx, cfg)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, busyPortError(cfg.Addr, err)
+	}
+	return srv, err
+}
+
+// busyPortError explains a --serve whose port is taken: something already
+// listens there, perhaps the server the user meant to test, or the target
+// can go elsewhere.
+func busyPortError(addr string, err error) error {
+	msg := fmt.Sprintf("--serve: %s is already in use (%v): to test what listens there, leave out --serve; to serve on another port, give -t", addr, err)
+	if ln, lerr := net.Listen("tcp", "127.0.0.1:0"); lerr == nil {
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		ln.Close()
+		msg += " http://127.0.0.1:" + port + " (free now)"
+	} else {
+		msg += " http://127.0.0.1:PORT with a free port"
+	}
+	return errors.New(msg)
 }
 
 func isLoopback(host string) bool {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"runtime"
 	"sync"
 	"time"
@@ -128,6 +129,7 @@ func (o *runOutput) write(c *report.Collector, res engine.Result, output string)
 		Broadcasts:   report.Broadcasts(agg),
 		Annotations:  results.Annotations,
 	}
+	rep.Generator.Host, _ = os.Hostname()
 	if rep.Run.End.IsZero() {
 		rep.Run.End = time.Now()
 	}
