@@ -46,6 +46,10 @@ func (t SocketPacketType) String() string {
 // NoID is the SocketPacket.ID of a packet that carries no ack id.
 const NoID int64 = -1
 
+// UnknownID is the SocketPacket.ID of a packet whose ack id is too large to
+// be one a client gave (it overflows int64): it matches no emit.
+const UnknownID int64 = 1<<63 - 1
+
 // MaxAttachments bounds the attachment count a decoder accepts, so that a
 // hostile header cannot make a receiver wait for or reserve room for an
 // unbounded number of binary messages.
@@ -145,7 +149,14 @@ func DecodeSocketPacket(text []byte) (SocketPacket, error) {
 		for ; i < len(text) && text[i] >= '0' && text[i] <= '9'; i++ {
 			d := int64(text[i] - '0')
 			if id > (1<<63-1-d)/10 {
-				return SocketPacket{}, fmt.Errorf("%w: ack id overflows", ErrBadSocketPacket)
+				// Larger than any id a client gives: it matches no
+				// emit, and is ignored as socket.io-client ignores an
+				// unknown id, rather than closing the connection.
+				id = UnknownID
+				for i < len(text) && text[i] >= '0' && text[i] <= '9' {
+					i++
+				}
+				break
 			}
 			id = id*10 + d
 		}
@@ -182,6 +193,9 @@ func checkSocketData(t SocketPacketType, data []byte) error {
 		return fmt.Errorf("%w: unexpected data for %v", ErrBadSocketPacket, t)
 	}
 	if !validJSON(data) {
+		if nestsDeeper(data, maxDepth) {
+			return fmt.Errorf("%w: data nests deeper than %d levels", ErrBadSocketPacket, maxDepth)
+		}
 		return fmt.Errorf("%w: data is not valid JSON", ErrBadSocketPacket)
 	}
 	return nil
@@ -423,4 +437,32 @@ func DecodeArgs(data json.RawMessage, attachments [][]byte, skipName bool) ([]an
 		return nil, err
 	}
 	return args, nil
+}
+
+// nestsDeeper reports whether the arrays and objects of data, outside its
+// strings, nest deeper than limit.
+func nestsDeeper(data []byte, limit int) bool {
+	depth, inString, escaped := 0, false, false
+	for _, c := range data {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '[' || c == '{':
+			if depth++; depth > limit {
+				return true
+			}
+		case c == ']' || c == '}':
+			depth--
+		}
+	}
+	return false
 }
