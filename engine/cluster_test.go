@@ -131,10 +131,11 @@ func TestClusterDeliveryTimeAgreesWithAnObserver(t *testing.T) {
 	if testing.Short() {
 		t.Skip("a 12-second run on a real cluster; skipped in -short mode")
 	}
-	// Each node holds a message 50 ms before relaying it, as a busy
-	// application would: both clocks see that, and the sender's own leg
-	// to the server (which only sockload sees) is small beside it.
-	c := cluster.Start(t, cluster.Options{Adapter: true, Sticky: true, RelayDelay: 50 * time.Millisecond})
+	// Each node holds a message 100 ms before relaying it, as the busy
+	// cross-node deliveries of a real cluster take: both clocks see that,
+	// and the sender's own leg to the server (which only sockload sees,
+	// a few milliseconds on a loaded machine) is small beside it.
+	c := cluster.Start(t, cluster.Options{Adapter: true, Sticky: true, RelayDelay: 100 * time.Millisecond})
 	const members, messages = 10, 5
 	observed := c.Observer(t, "r", members*messages, 40*time.Second)
 	snap := runChat(t, c, members, messages, `["websocket"]`, 300*time.Millisecond)
