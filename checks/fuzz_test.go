@@ -1,6 +1,9 @@
 package checks
 
 import (
+	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,7 +13,9 @@ import (
 
 // FuzzCheckParse feeds command line thresholds and condition expressions
 // through parsing, compiling and evaluating: none may panic, and a check
-// that compiles must evaluate to a result on a snapshot.
+// that compiles must evaluate to a result on a snapshot. Oracle: a
+// threshold "name<limit" passes exactly when the condition
+// metric("name") < limit, evaluated by the expression language, holds.
 func FuzzCheckParse(f *testing.F) {
 	for _, seed := range []string{
 		"socketio.response_time.p99<500",
@@ -43,7 +48,21 @@ func FuzzCheckParse(f *testing.F) {
 		}
 		results := g.Evaluate(in)
 		if len(results) != 1 || results[0].Text == "" {
-			t.Errorf("%q evaluated to %+v", s, results)
+			t.Fatalf("%q evaluated to %+v", s, results)
+		}
+		if c.Kind != scenario.EnsureThreshold || strings.ContainsAny(c.Metric, `\"`) {
+			return
+		}
+		cond := scenario.EnsureCheck{Kind: scenario.EnsureCondition, Strict: true, File: "fuzz",
+			Expression: fmt.Sprintf("metric(%q) < %s", c.Metric, strconv.FormatFloat(c.Limit, 'g', -1, 64))}
+		cond.Text = cond.Expression
+		cg, err := NewGate([]scenario.EnsureCheck{cond}, testCatalog())
+		if err != nil {
+			t.Fatalf("the threshold %q compiles, its condition %q does not: %v", s, cond.Expression, err)
+		}
+		r, want := results[0], cg.Evaluate(in)[0]
+		if r.Passed != want.Passed || (r.Problem == "") != (want.Problem == "") {
+			t.Fatalf("threshold %q: passed %v (%s); condition %q: passed %v (%s)", s, r.Passed, r.Problem, cond.Expression, want.Passed, want.Problem)
 		}
 	})
 }

@@ -2,7 +2,6 @@ package scenario
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 )
 
@@ -30,72 +29,33 @@ func ParseJSONPath(s string) (*JSONPath, error) {
 	} else {
 		rest = "." + rest
 	}
-	p := &JSONPath{text: text}
-	for rest != "" {
-		switch rest[0] {
-		case '.':
-			rest = rest[1:]
-			i := 0
-			for i < len(rest) && rest[i] != '.' && rest[i] != '[' {
-				i++
-			}
-			name := rest[:i]
-			if name == "" || name == "*" || strings.ContainsAny(name, "()?@ ") {
-				return nil, fmt.Errorf("JSON path %q: %q is not a name or an index (filters and wildcards are not supported)", s, name)
-			}
-			p.segs = append(p.segs, segment(name))
-			rest = rest[i:]
-		case '[':
-			end := strings.IndexByte(rest, ']')
-			if end < 0 {
-				return nil, fmt.Errorf("JSON path %q: [ without ]", s)
-			}
-			in := strings.TrimSpace(rest[1:end])
-			rest = rest[end+1:]
-			if len(in) >= 2 && (in[0] == '\'' || in[0] == '"') && in[len(in)-1] == in[0] {
-				p.segs = append(p.segs, pathSeg{key: in[1 : len(in)-1], index: -1})
-				continue
-			}
-			n, err := strconv.Atoi(in)
-			if err != nil || n < 0 {
-				return nil, fmt.Errorf("JSON path %q: inside [ ] put an index (0, 1...) or a quoted name", s)
-			}
-			p.segs = append(p.segs, pathSeg{key: in, index: n})
-		default:
-			return nil, fmt.Errorf("JSON path %q: expected . or [ after %q", s, text[:len(text)-len(rest)])
-		}
+	segs, problem, at, name := parseSteps(rest, jsonPathSyntax)
+	switch problem {
+	case pathBadName:
+		return nil, fmt.Errorf("JSON path %q: %q is not a name or an index (filters and wildcards are not supported)", s, name)
+	case pathUnclosed:
+		return nil, fmt.Errorf("JSON path %q: [ without ]", s)
+	case pathBadBracket:
+		return nil, fmt.Errorf("JSON path %q: inside [ ] put an index (0, 1...) or a quoted name", s)
+	case pathUnexpected:
+		return nil, fmt.Errorf("JSON path %q: expected . or [ after %q", s, text[:len(text)-len(rest)+at])
 	}
-	return p, nil
+	return &JSONPath{text: text, segs: segs}, nil
 }
 
-func segment(name string) pathSeg {
-	if n, err := strconv.Atoi(name); err == nil && n >= 0 {
-		return pathSeg{key: name, index: n}
-	}
-	return pathSeg{key: name, index: -1}
+// jsonPathSyntax: a .name runs to the next . or [, and holds no filter or
+// wildcard.
+var jsonPathSyntax = pathSyntax{
+	nameEnd: func(s string) int {
+		if i := strings.IndexAny(s, ".["); i >= 0 {
+			return i
+		}
+		return len(s)
+	},
+	nameOK: func(name string) bool { return name != "" && name != "*" && !strings.ContainsAny(name, "()?@ ") },
 }
 
 // Eval returns the value at p in root (the list of an event's arguments,
 // as decoded from JSON: []any, map[string]any, string, float64, bool, nil),
 // and whether it exists.
-func (p *JSONPath) Eval(root any) (any, bool) {
-	v := root
-	for _, seg := range p.segs {
-		switch x := v.(type) {
-		case map[string]any:
-			next, ok := x[seg.key]
-			if !ok {
-				return nil, false
-			}
-			v = next
-		case []any:
-			if seg.index < 0 || seg.index >= len(x) {
-				return nil, false
-			}
-			v = x[seg.index]
-		default:
-			return nil, false
-		}
-	}
-	return v, true
-}
+func (p *JSONPath) Eval(root any) (any, bool) { return walk(root, p.segs) }

@@ -83,11 +83,6 @@ type expr struct {
 	a, b int64     // arguments of $randomNumber / $randomString
 }
 
-type pathSeg struct {
-	key   string
-	index int // >= 0 for [n]
-}
-
 // Context is what a VU renders templates with. It belongs to one VU and is
 // not safe for concurrent use.
 type Context struct {
@@ -317,9 +312,7 @@ func (e *expr) eval(ctx *Context) any {
 		if !ok {
 			return nil
 		}
-		for _, seg := range e.path[1:] {
-			v = step(v, seg)
-		}
+		v, _ = walk(v, e.path[1:])
 		return v
 	case exprEnv:
 		if ctx == nil || ctx.Getenv == nil {
@@ -571,48 +564,34 @@ func parseCall(name string, args []string) (*expr, error) {
 
 // parsePath parses name, name.field, name[0], name['key'].
 func parsePath(s string) ([]pathSeg, error) {
-	var path []pathSeg
-	i := 0
-	readIdent := func() string {
-		start := i
+	first := templateSyntax.nameEnd(s)
+	if first == 0 {
+		return nil, fmt.Errorf("{{ %s }} is not a variable name: use letters, digits, _ and $, and . or [n] to go inside", s)
+	}
+	steps, problem, _, _ := parseSteps(s[first:], templateSyntax)
+	switch problem {
+	case pathBadName:
+		return nil, fmt.Errorf("{{ %s }}: a name is missing after the dot", s)
+	case pathUnclosed:
+		return nil, fmt.Errorf("{{ %s }}: [ without ]", s)
+	case pathBadBracket:
+		return nil, fmt.Errorf("{{ %s }}: inside [ ] put an index or a quoted key", s)
+	case pathUnexpected:
+		return nil, fmt.Errorf("{{ %s }} is not a variable name: use letters, digits, _ and $, and . or [n] to go inside", s)
+	}
+	return append([]pathSeg{{key: s[:first], index: -1}}, steps...), nil
+}
+
+// templateSyntax: a .name is letters, digits, _, $ and -.
+var templateSyntax = pathSyntax{
+	nameEnd: func(s string) int {
+		i := 0
 		for i < len(s) && (isIdentByte(s[i]) || s[i] == '-') {
 			i++
 		}
-		return s[start:i]
-	}
-	first := readIdent()
-	if first == "" {
-		return nil, fmt.Errorf("{{ %s }} is not a variable name: use letters, digits, _ and $, and . or [n] to go inside", s)
-	}
-	path = append(path, pathSeg{key: first, index: -1})
-	for i < len(s) {
-		switch s[i] {
-		case '.':
-			i++
-			k := readIdent()
-			if k == "" {
-				return nil, fmt.Errorf("{{ %s }}: a name is missing after the dot", s)
-			}
-			path = append(path, pathSeg{key: k, index: -1})
-		case '[':
-			end := strings.IndexByte(s[i:], ']')
-			if end < 0 {
-				return nil, fmt.Errorf("{{ %s }}: [ without ]", s)
-			}
-			in := strings.TrimSpace(s[i+1 : i+end])
-			i += end + 1
-			if n, err := strconv.Atoi(in); err == nil && n >= 0 {
-				path = append(path, pathSeg{key: in, index: n})
-			} else if len(in) >= 2 && (in[0] == '\'' || in[0] == '"') && in[len(in)-1] == in[0] {
-				path = append(path, pathSeg{key: in[1 : len(in)-1], index: -1})
-			} else {
-				return nil, fmt.Errorf("{{ %s }}: inside [ ] put an index or a quoted key", s)
-			}
-		default:
-			return nil, fmt.Errorf("{{ %s }} is not a variable name: use letters, digits, _ and $, and . or [n] to go inside", s)
-		}
-	}
-	return path, nil
+		return i
+	},
+	nameOK: func(name string) bool { return name != "" },
 }
 
 func isIdentByte(c byte) bool {
