@@ -55,7 +55,10 @@ func (t Transports) failed() int64 {
 // succeeded: the proxy does not pass the websocket upgrade. "" otherwise.
 func (t Transports) Warning() string {
 	failed := t.failed()
-	if failed == 0 || t.Upgraded > 0 {
+	if failed == 0 || t.Upgraded > 0 || t.UpgradeFailed[socketio.UpgradeSessionUnknown] == failed {
+		// None tried, some passed, or all reached a server without the
+		// session: the balancer is not sticky (errors.Session ID unknown
+		// says so), not a proxy without websockets.
 		return ""
 	}
 	return fmt.Sprintf("Warning: no connection upgraded to websocket although the upgrade was allowed (%d tried, all failed: %s): "+

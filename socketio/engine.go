@@ -608,6 +608,9 @@ func (e *engine) upgradeFailed(err *UpgradeError) {
 
 // upgradeFailure classifies a websocket handshake that failed.
 func upgradeFailure(err error) *UpgradeError {
+	if errors.Is(err, ErrSessionUnknown) {
+		return &UpgradeError{Kind: UpgradeSessionUnknown, Err: err}
+	}
 	if status, ok := httpStatusOf(err); ok {
 		return &UpgradeError{Kind: fmt.Sprintf("http_%d", status), Err: err}
 	}

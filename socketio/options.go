@@ -115,6 +115,9 @@ func (e *NoAckError) Unwrap() error { return e.Err }
 const (
 	UpgradeConnectionFailed = "connection_failed"
 	UpgradeNoProbeAnswer    = "no_probe_answer"
+	// UpgradeSessionUnknown: the websocket handshake reached a server
+	// that does not hold the session (a balancer that is not sticky).
+	UpgradeSessionUnknown = "session_unknown"
 )
 
 // UpgradeError is a failed upgrade from polling to websocket: the

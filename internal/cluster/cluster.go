@@ -47,6 +47,13 @@ type Options struct {
 	DropNode int
 	// RelayDelay holds each chat message on its node before relaying it.
 	RelayDelay time.Duration
+	// Failover makes haproxy health-check the nodes (every 200 ms) and
+	// send the clients of a dead node to another (option redispatch), as
+	// a deployment that rides out a lost node is set up; see Node.Kill.
+	Failover bool
+	// StripUpgrade makes haproxy drop the Upgrade and Connection headers,
+	// as a proxy that does not pass the websocket upgrade does.
+	StripUpgrade bool
 }
 
 // Cluster is a running cluster.
@@ -123,7 +130,7 @@ func Start(t testing.TB, opts Options) *Cluster {
 		}
 		c.Nodes = append(c.Nodes, startNode(t, dir, fmt.Sprintf("n%d", i+1), args))
 	}
-	c.URL = startHAProxy(t, c.Nodes, opts.Sticky)
+	c.URL = startHAProxy(t, c.Nodes, opts)
 	return c
 }
 
@@ -251,7 +258,8 @@ func startRedis(t testing.TB) string {
 
 // startHAProxy runs haproxy in front of nodes, round robin, with cookie
 // stickiness when sticky. It returns the frontend's URL.
-func startHAProxy(t testing.TB, nodes []*Node, sticky bool) string {
+func startHAProxy(t testing.TB, nodes []*Node, opts Options) string {
+	sticky := opts.Sticky
 	t.Helper()
 	port := freePort(t)
 	var b strings.Builder
@@ -269,6 +277,12 @@ frontend sockets
 backend nodes
   balance roundrobin
 `, port)
+	if opts.StripUpgrade {
+		b.WriteString("  http-request del-header Upgrade\n  http-request del-header Connection\n")
+	}
+	if opts.Failover {
+		b.WriteString("  option redispatch\n  retries 2\n  default-server check inter 200ms fall 1 rise 1\n")
+	}
 	if sticky {
 		b.WriteString("  cookie SLNODE insert indirect nocache\n")
 	}
