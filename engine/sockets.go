@@ -274,6 +274,7 @@ func (v *vu) clientOptions(o *scenario.SocketIOOptions) (socketio.Options, error
 		ReconnectionDelayMax: o.ReconnectionDelayMax,
 		RandomizationFactor:  o.RandomizationFactor,
 		ForceNew:             o.ForceNew,
+		SendOverMaxPayload:   o.SendOverMaxPayload,
 		ReconnectWait:        v.reconnectWait(o),
 		InsecureSkipVerify:   cfg.InsecureSkipVerify || !cfg.Script.Config.TLS.RejectUnauthorized,
 		DialContext:          cfg.DialContext,

@@ -288,6 +288,9 @@ func (d *decoder) compile(n *yaml.Node, depth int) (*Template, bool) {
 				return &Template{Pos: p, kind: tmplLiteral, lit: f}, true
 			}
 		}
+		if n.Style&(yaml.LiteralStyle|yaml.FoldedStyle) != 0 {
+			p = d.blockScalarPos(n)
+		}
 		t, err := compileString(n.Value, p)
 		if err != nil {
 			d.errf(n, "", "bad template: %v", err)
@@ -742,4 +745,24 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// blockScalarPos is where a block scalar's (| or >) first expression is
+// written: the parser places the node at its indicator, a line or more
+// before it.
+func (d *decoder) blockScalarPos(n *yaml.Node) Pos {
+	p := Pos{Line: n.Line + 1, Col: n.Column}
+	lines := d.ds.files[d.fileOf(n)]
+	if !strings.Contains(n.Value, "{{") {
+		return p
+	}
+	// Folded text (>) has lost its line breaks: find the line in the
+	// source.
+	for line := n.Line + 1; line <= len(lines); line++ {
+		text := lines[line-1]
+		if strings.Contains(text, "{{") {
+			return Pos{Line: line, Col: len(text) - len(strings.TrimLeft(text, " \t")) + 1}
+		}
+	}
+	return p
 }

@@ -117,6 +117,8 @@ func (d *decoder) socketIOOption(o *SocketIOOptions, key string, v *yaml.Node) {
 		if m, ok := d.boolean(v, "multiplex"); ok {
 			o.ForceNew = !m
 		}
+	case "sendOverMaxPayload":
+		o.SendOverMaxPayload, _ = d.boolean(v, "sendOverMaxPayload")
 	case "serverVersion":
 		d.serverVersion(o, v)
 	case "sourceAddresses":

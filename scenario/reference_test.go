@@ -56,3 +56,31 @@ scenarios:
 		})
 	}
 }
+
+// TestWarningInABlockScalarPointsAtItsLine: a template in a | or > block
+// is written on the lines after the indicator, and its warning says so.
+func TestWarningInABlockScalarPointsAtItsLine(t *testing.T) {
+	for _, style := range []string{"|", ">-"} {
+		yml := `config:
+  target: "http://127.0.0.1:3000"
+  phases:
+    - duration: 1
+      arrivalRate: 1
+scenarios:
+  - engine: socketio
+    flow:
+      - emit:
+          channel: "x"
+          data: ` + style + `
+            first line
+            hello {{ nobody }}
+`
+		s, err := Parse("t.yml", []byte(yml), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(s.Warnings) != 1 || s.Warnings[0].Pos != (Pos{Line: 13, Col: 13}) || !strings.Contains(s.Warnings[0].Source, "{{ nobody }}") {
+			t.Errorf("%s: warnings %+v, want one at 13:13 on the line of {{ nobody }}", style, s.Warnings)
+		}
+	}
+}

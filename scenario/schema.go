@@ -57,7 +57,7 @@ var socketIOKeys = map[string]child{
 	"auth": free, "timeout": free, "reconnection": free,
 	"reconnectionAttempts": free, "reconnectionDelay": free,
 	"reconnectionDelayMax": free, "randomizationFactor": free,
-	"forceNew": free, "multiplex": free, "serverVersion": free,
+	"forceNew": free, "multiplex": free, "serverVersion": free, "sendOverMaxPayload": free,
 	"upgrade": free, "rememberUpgrade": free, "withCredentials": free,
 	"autoConnect": free, "parser": free, "sourceAddresses": free,
 	"emitWhileReconnecting": free, "backend": free,

@@ -176,6 +176,10 @@ type SocketIOOptions struct {
 	// of multiplexing them over one (forceNew: true or multiplex: false).
 	ForceNew      bool
 	ServerVersion ServerVersion
+	// SendOverMaxPayload sends emits larger than the server's announced
+	// maxPayload instead of refusing them (sendOverMaxPayload: true), to
+	// test how the server treats them.
+	SendOverMaxPayload bool
 	// SourceAddresses are local addresses that new connections rotate over
 	// (sourceAddresses: "127.0.0.1-127.0.0.8"), so that one machine holds
 	// more connections to one target address than one source address has

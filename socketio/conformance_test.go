@@ -565,6 +565,21 @@ func conformance(t *testing.T, main, auth *testServer, tc transportCase) {
 			t.Errorf("disconnect %q (%v), emit error %v: want an explanation naming maxHttpBufferSize", d[0].reason, d[0].err, err)
 		}
 	})
+
+	t.Run("max payload sent anyway", func(t *testing.T) {
+		if main.Engine != wire.EngineV4 {
+			t.Skip("socket.io 2.x announces no limit: every emit is sent")
+		}
+		var ev events
+		s := connect(t, main, tc, "/", ev.options(Options{DisableReconnection: true, SendOverMaxPayload: true}))
+		eventually(t, "the final transport", func() bool { return s.Manager().Transport() == tc.final })
+		big := strings.Repeat("x", 30000) // the server's maxHttpBufferSize is 20000
+		if err := s.Emit("echo", big); errors.Is(err, ErrPayloadTooLarge) {
+			t.Fatalf("Emit with SendOverMaxPayload = %v, want it sent", err)
+		}
+		// The server's answer is to drop the connection.
+		eventually(t, "the disconnect", func() bool { d, _, _ := ev.snapshot(); return len(d) > 0 })
+	})
 }
 
 // TestReconnect restarts each server once with clients of every transport

@@ -210,6 +210,13 @@ type Options struct {
 	// connection (socket.io-client's forceNew / multiplex: false).
 	ForceNew bool
 
+	// SendOverMaxPayload sends a message larger than the maxPayload the
+	// server announced instead of failing it with a PayloadTooLargeError:
+	// for a test of the server's own limit. The server then closes the
+	// connection, and the disconnect says so (a websocket close 1009,
+	// "message too big").
+	SendOverMaxPayload bool
+
 	// InsecureSkipVerify disables TLS certificate verification. Off by
 	// default; only for targets with self-signed certificates.
 	InsecureSkipVerify bool

@@ -216,7 +216,7 @@ func (t *pollingTransport) write(pkts []wire.Packet) (time.Time, error) {
 	buf := getBuffer()
 	defer putBuffer(buf)
 	buf.b = wire.AppendPayload(t.cfg.EngineVersion, buf.b[:0], pkts)
-	if t.maxPayload > 0 && len(buf.b) > t.maxPayload {
+	if t.maxPayload > 0 && len(buf.b) > t.maxPayload && !t.cfg.SendOverMaxPayload {
 		return time.Time{}, &PayloadTooLargeError{Size: len(buf.b), MaxPayload: t.maxPayload}
 	}
 	t.cfg.tracePackets(true, TransportPolling, pkts...)

@@ -168,7 +168,7 @@ func (t *wsTransport) frameSize(p wire.Packet) int {
 
 func (t *wsTransport) write(pkts []wire.Packet) (time.Time, error) {
 	for _, p := range pkts {
-		if n := t.frameSize(p); t.maxPayload > 0 && n > t.maxPayload {
+		if n := t.frameSize(p); t.maxPayload > 0 && n > t.maxPayload && !t.cfg.SendOverMaxPayload {
 			return time.Time{}, &PayloadTooLargeError{Size: n, MaxPayload: t.maxPayload}
 		} else if int64(n) > t.largest.Load() {
 			t.largest.Store(int64(n))
