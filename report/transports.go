@@ -87,8 +87,16 @@ func WriteTransports(w io.Writer, snap metrics.Snapshot) {
 	if t.OpenedPolling+t.OpenedWebsocket == 0 {
 		return
 	}
-	fmt.Fprintf(w, "Transports: %d connections opened with polling (%d upgraded to websocket, %d stayed on polling), %d with websocket",
-		t.OpenedPolling, t.Upgraded, t.StayedPolling, t.OpenedWebsocket)
+	fmt.Fprint(w, "Transports: ")
+	if t.OpenedPolling > 0 {
+		fmt.Fprintf(w, "%d connections opened with polling (%d upgraded to websocket, %d stayed on polling)", t.OpenedPolling, t.Upgraded, t.StayedPolling)
+		if t.OpenedWebsocket > 0 {
+			fmt.Fprint(w, ", ")
+		}
+	}
+	if t.OpenedWebsocket > 0 {
+		fmt.Fprintf(w, "%d opened with websocket", t.OpenedWebsocket)
+	}
 	if n := t.failed(); n > 0 {
 		fmt.Fprintf(w, "; %d upgrades failed (%s)", n, t.failures())
 	}
