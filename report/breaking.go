@@ -159,12 +159,16 @@ type BreakingPoint struct {
 type Load struct {
 	// Window is its index in Report.Windows; Offset its start from the
 	// run's first window, in seconds.
-	Window      int     `json:"window"`
-	Offset      float64 `json:"offsetSeconds"`
-	Offered     float64 `json:"offered"`
-	Achieved    float64 `json:"achieved"`
-	Active      int64   `json:"active"`
-	Emits       float64 `json:"emits"`
+	Window   int     `json:"window"`
+	Offset   float64 `json:"offsetSeconds"`
+	Offered  float64 `json:"offered"`
+	Achieved float64 `json:"achieved"`
+	Active   int64   `json:"active"`
+	Emits    float64 `json:"emits"`
+	// Served is the successful responses per second: acks and responses
+	// that are not the server's refusal (ErrorAcks, per second).
+	Served      float64 `json:"served"`
+	ErrorAcks   float64 `json:"errorAcks,omitempty"`
 	ResponseP99 float64 `json:"responseP99Ms"`
 	ErrorRatio  float64 `json:"errorRatio"`
 }
@@ -690,6 +694,7 @@ func (a *analysis) load(i int) *Load {
 		Window: i, Offset: a.offset(i),
 		Offered: w.Offered, Achieved: w.Achieved, Active: w.Active, Emits: w.Emits,
 		ResponseP99: w.ResponseP99, ErrorRatio: a.errRatio[i],
+		Served: perSecondOf(w.Responses, w), ErrorAcks: perSecondOf(w.ErrorAcks, w),
 	}
 }
 
@@ -735,7 +740,19 @@ func noneSummary(bp BreakingPoint, worstP99, worstErrors float64) string {
 // loadText says a load the way people read it: "412 arrivals/s (≈ 820
 // emits/s, 1,650 VUs)".
 func loadText(l *Load) string {
+	if l.ErrorAcks > 0 {
+		// Throughput is what the target served, not what it refused.
+		return fmt.Sprintf("%s arrivals/s (≈ %s emits/s, %s served/s, %s VUs)", groupDigits(l.Offered), groupDigits(l.Emits), groupDigits(l.Served), groupDigits(float64(l.Active)))
+	}
 	return fmt.Sprintf("%s arrivals/s (≈ %s emits/s, %s VUs)", groupDigits(l.Offered), groupDigits(l.Emits), groupDigits(float64(l.Active)))
+}
+
+// perSecondOf is a window's count per second.
+func perSecondOf(n int64, w Window) float64 {
+	if w.Seconds <= 0 {
+		return 0
+	}
+	return float64(n) / w.Seconds
 }
 
 func reasonsText(rs []Reason) string {
