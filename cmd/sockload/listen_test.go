@@ -16,6 +16,8 @@ import (
 
 	"github.com/sockload/sockload/engine"
 	"github.com/sockload/sockload/internal/refserver"
+	"github.com/sockload/sockload/metrics"
+	"github.com/sockload/sockload/report"
 )
 
 // stickyBalancer spreads new clients over backends in turn and keeps each
@@ -167,5 +169,48 @@ scenarios:
 	}
 	if !strings.Contains(c.out.String(), "Backends (") || !strings.Contains(c.out.String(), "killed node 3") {
 		t.Errorf("the summary lacks the backends or the annotation:\n%s", c.out.String())
+	}
+}
+
+func TestAnnotateRequests(t *testing.T) {
+	for _, tc := range []struct {
+		name, contentType, body string
+		status                  int
+		text                    string
+	}{
+		{"text", "text/plain", "killed node 3\n", http.StatusOK, "killed node 3"},
+		{"json", "application/json", `{"text": "restarted node 3"}`, http.StatusOK, "restarted node 3"},
+		{"empty", "text/plain", "  ", http.StatusBadRequest, ""},
+		{"bad json", "application/json", `{"text":`, http.StatusBadRequest, ""},
+		{"too long", "text/plain", strings.Repeat("x", 5000), http.StatusRequestEntityTooLarge, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := report.NewCollector(metrics.New(time.Now(), metrics.Options{}), time.Second)
+			l := &liveServer{collector: c}
+			req := httptest.NewRequest(http.MethodPost, "/annotate", strings.NewReader(tc.body))
+			req.Header.Set("Content-Type", tc.contentType)
+			rec := httptest.NewRecorder()
+			l.annotate(rec, req)
+			if rec.Code != tc.status {
+				t.Fatalf("status %d, want %d (%s)", rec.Code, tc.status, rec.Body.String())
+			}
+			res, _ := c.Results()
+			if tc.text == "" && len(res.Annotations) != 0 || tc.text != "" && (len(res.Annotations) != 1 || res.Annotations[0].Text != tc.text) {
+				t.Errorf("annotations %+v, want %q", res.Annotations, tc.text)
+			}
+		})
+	}
+}
+
+func TestListenAddr(t *testing.T) {
+	for _, tc := range []struct{ flag, want string }{
+		{":9464", "127.0.0.1:9464"}, {"9464", "127.0.0.1:9464"}, {"0.0.0.0:9464", "0.0.0.0:9464"}, {"[::1]:0", "[::1]:0"},
+	} {
+		if got, err := listenAddr(tc.flag); err != nil || got != tc.want {
+			t.Errorf("listenAddr(%q) = %q, %v; want %q", tc.flag, got, err, tc.want)
+		}
+	}
+	if _, err := listenAddr("a:b:c"); err == nil {
+		t.Error("listenAddr(a:b:c) accepted")
 	}
 }
