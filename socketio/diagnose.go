@@ -145,7 +145,7 @@ func Probe(ctx context.Context, serverURL string, opts Options) (ProbeResult, er
 func probePolling(ctx context.Context, cfg *config) (wire.EngineVersion, error) {
 	client := newHTTPClient(cfg, newJar())
 	defer client.CloseIdleConnections()
-	body, err := pollGet(ctx, client, cfg, stampedURL(cfg.engineURL(TransportPolling, "")), nil)
+	body, _, err := pollGet(ctx, client, cfg, stampedURL(cfg.engineURL(TransportPolling, "")), nil)
 	if err != nil {
 		return 0, err
 	}

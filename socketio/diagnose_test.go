@@ -64,7 +64,7 @@ func TestEngineIORefusalsAreNamed(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
-			_, err := pollGet(ctx, &http.Client{}, cfg, base+tc.query, nil)
+			_, _, err := pollGet(ctx, &http.Client{}, cfg, base+tc.query, nil)
 			var ee *EngineIOError
 			if !errors.As(err, &ee) || ee.Code != tc.code || ee.Name() != tc.want {
 				t.Fatalf("error %v, want Engine.IO's %q (code %d)", err, tc.want, tc.code)

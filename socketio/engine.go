@@ -229,13 +229,16 @@ func (e *engine) openWebsocket(ctx context.Context) error {
 
 func (e *engine) openPolling(ctx context.Context) error {
 	e.http = newHTTPClient(e.cfg, e.jar)
-	hs, early, err := pollHandshake(ctx, e.cfg, e.http, &e.hsHeader)
+	hs, early, at, err := pollHandshake(ctx, e.cfg, e.http, &e.hsHeader)
 	if err != nil {
 		e.http.CloseIdleConnections()
 		return err
 	}
 	e.hs, e.early = hs, early
-	e.tr = newPolling(e.ctx, e.cfg, e.http, hs.SID, e.maxPayload())
+	// The session lives where the handshake was answered.
+	base := *e.cfg.base
+	base.Scheme, base.Host = at.Scheme, at.Host
+	e.tr = newPolling(e.ctx, e.cfg, e.http, &base, hs.SID, e.maxPayload())
 	return nil
 }
 

@@ -2,12 +2,15 @@ package socketio
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"runtime"
 	"runtime/metrics"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/sockload/sockload/internal/hostile"
 )
@@ -115,6 +118,120 @@ func TestCancelEndsAStalledConnect(t *testing.T) {
 			_, err := Dial(ctx, srv.URL(), "/", Options{Transports: tt.transports, ConnectTimeout: time.Hour, DisableReconnection: true})
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("got %v, want the connect cancelled", err)
+			}
+		})
+	}
+}
+
+// TestCredentialsInTheURL: user:password@ in the target travels as a Basic
+// Authorization header on every transport.
+func TestCredentialsInTheURL(t *testing.T) {
+	srv := startHostile(t, hostile.Config{Mode: hostile.NoAcks})
+	want := "Basic " + base64.StdEncoding.EncodeToString([]byte("user:p@ss word"))
+	for _, transports := range [][]string{{TransportWebsocket}, {TransportPolling}} {
+		u := strings.Replace(srv.URL(), "://", "://user:p%40ss%20word@", 1)
+		s, err := Dial(context.Background(), u, "/", Options{Transports: transports, DisableReconnection: true})
+		if err != nil {
+			t.Fatalf("%v: %v", transports, err)
+		}
+		s.Manager().Close()
+		if got := srv.Authorization(); got != want {
+			t.Errorf("%v: the server saw Authorization %q, want %q", transports, got, want)
+		}
+	}
+}
+
+// TestRedirects: polling follows a redirect within the target's host only,
+// says where a refused one pointed, and stops a loop.
+func TestRedirects(t *testing.T) {
+	other, err := hostile.Start(hostile.Config{Mode: hostile.NoAcks, Addr: "127.0.0.2:0"})
+	if err != nil {
+		t.Skipf("no second loopback address: %v", err)
+	}
+	t.Cleanup(other.Close)
+	cross := startHostile(t, hostile.Config{Mode: hostile.CrossHostRedirect, RedirectTo: other.URL()})
+	loop := startHostile(t, hostile.Config{Mode: hostile.RedirectLoop})
+	polling := []string{TransportPolling}
+	for _, tt := range []struct {
+		name     string
+		url      string
+		opts     Options
+		want     string // in the error; "" for success
+		sessions int64  // on the other host
+	}{
+		{"cross-host refused", cross.URL(), Options{Transports: polling}, "redirected to another host, " + other.URL() + "/socket.io/", 0},
+		{"cross-host allowed", cross.URL(), Options{Transports: polling, AllowCrossHostRedirects: true}, "", 1},
+		{"websocket not followed", cross.URL(), Options{Transports: []string{TransportWebsocket}}, "a redirect to " + other.URL(), 1},
+		{"loop", loop.URL(), Options{Transports: polling}, "stopped after 10 redirects", 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.opts.DisableReconnection = true
+			s, err := Dial(context.Background(), tt.url, "/", tt.opts)
+			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+				t.Fatalf("got %v, want %q", err, tt.want)
+			}
+			if err == nil {
+				s.Manager().Close()
+			}
+			if got := other.Sessions(); got != tt.sessions {
+				t.Errorf("the other host has %d sessions, want %d", got, tt.sessions)
+			}
+		})
+	}
+}
+
+// TestLargeMessagesAreBounded: a 200 MB message is refused by MaxReadBytes,
+// or by the read budget when MaxReadBytes would take it, without the heap
+// growing past the bound either sets.
+func TestLargeMessagesAreBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a server sends 200 MB")
+	}
+	for _, tt := range []struct {
+		name       string
+		transports []string
+		opts       Options
+		want       error
+		bound      int64
+	}{
+		{"MaxReadBytes/websocket", []string{TransportWebsocket}, Options{}, websocket.ErrReadLimit, 64 << 20},
+		{"budget/websocket", []string{TransportWebsocket}, Options{MaxReadBytes: 1 << 30, ReadBudget: NewReadBudget(8 << 20)}, ErrReadBudget, 32 << 20},
+		{"budget/polling", []string{TransportPolling}, Options{MaxReadBytes: 1 << 30, ReadBudget: NewReadBudget(8 << 20)}, ErrReadBudget, 32 << 20},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := startHostile(t, hostile.Config{Mode: hostile.HugeMessage})
+			runtime.GC()
+			base := heapBytes()
+			closed := make(chan error, 1)
+			tt.opts.Transports, tt.opts.DisableReconnection = tt.transports, true
+			tt.opts.OnDisconnect = func(_, _ string, err error) { closed <- err }
+			peak := make(chan uint64)
+			stop := make(chan struct{})
+			go func() {
+				var p uint64
+				for {
+					select {
+					case <-stop:
+						peak <- p
+						return
+					default:
+						p = max(p, heapBytes())
+						runtime.Gosched()
+					}
+				}
+			}()
+			s, err := Dial(context.Background(), srv.URL(), "/", tt.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Manager().Close()
+			err = <-closed
+			close(stop)
+			if !errors.Is(err, tt.want) {
+				t.Errorf("closed by %v, want %v", err, tt.want)
+			}
+			if grown := int64(<-peak) - int64(base); grown > tt.bound {
+				t.Errorf("heap grew by %d MB, want at most %d MB", grown>>20, tt.bound>>20)
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package socketio
 import (
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
@@ -229,6 +230,15 @@ type Options struct {
 	// share one jar with an HTTP client to make a session cookie set by a
 	// login reach the handshake, as a browser does.
 	Jar http.CookieJar
+	// AllowCrossHostRedirects lets polling follow an HTTP redirect to
+	// another host (scheme, name or port). By default only redirects
+	// within the target's host are followed, at most 10, and never for a
+	// POST (it would lose its body); a refused one fails the request and
+	// says where it pointed.
+	AllowCrossHostRedirects bool
+	// ReadBudget, when set, bounds the memory that reads of large messages
+	// may hold at once across every Manager sharing it (see ReadBudget).
+	ReadBudget *ReadBudget
 	// DialContext opens TCP connections (default net.Dialer). Set it to
 	// choose the source address, e.g.
 	// (&net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}}).DialContext.
@@ -294,6 +304,20 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 		return nil, fmt.Errorf("socketio: server URL %q has no host", rawURL)
 	}
 	c := &config{Options: opts, base: u}
+	if u.User != nil {
+		// Credentials in the URL travel as a Basic Authorization header
+		// on every transport (gorilla refuses such a URL) and never in
+		// a URL that could end up in a message.
+		if c.ExtraHeaders.Get("Authorization") == "" {
+			c.ExtraHeaders = c.ExtraHeaders.Clone()
+			if c.ExtraHeaders == nil {
+				c.ExtraHeaders = http.Header{}
+			}
+			pass, _ := u.User.Password()
+			c.ExtraHeaders.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+pass)))
+		}
+		u.User = nil
+	}
 	if c.EngineVersion == 0 {
 		c.EngineVersion = wire.EngineV4
 	}
@@ -349,8 +373,14 @@ func (c *config) tlsConfig() *tls.Config {
 // engineURL is the Engine.IO endpoint for transport, with the session id when
 // sid is not empty.
 func (c *config) engineURL(transport, sid string) string {
+	return c.engineURLAt(c.base, transport, sid)
+}
+
+// engineURLAt is engineURL on another host (where a followed cross-host
+// redirect of the handshake led).
+func (c *config) engineURLAt(base *url.URL, transport, sid string) string {
 	q := url.Values{}
-	for k, v := range c.base.Query() {
+	for k, v := range base.Query() {
 		q[k] = v
 	}
 	for k, v := range c.Query {
@@ -369,7 +399,7 @@ func (c *config) engineURL(transport, sid string) string {
 	if sid != "" {
 		q.Set("sid", sid)
 	}
-	u := *c.base
+	u := *base
 	u.Path = c.Path
 	u.RawPath = ""
 	u.RawQuery = q.Encode()

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptrace"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -30,9 +31,66 @@ func newHTTPClient(cfg *config, jar http.CookieJar) *http.Client {
 		ForceAttemptHTTP2:   false,
 	}
 	if cfg.Trace != nil {
-		return &http.Client{Transport: &tracingRoundTripper{cfg: cfg, next: tr}, Jar: jar}
+		return &http.Client{Transport: &tracingRoundTripper{cfg: cfg, next: tr}, Jar: jar, CheckRedirect: checkRedirect(cfg)}
 	}
-	return &http.Client{Transport: tr, Jar: jar}
+	return &http.Client{Transport: tr, Jar: jar, CheckRedirect: checkRedirect(cfg)}
+}
+
+// maxRedirects is how many redirects one polling request follows.
+const maxRedirects = 10
+
+// checkRedirect follows redirects within the target's host only (unless
+// AllowCrossHostRedirects), never for a POST, and at most maxRedirects.
+func checkRedirect(cfg *config) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		first := via[0]
+		to := redactedURL(req.URL)
+		switch {
+		case first.Method != http.MethodGet:
+			return http.ErrUseLastResponse // its status says so, with where it pointed
+		case len(via) >= maxRedirects:
+			return fmt.Errorf("stopped after %d redirects, the last to %s (a redirect loop?)", len(via), to)
+		case !cfg.AllowCrossHostRedirects && (req.URL.Host != first.URL.Host || req.URL.Scheme != first.URL.Scheme):
+			return fmt.Errorf("the server redirected to another host, %s: not followed (the load would move there); "+
+				"target that host, or allow cross-host redirects", to)
+		}
+		return nil
+	}
+}
+
+// redactedURL prints u without its query (where tokens go) or password.
+func redactedURL(u *url.URL) string {
+	c := *u
+	c.User = nil
+	if c.RawQuery != "" {
+		c.RawQuery = "…"
+	}
+	return c.String()
+}
+
+// requestError strips the URL net/http puts in its errors: it holds the
+// query (tokens, session ids) and a per-request stamp that would make every
+// error unique.
+func requestError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
+
+// withRedirect adds where a redirect that was not followed pointed to the
+// error of its response.
+func withRedirect(resp *http.Response, err error) error {
+	loc := resp.Header.Get("Location")
+	if loc == "" || resp.StatusCode/100 != 3 {
+		return err
+	}
+	u, perr := resp.Request.URL.Parse(loc)
+	if perr != nil {
+		return err
+	}
+	return fmt.Errorf("%w (a redirect to %s, not followed)", err, redactedURL(u))
 }
 
 // requestCounter makes each polling URL unique (socket.io-client's t
@@ -46,16 +104,17 @@ func stampedURL(base string) string {
 // pollHandshake opens an Engine.IO session with a polling GET. It returns the
 // handshake and the packets that came after the open packet in the same
 // response (socket.io 2.x sends its automatic CONNECT there).
-func pollHandshake(ctx context.Context, cfg *config, client *http.Client, header *http.Header) (wire.Handshake, []wire.Packet, error) {
-	var hs wire.Handshake
-	var early []wire.Packet
-	body, err := pollGet(ctx, client, cfg, stampedURL(cfg.engineURL(TransportPolling, "")), header)
+//
+// at is where the session lives: the target, or the host a followed
+// cross-host redirect led to (AllowCrossHostRedirects).
+func pollHandshake(ctx context.Context, cfg *config, client *http.Client, header *http.Header) (hs wire.Handshake, early []wire.Packet, at *url.URL, err error) {
+	body, at, err := pollGet(ctx, client, cfg, stampedURL(cfg.engineURL(TransportPolling, "")), header)
 	if err != nil {
-		return hs, nil, fmt.Errorf("socketio: polling handshake with %s: %w", cfg.base.Host, err)
+		return hs, nil, nil, fmt.Errorf("socketio: polling handshake with %s: %w", cfg.base.Host, err)
 	}
 	defer putBuffer(body)
 	if cfg.EngineVersion == wire.EngineV4 && v3Payload.Match(body.b) {
-		return hs, nil, fmt.Errorf("socketio: polling handshake with %s: %w", cfg.base.Host, ErrEngineV3)
+		return hs, nil, nil, fmt.Errorf("socketio: polling handshake with %s: %w", cfg.base.Host, ErrEngineV3)
 	}
 	opened := false
 	err = wire.DecodePayload(cfg.EngineVersion, body.b, int(cfg.MaxReadBytes), func(p wire.Packet) error {
@@ -75,35 +134,36 @@ func pollHandshake(ctx context.Context, cfg *config, client *http.Client, header
 	})
 	if err != nil || !opened {
 		err = notEngineIO("GET "+cfg.Path, body.b)
-		return hs, nil, fmt.Errorf("socketio: polling handshake with %s: %w", cfg.base.Host, err)
+		return hs, nil, nil, fmt.Errorf("socketio: polling handshake with %s: %w", cfg.base.Host, err)
 	}
-	return hs, early, nil
+	return hs, early, at, nil
 }
 
-// pollGet performs a GET and returns its body in a pooled buffer.
-// When header is not nil it receives the response's header.
-func pollGet(ctx context.Context, client *http.Client, cfg *config, u string, header *http.Header) (*buffer, error) {
+// pollGet performs a GET and returns its body in a pooled buffer, and the
+// URL that answered it (after redirects). When header is not nil it
+// receives the response's header.
+func pollGet(ctx context.Context, client *http.Client, cfg *config, u string, header *http.Header) (*buffer, *url.URL, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	addHeaders(req, cfg.ExtraHeaders)
 	resp, err := client.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, nil, requestError(err)
 	}
 	defer resp.Body.Close()
 	if header != nil {
 		*header = resp.Header
 	}
 	buf := getBuffer()
-	err = buf.readFrom(io.LimitReader(resp.Body, cfg.MaxReadBytes+1))
+	err = buf.readFrom(io.LimitReader(resp.Body, cfg.MaxReadBytes+1), cfg.ReadBudget)
 	switch {
 	case err != nil:
 	case int64(len(buf.b)) > cfg.MaxReadBytes:
 		err = fmt.Errorf("a polling response exceeds MaxReadBytes (%d)", cfg.MaxReadBytes)
 	case resp.StatusCode != http.StatusOK:
-		err = httpAnswerError(req.Method, req.URL.Path, resp, truncate(buf.b, 512))
+		err = withRedirect(resp, httpAnswerError(req.Method, req.URL.Path, resp, truncate(buf.b, 512)))
 	case strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html"):
 		// No Engine.IO server answers with a web page.
 		err = &NotSocketIOError{Request: req.Method + " " + req.URL.Path, Status: resp.StatusCode,
@@ -111,9 +171,9 @@ func pollGet(ctx context.Context, client *http.Client, cfg *config, u string, he
 	}
 	if err != nil {
 		putBuffer(buf)
-		return nil, err
+		return nil, nil, err
 	}
-	return buf, nil
+	return buf, resp.Request.URL, nil
 }
 
 func truncate(b []byte, n int) []byte {
@@ -161,9 +221,9 @@ type pollingTransport struct {
 // no limit (socket.io 2.x).
 var errTooLargeLikely = errors.New("a message larger than the server's maxHttpBufferSize option is the likely cause")
 
-func newPolling(ctx context.Context, cfg *config, client *http.Client, sid string, maxPayload int) *pollingTransport {
+func newPolling(ctx context.Context, cfg *config, client *http.Client, at *url.URL, sid string, maxPayload int) *pollingTransport {
 	return &pollingTransport{
-		ctx: ctx, cfg: cfg, client: client, url: cfg.engineURL(TransportPolling, sid), maxPayload: maxPayload,
+		ctx: ctx, cfg: cfg, client: client, url: cfg.engineURLAt(at, TransportPolling, sid), maxPayload: maxPayload,
 		post: make(chan struct{}, 1), getting: make(chan struct{}, 1),
 	}
 }
@@ -180,7 +240,7 @@ func (t *pollingTransport) read(fn func(time.Time, wire.Packet) error) error {
 	ctx := httptrace.WithClientTrace(t.ctx, &httptrace.ClientTrace{
 		WroteRequest: func(httptrace.WroteRequestInfo) { written() },
 	})
-	body, err := pollGet(ctx, t.client, t.cfg, stampedURL(t.url), nil)
+	body, _, err := pollGet(ctx, t.client, t.cfg, stampedURL(t.url), nil)
 	written()
 	if err != nil {
 		return t.explain(closeErr(ReasonTransportError, fmt.Errorf("polling GET: %w", err)))
@@ -257,12 +317,12 @@ func (t *pollingTransport) postBody(ctx context.Context, body []byte) error {
 	req.Header.Set("Content-Type", "text/plain;charset=UTF-8")
 	resp, err := t.client.Do(req)
 	if err != nil {
-		return err
+		return requestError(err)
 	}
 	defer resp.Body.Close()
 	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 	if resp.StatusCode != http.StatusOK {
-		return httpAnswerError(req.Method, req.URL.Path, resp, msg)
+		return withRedirect(resp, httpAnswerError(req.Method, req.URL.Path, resp, msg))
 	}
 	return nil
 }

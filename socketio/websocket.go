@@ -44,6 +44,7 @@ type wsTransport struct {
 	// client sees first, the failed write or the end of the connection,
 	// should explain it.
 	writing atomic.Int64
+	budget  *ReadBudget // nil: reads are bounded by MaxReadBytes alone
 }
 
 // maxHandshakeBytes bounds the websocket handshake's response head, as
@@ -145,7 +146,7 @@ func dialWebsocket(ctx context.Context, cfg *config, jar http.CookieJar, sid str
 	}
 	if err != nil {
 		if resp != nil {
-			return nil, wsHandshakeError(cfg, resp, err)
+			return nil, withRedirect(resp, wsHandshakeError(cfg, resp, err))
 		}
 		return nil, fmt.Errorf("socketio: websocket connection to %s: %w", cfg.base.Host, err)
 	}
@@ -153,7 +154,7 @@ func dialWebsocket(ctx context.Context, cfg *config, jar http.CookieJar, sid str
 		hd.conn.left.Store(-1)
 	}
 	conn.SetReadLimit(cfg.MaxReadBytes)
-	return &wsTransport{conn: conn, cfg: cfg, v: cfg.EngineVersion, writeTimeout: cfg.WriteTimeout, header: resp.Header}, nil
+	return &wsTransport{conn: conn, cfg: cfg, v: cfg.EngineVersion, writeTimeout: cfg.WriteTimeout, header: resp.Header, budget: cfg.ReadBudget}, nil
 }
 
 func (t *wsTransport) name() string { return TransportWebsocket }
@@ -222,7 +223,7 @@ func (t *wsTransport) read(fn func(time.Time, wire.Packet) error) error {
 func (t *wsTransport) consume(typ int, r io.Reader, fn func(time.Time, wire.Packet) error) error {
 	buf := getBuffer()
 	defer putBuffer(buf)
-	if err := buf.readFrom(r); err != nil {
+	if err := buf.readFrom(r, t.budget); err != nil {
 		return t.readError(err)
 	}
 	now := time.Now()
@@ -277,7 +278,13 @@ func (t *wsTransport) close(graceful bool) {
 }
 
 // buffer is a pooled byte slice for encoding and reading messages.
-type buffer struct{ b []byte }
+type buffer struct {
+	b []byte
+	// budget and drawn are what a read past maxPooledBuffer drew from a
+	// ReadBudget, returned by putBuffer.
+	budget *ReadBudget
+	drawn  int64
+}
 
 // maxPooledBuffer keeps rare huge messages from pinning memory in the pool.
 const maxPooledBuffer = 64 << 10
@@ -287,6 +294,8 @@ var bufferPool = sync.Pool{New: func() any { return &buffer{b: make([]byte, 0, 5
 func getBuffer() *buffer { return bufferPool.Get().(*buffer) }
 
 func putBuffer(b *buffer) {
+	b.budget.give(b.drawn)
+	b.budget, b.drawn = nil, 0
 	if cap(b.b) > maxPooledBuffer {
 		return
 	}
@@ -294,12 +303,16 @@ func putBuffer(b *buffer) {
 	bufferPool.Put(b)
 }
 
-// readFrom reads r to its end into b.
-func (b *buffer) readFrom(r io.Reader) error {
+// readFrom reads r to its end into b; growing past maxPooledBuffer draws on
+// budget (nil: none).
+func (b *buffer) readFrom(r io.Reader, budget *ReadBudget) error {
 	b.b = b.b[:0]
+	b.budget = budget
 	for {
 		if len(b.b) == cap(b.b) {
-			b.b = append(b.b, 0)[:len(b.b)]
+			if err := b.grow(); err != nil {
+				return err
+			}
 		}
 		n, err := r.Read(b.b[len(b.b):cap(b.b)])
 		b.b = b.b[:len(b.b)+n]
@@ -310,4 +323,21 @@ func (b *buffer) readFrom(r io.Reader) error {
 			return err
 		}
 	}
+}
+
+// grow doubles b's capacity, drawing what grows past maxPooledBuffer from
+// the budget before allocating it.
+func (b *buffer) grow() error {
+	newCap := max(2*cap(b.b), 512)
+	if b.budget != nil && newCap > maxPooledBuffer {
+		need := int64(newCap - max(cap(b.b), maxPooledBuffer))
+		if err := b.budget.take(need); err != nil {
+			return err
+		}
+		b.drawn += need
+	}
+	grown := make([]byte, len(b.b), newCap)
+	copy(grown, b.b)
+	b.b = grown
+	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -106,7 +107,8 @@ type Server struct {
 
 	sessions atomic.Int64
 	received atomic.Int64
-	polls    sync.Map // sid -> *pollSession
+	auth     atomic.Value // string: the last request's Authorization header
+	polls    sync.Map     // sid -> *pollSession
 }
 
 // Start listens and serves cfg.Mode until Close.
@@ -149,6 +151,12 @@ func (s *Server) Sessions() int64 { return s.sessions.Load() }
 
 // Received counts the Socket.IO events received.
 func (s *Server) Received() int64 { return s.received.Load() }
+
+// Authorization is the Authorization header of the last request.
+func (s *Server) Authorization() string {
+	v, _ := s.auth.Load().(string)
+	return v
+}
 
 // Close stops the server and closes every connection.
 func (s *Server) Close() {
@@ -218,6 +226,7 @@ func (s *Server) writeGarbage(c net.Conn) {
 
 // ServeHTTP answers Engine.IO requests in the configured mode.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.auth.Store(r.Header.Get("Authorization"))
 	switch s.cfg.Mode {
 	case WrongStatus:
 		http.Error(w, "hostile: wrong status", s.cfg.StatusCode)
@@ -536,7 +545,13 @@ func (s *Server) servePolling(w http.ResponseWriter, r *http.Request) {
 	case <-r.Context().Done():
 		return
 	}
-	for i, pkt := range p.take() {
+	q := p.take()
+	if i := slices.Index(q, ""); i >= 0 && len(q) > 1 {
+		// The huge message goes in a poll of its own, after the rest.
+		q = slices.Delete(q, i, i+1)
+		p.push("")
+	}
+	for i, pkt := range q {
 		if i > 0 {
 			io.WriteString(w, "\x1e")
 		}
