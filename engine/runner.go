@@ -12,6 +12,7 @@ import (
 	"github.com/sockload/sockload/metrics"
 	"github.com/sockload/sockload/phases"
 	"github.com/sockload/sockload/scenario"
+	"github.com/sockload/sockload/socketio"
 	"github.com/sockload/sockload/socketio/wire"
 )
 
@@ -34,6 +35,13 @@ type Config struct {
 	// InsecureSkipVerify disables TLS verification for every scenario
 	// (also set by tls.rejectUnauthorized: false in the scenario).
 	InsecureSkipVerify bool
+	// AllowCrossHostRedirects lets polling follow redirects to another
+	// host (socketio.Options.AllowCrossHostRedirects).
+	AllowCrossHostRedirects bool
+	// ReadBudget, when set, bounds what every VU's reads of large messages
+	// hold at once; a read past it fails its connection, counted as an
+	// error.
+	ReadBudget *socketio.ReadBudget
 	// DialContext, when set, opens every TCP connection (e.g. to rotate
 	// source addresses).
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)

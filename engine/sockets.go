@@ -306,6 +306,7 @@ func (v *vu) clientOptions(o *scenario.SocketIOOptions) (socketio.Options, error
 		OnReconnectAttempt: func(int) { v.r.m.attempts.Inc() },
 		OnReconnect:        func(int) { v.r.m.reconnects.Inc() },
 	}
+	opts.ReadBudget, opts.AllowCrossHostRedirects = cfg.ReadBudget, cfg.AllowCrossHostRedirects
 	if len(o.Query) > 0 {
 		opts.Query = url.Values{}
 		for _, kv := range o.Query {

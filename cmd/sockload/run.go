@@ -20,6 +20,7 @@ import (
 	"github.com/sockload/sockload/phases"
 	"github.com/sockload/sockload/report"
 	"github.com/sockload/sockload/scenario"
+	"github.com/sockload/sockload/socketio"
 	"github.com/sockload/sockload/socketio/wire"
 	"github.com/sockload/sockload/target"
 )
@@ -60,6 +61,11 @@ type runFlags struct {
 	traceVUs, traceBytes int
 	// analysis holds the breaking point's thresholds and --html.
 	analysis analysisFlags
+	// memoryBudget bounds what reads of large messages hold at once
+	// ("" for the default, "0" for none).
+	memoryBudget string
+	// crossHostRedirects lets polling follow redirects to other hosts.
+	crossHostRedirects bool
 	// Profiles of the generator itself, for go tool pprof.
 	cpuProfile, memProfile string
 	// listen is the address of the live metrics and annotations.
@@ -121,6 +127,8 @@ summary is appended to that file.`,
 	fl.BoolVar(&f.traceSecrets, "trace-secrets", false, "do not hide auth payloads and query values in the --trace")
 	fl.BoolVar(&f.allowDeadRun, "allow-dead-run", false, "exit 0 even when no VU completed and some failed (by default such a run exits 1)")
 	addAnalysisFlags(cmd, &f.analysis)
+	fl.StringVar(&f.memoryBudget, "memory-budget", "", "memory that reads of large messages may hold at once across all VUs (512MB, 2GB; 0: none); past it a read fails its connection, counted as an error (default: half of this machine's or cgroup's memory)")
+	fl.BoolVar(&f.crossHostRedirects, "follow-cross-host-redirects", false, "let polling follow HTTP redirects to another host (by default only redirects within the target's host are followed)")
 	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of sockload itself to this file (go tool pprof)")
 	fl.StringVar(&f.memProfile, "memprofile", "", "write a heap profile of sockload itself to this file at the end (go tool pprof)")
 	fl.StringVar(&f.listen, "listen", "", `serve live metrics (OpenMetrics, GET /metrics) and take annotations (POST /annotate with a text) on this address during the run; a port alone (":9464") listens on loopback`)
@@ -172,13 +180,19 @@ func runTest(ctx context.Context, pio *processIO, path string, f runFlags) error
 		fmt.Fprintf(pio.stderr, "Serving the built-in target on %s for this run.\n", srv.URL())
 	}
 
+	budget, err := readBudget(f.memoryBudget)
+	if err != nil {
+		return withExit(exitInvalid, err)
+	}
 	cfg := engine.Config{
 		Script: script, Plan: plan, Seed: f.seed, Grace: f.grace,
-		Log:                func(msg string) { fmt.Fprintln(pio.stdout, msg) },
-		Getenv:             pio.getenv,
-		InsecureSkipVerify: f.insecure,
-		DialContext:        dist.dial,
-		RunID:              runID(f.shard, f.startAt, script.Config.Target),
+		Log:                     func(msg string) { fmt.Fprintln(pio.stdout, msg) },
+		Getenv:                  pio.getenv,
+		InsecureSkipVerify:      f.insecure,
+		DialContext:             dist.dial,
+		RunID:                   runID(f.shard, f.startAt, script.Config.Target),
+		ReadBudget:              budget,
+		AllowCrossHostRedirects: f.crossHostRedirects,
 	}
 	closeTrace, err := openTrace(pio, f, &cfg)
 	if err != nil {
@@ -366,17 +380,17 @@ func keepScenario(s *scenario.Script, name string) error {
 func serveTarget(ctx context.Context, s *scenario.Script, capacity int) (*target.Server, error) {
 	u, err := url.Parse(s.Config.Target)
 	if err != nil {
-		return nil, fmt.Errorf("--serve: target %q: %w", s.Config.Target, err)
+		return nil, fmt.Errorf("--serve: target %q: %w", redactTarget(s.Config.Target), err)
 	}
 	host, port := u.Hostname(), u.Port()
 	if port == "" {
-		return nil, fmt.Errorf("--serve: target %q has no port; write it as http://127.0.0.1:3000", s.Config.Target)
+		return nil, fmt.Errorf("--serve: target %q has no port; write it as http://127.0.0.1:3000", redactTarget(s.Config.Target))
 	}
 	if u.Scheme == "https" || u.Scheme == "wss" {
 		return nil, fmt.Errorf("--serve: the built-in target speaks plain http; write the target as http://%s", u.Host)
 	}
 	if !isLoopback(host) {
-		return nil, fmt.Errorf("--serve: target %q is not a loopback address; the built-in target only listens on this machine (use 127.0.0.1 or localhost)", s.Config.Target)
+		return nil, fmt.Errorf("--serve: target %q is not a loopback address; the built-in target only listens on this machine (use 127.0.0.1 or localhost)", redactTarget(s.Config.Target))
 	}
 	if host == "localhost" {
 		host = "127.0.0.1"
@@ -448,7 +462,23 @@ func printPlan(pio *processIO, f runFlags, s *scenario.Script, plan phases.Plan)
 		return
 	}
 	fmt.Fprintf(pio.stdout, "Test run: %s against %s, %d phase(s), %s, about %.0f arrivals (%d cores)\n",
-		s.Path, s.Config.Target, len(plan), plan.Duration(), plan.ExpectedCount(), runtime.NumCPU())
+		s.Path, redactTarget(s.Config.Target), len(plan), plan.Duration(), plan.ExpectedCount(), runtime.NumCPU())
+}
+
+// readBudget is the run's socketio.ReadBudget from --memory-budget: the
+// machine-derived default when empty, none for 0.
+func readBudget(flag string) (*socketio.ReadBudget, error) {
+	n := defaultMemoryBudget()
+	if flag != "" {
+		var err error
+		if n, err = parseSize(flag); err != nil {
+			return nil, fmt.Errorf("--memory-budget: %w", err)
+		}
+	}
+	if n <= 0 {
+		return nil, nil
+	}
+	return socketio.NewReadBudget(n), nil
 }
 
 // probeTarget checks the target before the load starts and says what it

@@ -114,7 +114,7 @@ func (o *runOutput) write(c *report.Collector, res engine.Result, output string)
 		SchemaVersion: report.SchemaVersion,
 		Tool:          "sockload " + buildVersion(),
 		Scenario:      o.script.Path,
-		Target:        o.script.Config.Target,
+		Target:        redactTarget(o.script.Config.Target),
 		Plan:          planOf(o.plan),
 		Run: report.RunInfo{
 			Start: res.Start, End: res.End, Interrupted: res.Interrupted,

@@ -92,7 +92,7 @@ func validate(pio *processIO, path string, opts scenario.Options) error {
 	if s.Environment != "" {
 		env = fmt.Sprintf(" (environment %q)", s.Environment)
 	}
-	fmt.Fprintf(pio.stdout, "Target: %s%s\n", s.Config.Target, env)
+	fmt.Fprintf(pio.stdout, "Target: %s%s\n", redactTarget(s.Config.Target), env)
 	fmt.Fprint(pio.stdout, s.Plan().WithArrivals(arrivalsPerPhase(engine.PlanOf(s))).String())
 	for _, p := range s.Config.Payloads {
 		how := "a random row per VU"
