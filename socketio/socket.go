@@ -234,16 +234,15 @@ func (s *Socket) join(e *engine) <-chan struct{} {
 }
 
 func (s *Socket) sendConnect(e *engine) error {
-	p := wire.SocketPacket{Type: wire.Connect, Namespace: s.nsp, ID: wire.NoID}
-	if s.m.cfg.EngineVersion == wire.EngineV4 && s.m.cfg.Auth != nil {
-		auth, err := json.Marshal(s.m.cfg.Auth)
-		if err != nil {
-			return fmt.Errorf("socketio: encoding Options.Auth: %w", err)
-		}
-		p.Data = auth
+	var auth any // protocol v4 (Engine.IO v3) CONNECT packets carry none
+	if s.m.cfg.EngineVersion == wire.EngineV4 {
+		auth = s.m.cfg.Auth
 	}
-	text := wire.AppendSocketPacket(nil, &p)
-	_, err := e.send([]wire.Packet{{Type: wire.Message, Data: text}})
+	text, err := wire.AppendConnectPacket(nil, s.nsp, auth)
+	if err != nil {
+		return fmt.Errorf("socketio: encoding Options.Auth: %w", err)
+	}
+	_, err = e.send([]wire.Packet{{Type: wire.Message, Data: text}})
 	return err
 }
 
@@ -270,11 +269,7 @@ func (s *Socket) onPacket(e *engine, now time.Time, sp wire.SocketPacket, atts [
 func (s *Socket) onConnect(e *engine, data []byte) {
 	sid := ""
 	if s.m.cfg.EngineVersion == wire.EngineV4 {
-		var body struct {
-			SID string `json:"sid"`
-		}
-		_ = json.Unmarshal(data, &body)
-		sid = body.SID
+		sid, _ = wire.ConnectSID(data)
 	} else if s.nsp == "/" {
 		sid = e.hs.SID
 	} else {
@@ -318,18 +313,12 @@ func (s *Socket) onConnectError(e *engine, data []byte) {
 }
 
 func parseConnectError(nsp string, data []byte) *ConnectError {
-	ce := &ConnectError{Namespace: nsp}
-	var msg string
-	if json.Unmarshal(data, &msg) == nil {
-		ce.Message = msg
-		return ce
-	}
+	ce := &ConnectError{Namespace: nsp, Message: wire.ConnectErrorMessage(data)}
 	var obj struct {
-		Message string          `json:"message"`
-		Data    json.RawMessage `json:"data"`
+		Data json.RawMessage `json:"data"`
 	}
 	if json.Unmarshal(data, &obj) == nil {
-		ce.Message, ce.Data = obj.Message, obj.Data
+		ce.Data = obj.Data
 	}
 	if ce.Message == "" {
 		ce.Message = string(data)
@@ -490,19 +479,16 @@ func (s *Socket) send(typ wire.SocketPacketType, event string, args []any, id in
 	}
 	enc := encoderPool.Get().(*encoder)
 	defer enc.release()
-	data, atts, err := wire.AppendEventData(enc.data[:0], event, args)
-	enc.data = data
+	var atts [][]byte
+	var err error
+	if typ == wire.Ack {
+		enc.text, atts, err = wire.AppendAckPacket(enc.text[:0], s.nsp, id, args)
+	} else {
+		enc.text, atts, err = wire.AppendEventPacket(enc.text[:0], s.nsp, id, event, args)
+	}
 	if err != nil {
 		return time.Time{}, fmt.Errorf("socketio: encoding the arguments of %q: %w", event, err)
 	}
-	p := wire.SocketPacket{Type: typ, Namespace: s.nsp, ID: id, Data: data}
-	if len(atts) > 0 {
-		p.Type, p.Attachments = wire.BinaryEvent, len(atts)
-		if typ == wire.Ack {
-			p.Type = wire.BinaryAck
-		}
-	}
-	enc.text = wire.AppendSocketPacket(enc.text[:0], &p)
 	enc.pkts = append(enc.pkts[:0], wire.Packet{Type: wire.Message, Data: enc.text})
 	for _, a := range atts {
 		enc.pkts = append(enc.pkts, wire.Packet{Type: wire.Message, Data: a, Binary: true})
@@ -516,8 +502,8 @@ func (s *Socket) send(typ wire.SocketPacketType, event string, args []any, id in
 
 // encoder holds reusable encoding buffers.
 type encoder struct {
-	data, text []byte
-	pkts       []wire.Packet
+	text []byte
+	pkts []wire.Packet
 }
 
 var encoderPool = sync.Pool{New: func() any { return new(encoder) }}
@@ -525,7 +511,7 @@ var encoderPool = sync.Pool{New: func() any { return new(encoder) }}
 func (enc *encoder) release() {
 	clear(enc.pkts) // drop references to the caller's attachments
 	enc.pkts = enc.pkts[:0]
-	if cap(enc.data) > maxPooledBuffer || cap(enc.text) > maxPooledBuffer {
+	if cap(enc.text) > maxPooledBuffer {
 		return
 	}
 	encoderPool.Put(enc)

@@ -132,26 +132,24 @@ func (s *session) connect(nsp, rawQuery string, auth json.RawMessage) []wire.Pac
 		s.srv.stats.connections.Add(1)
 		sock.startPush(s.srv.cfg.PushInterval)
 	}
-	reply := &wire.SocketPacket{Type: wire.Connect, Namespace: nsp, ID: wire.NoID}
+	var data any // protocol v4 (Engine.IO v3) answers carry none
 	if s.v == wire.EngineV4 {
-		reply.Data, _ = json.Marshal(map[string]string{"sid": sock.id})
+		data = map[string]any{"sid": sock.id}
 	}
-	return []wire.Packet{socketMessage(reply)}
+	reply, _ := wire.AppendConnectPacket(nil, nsp, data) // a string map always encodes
+	return []wire.Packet{{Type: wire.Message, Data: reply}}
 }
 
 // tokenOf returns the token a client presents, as the Node reference
 // server reads it: auth.token (protocol v5), else the token query
 // parameter of the CONNECT (protocol v4) or of the Engine.IO request.
 func tokenOf(auth json.RawMessage, query url.Values, rawQuery string) string {
-	var fields struct {
-		Token json.RawMessage `json:"token"`
-	}
-	if len(auth) > 0 && json.Unmarshal(auth, &fields) == nil && len(fields.Token) > 0 {
-		var s string
-		if json.Unmarshal(fields.Token, &s) == nil {
+	if fields, err := wire.DecodeConnectData(auth); err == nil && fields["token"] != nil {
+		if s, ok := fields["token"].(string); ok {
 			return s
 		}
-		return string(fields.Token)
+		text, _ := json.Marshal(fields["token"]) // decoded JSON encodes again
+		return string(text)
 	}
 	if extra, err := url.ParseQuery(rawQuery); err == nil && extra.Has("token") {
 		return extra.Get("token")
@@ -240,21 +238,19 @@ func (sock *socket) ack(id int64, args ...any) {
 // encode builds the Engine.IO packets of an event or ack: the Socket.IO
 // packet, then one binary message per attachment.
 func (sock *socket) encode(typ wire.SocketPacketType, id int64, event string, args []any) ([]wire.Packet, error) {
-	data, attachments, err := wire.AppendEventData(nil, event, args)
+	var text []byte
+	var attachments [][]byte
+	var err error
+	if typ == wire.Ack {
+		text, attachments, err = wire.AppendAckPacket(nil, sock.namespace, id, args)
+	} else {
+		text, attachments, err = wire.AppendEventPacket(nil, sock.namespace, id, event, args)
+	}
 	if err != nil {
 		return nil, err
 	}
-	sp := &wire.SocketPacket{Type: typ, Namespace: sock.namespace, ID: id, Data: data}
-	if len(attachments) > 0 {
-		sp.Attachments = len(attachments)
-		if typ == wire.Event {
-			sp.Type = wire.BinaryEvent
-		} else {
-			sp.Type = wire.BinaryAck
-		}
-	}
 	packets := make([]wire.Packet, 0, 1+len(attachments))
-	packets = append(packets, socketMessage(sp))
+	packets = append(packets, wire.Packet{Type: wire.Message, Data: text})
 	for _, a := range attachments {
 		packets = append(packets, wire.Packet{Type: wire.Message, Data: a, Binary: true})
 	}
