@@ -142,6 +142,12 @@ func TestClusterNodeKilledMidRun(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a cluster (haproxy, redis-server, three Node nodes)")
 	}
+	for _, transports := range []string{`["websocket"]`, `["polling", "websocket"]`} {
+		t.Run(transports, func(t *testing.T) { killNodeMidRun(t, transports) })
+	}
+}
+
+func killNodeMidRun(t *testing.T, transports string) {
 	c := cluster.Start(t, cluster.Options{Adapter: true, Sticky: true, Failover: true})
 	cli := newCLIRun()
 	cli.listening = func(addr string) {
@@ -179,7 +185,7 @@ config:
       arrivalCount: 15
   socketio:
     backend: {cookie: SLNODE}
-    transports: ["websocket"]
+    transports: `+transports+`
     reconnectionDelay: 200
     reconnectionDelayMax: 500
 scenarios:
