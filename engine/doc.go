@@ -64,9 +64,10 @@
 // # Adding a step
 //
 // A new kind of flow step is parsed and validated in package scenario (its
-// type beside EmitStep in scenario/steps.go), and run here by a case of
-// the step switch in steps.go; the metrics it records are declared in
-// Catalogue. Nothing else changes.
+// type beside EmitStep, see "Where things go" there), and run here by a
+// case of the step switch in steps.go; the metrics it records are declared
+// in Catalogue. Checks can read them and reports show them with nothing
+// else changed.
 //
 // # Failure
 //

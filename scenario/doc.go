@@ -171,4 +171,19 @@
 // (the most connections per host; maxSockets is read too) and
 // defaults.headers (config.defaults.headers is read too);
 // tls.rejectUnauthorized applies as for Socket.IO.
+//
+// # Where things go
+//
+// Every key of a scenario file is read here, and only here: the engine,
+// the checks, the report and the CLI consume typed values (Script, Step,
+// EnsureCheck, BreakingPoint), never YAML. Durations anywhere in a file
+// (phases, think, timeouts, ensure's after, the breaking point's
+// thresholds) share one grammar, ParseDuration.
+//
+// A new flow step is a type beside EmitStep (steps.go, or a file of its
+// own as http.go), a case of the decoder's step switch (decoder.step in steps.go) and its
+// keys in schema.go, so that unknown keys get their hints; the engine runs
+// it (see package engine). A new config key is a field of Config and a
+// case of the decoder's config switch; a new setting of the checks or of
+// the breaking point goes in ensure.go or breakingpoint.go.
 package scenario

@@ -46,19 +46,21 @@ func addAnalysisFlags(cmd *cobra.Command, f *analysisFlags) {
 	fl.Var(&f.saturation, "bp-saturation", "breaking point: percent by which emits per offered arrival may fall below the run's best (default 30; 0 turns it off)")
 }
 
-// apply overrides th with the flags that were given.
+// apply overrides th with the flags that were given, the way the
+// scenario's config.plugins.breakingPoint does (report.Thresholds.With).
 func (f analysisFlags) apply(th report.Thresholds) report.Thresholds {
-	setSeconds(&th.Sustain, f.sustain)
-	setFloat(&th.MaxErrorRate, f.maxErrorRate)
-	setMillis(&th.P99, f.p99)
-	setFloat(&th.P99Factor, f.p99Factor)
-	setMillis(&th.P99Floor, f.p99Floor)
-	setMillis(&th.ConnectP99, f.connectP99)
-	setFloat(&th.ConnectFactor, f.connectFactor)
-	setFloat(&th.Saturation, f.saturation)
-	setMillis(&th.DeliveryP99, f.deliveryP99)
-	setFloat(&th.MinReach, f.minReach)
-	return th
+	return th.With(scenario.BreakingPoint{
+		Sustain:       f.sustain.given(),
+		MaxErrorRate:  f.maxErrorRate.given(),
+		P99:           f.p99.given(),
+		P99Factor:     f.p99Factor.given(),
+		P99Floor:      f.p99Floor.given(),
+		ConnectP99:    f.connectP99.given(),
+		ConnectFactor: f.connectFactor.given(),
+		Saturation:    f.saturation.given(),
+		DeliveryP99:   f.deliveryP99.given(),
+		MinReach:      f.minReach.given(),
+	})
 }
 
 // checkAnalysis checks, before a run, that the scenario's thresholds are
@@ -124,6 +126,14 @@ func (o *optFloat) Set(s string) error {
 
 func (o *optFloat) Type() string { return "number" }
 
+// given is the value when the flag was given, else nil.
+func (o optFloat) given() *float64 {
+	if !o.set {
+		return nil
+	}
+	return &o.v
+}
+
 // optDuration is a duration flag that remembers whether it was given.
 type optDuration struct {
 	v   time.Duration
@@ -148,20 +158,10 @@ func (o *optDuration) Set(s string) error {
 
 func (o *optDuration) Type() string { return "duration" }
 
-func setFloat(into *float64, o optFloat) {
-	if o.set {
-		*into = o.v
+// given is the value when the flag was given, else nil.
+func (o optDuration) given() *time.Duration {
+	if !o.set {
+		return nil
 	}
-}
-
-func setSeconds(into *float64, o optDuration) {
-	if o.set {
-		*into = o.v.Seconds()
-	}
-}
-
-func setMillis(into *float64, o optDuration) {
-	if o.set {
-		*into = float64(o.v) / float64(time.Millisecond)
-	}
+	return &o.v
 }
