@@ -61,6 +61,16 @@ func WriteMarkdown(w io.Writer, r *Report, results []CheckResult) error {
 	if warn := r.Generator.Warning(); warn != "" {
 		fmt.Fprintf(&b, "\n> %s\n", mdText(warn))
 	}
+	if len(r.FirstErrors) > 0 {
+		b.WriteString("\n| first errors | step | message |\n| --- | --- | --- |\n")
+		for _, e := range r.FirstErrors {
+			msg := e.Message
+			if e.Expected != "" || e.Received != "" {
+				msg += " (expected " + e.Expected + ", received " + e.Received + ")"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s |\n", mdCode(e.Code), mdText(e.Step), mdText(msg))
+		}
+	}
 	b.WriteString("\n")
 	_, err := io.WriteString(w, b.String())
 	return err

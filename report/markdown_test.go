@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sockload/sockload/metrics"
 )
 
 func TestMarkdownSummary(t *testing.T) {
@@ -13,6 +15,8 @@ func TestMarkdownSummary(t *testing.T) {
 		Scenario: "examples/ci-gate.yml", Target: "http://127.0.0.1:3000",
 		Run:       RunInfo{Start: snap.Start, End: snap.End},
 		Aggregate: snap, Generator: Assess(snap, 2),
+		FirstErrors: []metrics.ErrorSample{{Code: "Failed match", Step: "test.yml:14", VU: 3, At: snap.Start,
+			Message: `$.0 is "pong", expected "pang"`, Expected: `$.0 = "pang"`, Received: `$.0 = "pong"`}},
 	}
 	results := []CheckResult{
 		passedP95,
