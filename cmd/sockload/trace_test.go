@@ -116,3 +116,32 @@ func TestTraceShowsSecretsWhenAsked(t *testing.T) {
 		}
 	}
 }
+
+// TestTraceOverPolling: the handshake's and polls' requests appear with
+// their status, then the upgrade's probe, with the token hidden.
+func TestTraceOverPolling(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the Node reference servers")
+	}
+	srv := refserver.Start(t, refserver.V4, "--auth-token", "s3cret-token")
+	path := filepath.Join(t.TempDir(), "trace.yml")
+	writeFile(t, path, fmt.Sprintf(strings.Replace(traceScenario, `transports: ["websocket"]`, `transports: ["polling", "websocket"]`, 1), srv.URL))
+	c := newCLIRun()
+	if code := c.run(t, "run", "-q", "--solo", "--trace", path); code != exitOK {
+		t.Fatalf("exit code %d\nstderr:\n%s", code, c.errOut.String())
+	}
+	trace := c.errOut.String()
+	for _, want := range []*regexp.Regexp{
+		regexp.MustCompile(`VU 1 → GET http://127\.0\.0\.1:\d+/socket\.io/\?EIO=4&apiKey=\[redacted\]&t=\w+&transport=polling 200`),
+		regexp.MustCompile(`VU 1 ← polling open \{"sid":`),
+		regexp.MustCompile(`VU 1 → POST http://127\.0\.0\.1:\d+/socket\.io/\?EIO=4&apiKey=\[redacted\]&sid=[^&]+&t=\w+&transport=polling 200`),
+		regexp.MustCompile(`VU 1 → polling message CONNECT 0\{"token":"\[redacted\]"\}`),
+	} {
+		if !want.MatchString(trace) {
+			t.Errorf("the trace lacks %s:\n%s", want, trace)
+		}
+	}
+	if strings.Contains(trace, "s3cret") {
+		t.Errorf("the trace shows a secret:\n%s", trace)
+	}
+}
