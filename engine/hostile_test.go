@@ -10,6 +10,9 @@ import (
 // Emits a server received but never acknowledged are emits: an overloaded
 // target must not look like a generator that stopped sending.
 func TestEmitsWithoutAckAreCounted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	srv, err := hostile.Start(hostile.Config{Mode: hostile.NoAcks})
 	if err != nil {
 		t.Fatal(err)

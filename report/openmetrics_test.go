@@ -15,6 +15,9 @@ import (
 // OpenMetrics parser (python3-prometheus-client): names, labels and values
 // survive.
 func TestOpenMetricsParses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	if _, err := exec.Command("/usr/bin/python3", "-c", "import prometheus_client.openmetrics.parser").CombinedOutput(); err != nil {
 		t.Skip("needs Debian's python3-prometheus-client (apt-get install python3-prometheus-client)")
 	}

@@ -237,6 +237,9 @@ func TestFirstInterruptEndsAFloodedRun(t *testing.T) {
 // Credentials in the target work on every transport and never appear in
 // an output: not the password, not the query's values.
 func TestCredentialsInTheTargetAreSentAndRedacted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	t.Parallel()
 	for _, transports := range []string{`["websocket"]`, `["polling"]`} {
 		srv, err := hostile.Start(hostile.Config{Mode: hostile.ForgedAcks})

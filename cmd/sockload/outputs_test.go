@@ -12,6 +12,9 @@ import (
 // -o - writes the JSON report, and nothing else, to standard output; the
 // summary goes to standard error. Two reports cannot share it.
 func TestReportToStandardOutput(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	t.Parallel()
 	scen := filepath.Join(t.TempDir(), "one.yml")
 	writeFile(t, scen, `

@@ -270,6 +270,9 @@ func TestInteropConnectError(t *testing.T) {
 }
 
 func TestInteropV3NamespaceQuery(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
 	s := refserver.Start(t, refserver.V2, "--namespaces", "/,/chat", "--auth-token", "secret")
 	p, _ := openPolling(t, s, wire.EngineV3, "&b64=1&token=secret")
 	if sp, _ := p.nextSocketPacket(); sp.Type != wire.Connect {
