@@ -181,9 +181,9 @@
 // thresholds) share one grammar, ParseDuration.
 //
 // A new flow step is a type beside EmitStep (steps.go, or a file of its
-// own as http.go), a case of the decoder's step switch (decoder.step in steps.go) and its
-// keys in schema.go, so that unknown keys get their hints; the engine runs
-// it (see package engine). A new config key is a field of Config and a
+// own as http.go), a case of the decoder's step switch (decoder.step in
+// steps.go) and its keys in schema.go, so that unknown keys get their
+// hints; the engine runs it (see package engine). A new config key is a field of Config and a
 // case of the decoder's config switch; a new setting of the checks or of
 // the breaking point goes in ensure.go or breakingpoint.go.
 package scenario
