@@ -85,6 +85,20 @@ type Config struct {
 	// WriteTimeout bounds every write to a client (default 10s); a client
 	// that does not read within it is disconnected.
 	WriteTimeout time.Duration
+	// ConnectTimeout closes an Engine.IO session in which no namespace has
+	// been joined within it (default 45s, socket.io's connectTimeout), so
+	// a client that answers pings but never connects does not stay.
+	ConnectTimeout time.Duration
+	// ProtocolSuite adds the handlers the official Socket.IO protocol test
+	// suite expects of a server: each socket is sent "auth" with its
+	// handshake's auth payload on connect, "message" is emitted back as
+	// "message-back" with its arguments, and "message-with-ack" is acked
+	// with its arguments.
+	ProtocolSuite bool
+	// EngineOnly serves Engine.IO alone, as the official Engine.IO test
+	// suite expects: every message packet is echoed back as it came (text
+	// or binary), and nothing is read as Socket.IO.
+	EngineOnly bool
 }
 
 // withDefaults returns c with every zero field set to its default, or an
@@ -113,6 +127,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.WriteTimeout == 0 {
 		c.WriteTimeout = 10 * time.Second
 	}
+	if c.ConnectTimeout == 0 {
+		c.ConnectTimeout = 45 * time.Second
+	}
 	if c.Capacity > 0 && c.QueueLimit == 0 {
 		c.QueueLimit = c.Capacity
 	}
@@ -122,7 +139,7 @@ func (c Config) withDefaults() (Config, error) {
 	for _, d := range []struct {
 		name string
 		v    time.Duration
-	}{{"ping interval", c.PingInterval}, {"ping timeout", c.PingTimeout}, {"write timeout", c.WriteTimeout}, {"push interval", c.PushInterval}} {
+	}{{"ping interval", c.PingInterval}, {"ping timeout", c.PingTimeout}, {"write timeout", c.WriteTimeout}, {"push interval", c.PushInterval}, {"connect timeout", c.ConnectTimeout}} {
 		if d.v < 0 {
 			return c, fmt.Errorf("%s %v is negative: give a positive duration", d.name, d.v)
 		}

@@ -111,6 +111,14 @@ func (s *Server) handle(sock *socket, event string, sp wire.SocketPacket, attach
 			}
 		}
 		ack(true)
+	case "message":
+		if s.cfg.ProtocolSuite {
+			sock.emit("message-back", args...)
+		}
+	case "message-with-ack":
+		if s.cfg.ProtocolSuite {
+			ack(args...)
+		}
 	case "disconnect-me":
 		sock.sess.disconnectAll()
 	case "handshake":

@@ -158,6 +158,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(s.Stats())
 	case r.URL.Path == s.cfg.Path || r.URL.Path+"/" == s.cfg.Path:
+		if allowCORS(w, r) {
+			return
+		}
 		s.serveEngine(w, r)
 	case r.URL.Path == "/login":
 		s.serveLogin(w, r)
@@ -166,6 +169,23 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.Error(w, "not found", http.StatusNotFound)
 	}
+}
+
+// allowCORS lets pages of any origin reach the target, as socket.io's
+// cors: {origin: "*"} does, and answers a preflight request (then it
+// reports true: nothing more to serve).
+func allowCORS(w http.ResponseWriter, r *http.Request) (answered bool) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	if r.Method != http.MethodOptions {
+		return false
+	}
+	h.Set("Access-Control-Allow-Methods", "GET,HEAD,PUT,PATCH,POST,DELETE")
+	if req := r.Header.Get("Access-Control-Request-Headers"); req != "" {
+		h.Set("Access-Control-Allow-Headers", req)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return true
 }
 
 // Engine.IO error codes, as engine.io servers send them.

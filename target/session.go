@@ -1,6 +1,7 @@
 package target
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net/http"
@@ -42,9 +43,14 @@ type session struct {
 	cookie    string
 	pingTimer *time.Timer // v4: sends the next ping
 	deadTimer *time.Timer // closes a session that went silent
+	// joinTimer closes a session in which no namespace was joined within
+	// ConnectTimeout; nil once one was.
+	joinTimer *time.Timer
 	sockets   map[string]*socket
-	wake      chan struct{} // wakes a waiting GET; capacity 1
-	gone      chan struct{} // closed when the session is closed
+	// closeReason is why the session closed, set with closed.
+	closeReason string
+	wake        chan struct{} // wakes a waiting GET; capacity 1
+	gone        chan struct{} // closed when the session is closed
 
 	inMu    sync.Mutex // serializes incoming packets
 	partial *partialBinary
@@ -57,7 +63,7 @@ type partialBinary struct {
 }
 
 func newSession(srv *Server, id string, r *http.Request) *session {
-	return &session{
+	s := &session{
 		srv:     srv,
 		id:      id,
 		v:       srv.cfg.EngineVersion,
@@ -67,6 +73,27 @@ func newSession(srv *Server, id string, r *http.Request) *session {
 		sockets: make(map[string]*socket),
 		wake:    make(chan struct{}, 1),
 		gone:    make(chan struct{}),
+	}
+	if !srv.cfg.EngineOnly {
+		s.joinTimer = time.AfterFunc(srv.cfg.ConnectTimeout, func() { s.terminate("connect timeout") })
+	}
+	return s
+}
+
+// closedByClient reports whether the client's close packet ended the
+// session.
+func (s *session) closedByClient() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closeReason == "client close"
+}
+
+// joinedOnce stops the connect timeout: a namespace was joined. The caller
+// holds mu.
+func (s *session) joinedOnce() {
+	if s.joinTimer != nil {
+		s.joinTimer.Stop()
+		s.joinTimer = nil
 	}
 }
 
@@ -89,7 +116,7 @@ func (s *session) openPackets(upgrades []string) []wire.Packet {
 		MaxPayload:   cfg.MaxHTTPBufferSize,
 	})
 	packets := []wire.Packet{{Type: wire.Open, Data: data}}
-	if s.v == wire.EngineV3 {
+	if s.v == wire.EngineV3 && !cfg.EngineOnly {
 		packets = append(packets, s.connect("/", "", nil)...)
 	}
 	return packets
@@ -252,7 +279,8 @@ func (s *session) terminate(reason string) {
 		return
 	}
 	s.closed = true
-	for _, t := range []*time.Timer{s.pingTimer, s.deadTimer} {
+	s.closeReason = reason
+	for _, t := range []*time.Timer{s.pingTimer, s.deadTimer, s.joinTimer} {
 		if t != nil {
 			t.Stop()
 		}
@@ -290,6 +318,10 @@ func (s *session) onPacket(p wire.Packet) error {
 			s.onPong()
 		}
 	case wire.Message:
+		if s.srv.cfg.EngineOnly {
+			s.send(wire.Packet{Type: wire.Message, Binary: p.Binary, Data: bytes.Clone(p.Data)})
+			return nil
+		}
 		if p.Binary {
 			return s.onAttachment(p.Data)
 		}
@@ -361,6 +393,11 @@ func (s *session) servePoll(w http.ResponseWriter, r *http.Request) {
 				continue
 			case <-s.gone:
 				packets = []wire.Packet{{Type: wire.Close}}
+				if s.closedByClient() {
+					// The client knows: engine.io releases the GET with
+					// a noop.
+					packets = []wire.Packet{{Type: wire.Noop}}
+				}
 			case <-idle.C:
 				packets = []wire.Packet{{Type: wire.Noop}}
 			case <-r.Context().Done():
@@ -491,9 +528,18 @@ func (s *session) runWebsocket(ws *websocket.Conn) {
 // packet travels on the websocket.
 func (s *session) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
-	if s.closed || s.websocket != nil || s.upgrading {
+	if s.closed {
 		s.mu.Unlock()
 		engineError(w, http.StatusBadRequest, errBadRequest, "Bad request: the session cannot upgrade now")
+		return
+	}
+	if s.websocket != nil || s.upgrading {
+		// A second websocket for the session: engine.io completes its
+		// handshake and closes it, leaving the session as it was.
+		s.mu.Unlock()
+		if ws, err := s.srv.upgrader.Upgrade(w, r, nil); err == nil {
+			_ = ws.Close()
+		}
 		return
 	}
 	s.upgrading = true

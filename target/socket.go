@@ -49,8 +49,7 @@ func (s *session) onSocketText(text []byte) error {
 		s.partial = &partialBinary{packet: sp, attachments: make([][]byte, 0, sp.Attachments)}
 		return nil
 	}
-	s.dispatch(sp, nil)
-	return nil
+	return s.dispatch(sp, nil)
 }
 
 // onAttachment handles a binary Message: the next attachment of the binary
@@ -65,35 +64,78 @@ func (s *session) onAttachment(data []byte) error {
 	}
 	p := s.partial
 	s.partial = nil
-	s.dispatch(p.packet, p.attachments)
-	return nil
+	return s.dispatch(p.packet, p.attachments)
 }
 
-func (s *session) dispatch(sp wire.SocketPacket, attachments [][]byte) {
+// errNotJoined closes a connection whose client sent a packet to a
+// namespace it has not joined (before its CONNECT, or after its
+// DISCONNECT), as socket.io closes it.
+var errNotJoined = fmt.Errorf("%w: a packet for a namespace not joined", wire.ErrBadSocketPacket)
+
+// dispatch handles one complete Socket.IO packet; an error closes the
+// connection, as socket.io closes it for a packet that breaks the protocol.
+func (s *session) dispatch(sp wire.SocketPacket, attachments [][]byte) error {
+	s.mu.Lock()
+	sock := s.sockets[sp.Namespace]
+	s.mu.Unlock()
 	switch sp.Type {
 	case wire.Connect:
 		nsp, rawQuery, _ := strings.Cut(sp.Namespace, "?")
 		if nsp == "" {
 			nsp = "/"
 		}
+		// A second CONNECT closes the connection (socket.io 2.x joins the
+		// main namespace by itself and takes a client's CONNECT of it for
+		// a no-op).
+		if s.v == wire.EngineV4 && s.joined(nsp) {
+			return fmt.Errorf("%w: a second CONNECT to %s", wire.ErrBadSocketPacket, nsp)
+		}
 		s.send(s.connect(nsp, rawQuery, sp.Data)...)
 	case wire.Disconnect:
+		if sock == nil {
+			return errNotJoined
+		}
 		s.mu.Lock()
-		sock := s.sockets[sp.Namespace]
 		delete(s.sockets, sp.Namespace)
 		s.mu.Unlock()
-		if sock != nil {
-			sock.closed()
-		}
+		sock.closed()
 	case wire.Event, wire.BinaryEvent:
-		s.mu.Lock()
-		sock := s.sockets[sp.Namespace]
-		s.mu.Unlock()
-		if sock != nil {
-			s.srv.receive(sock, sp, attachments)
+		if sock == nil {
+			return errNotJoined
 		}
+		if !validEvent(sp.Data) {
+			return fmt.Errorf("%w: an event must be an array starting with its name, not a reserved one", wire.ErrBadSocketPacket)
+		}
+		s.srv.receive(sock, sp, attachments)
+	case wire.Ack, wire.BinaryAck:
+		// Acks from the client answer nothing: the target never asks
+		// for one.
+		if sock == nil {
+			return errNotJoined
+		}
+	default: // CONNECT_ERROR comes only from servers
+		return fmt.Errorf("%w: a %v packet from a client", wire.ErrBadSocketPacket, sp.Type)
 	}
-	// Acks from the client answer nothing: the target never asks for one.
+	return nil
+}
+
+func (s *session) joined(nsp string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sockets[nsp] != nil
+}
+
+// reservedEvents are the names socket.io refuses as events from a client.
+var reservedEvents = map[string]bool{
+	"connect": true, "connect_error": true, "disconnect": true, "disconnecting": true,
+	"newListener": true, "removeListener": true,
+}
+
+// validEvent reports whether data is an event as socket.io accepts one: an
+// array whose first element is a name that is not reserved.
+func validEvent(data []byte) bool {
+	name, err := wire.EventName(data)
+	return err == nil && !reservedEvents[name]
 }
 
 // connect joins the namespace nsp, or refuses it, and returns the packets
@@ -123,6 +165,7 @@ func (s *session) connect(nsp, rawQuery string, auth json.RawMessage) []wire.Pac
 		sock = newSocket(s, nsp, rawQuery, auth)
 		sock.user = user
 		s.sockets[nsp] = sock
+		s.joinedOnce()
 	}
 	s.mu.Unlock()
 	if sock == nil {
@@ -137,8 +180,26 @@ func (s *session) connect(nsp, rawQuery string, auth json.RawMessage) []wire.Pac
 		data = map[string]any{"sid": sock.id}
 	}
 	reply, _ := wire.AppendConnectPacket(nil, nsp, data) // a string map always encodes
-	return []wire.Packet{{Type: wire.Message, Data: reply}}
+	packets := []wire.Packet{{Type: wire.Message, Data: reply}}
+	if s.srv.cfg.ProtocolSuite {
+		// socket.emit("auth", socket.handshake.auth)
+		var payload any = map[string]any{}
+		if len(auth) > 0 {
+			payload = auth
+		}
+		if more, err := sock.encode(wire.Event, wire.NoID, "auth", []any{payload}); err == nil {
+			// A message of its own, after the CONNECT reply, as a Node
+			// server's handler sends it: the suite's client takes one
+			// message per read and would miss it in the same one.
+			time.AfterFunc(suiteAuthDelay, func() { s.send(more...) })
+		}
+	}
+	return packets
 }
+
+// suiteAuthDelay separates the protocol suite's "auth" message from the
+// CONNECT reply.
+const suiteAuthDelay = 5 * time.Millisecond
 
 // tokenOf returns the token a client presents, as the Node reference
 // server reads it: auth.token (protocol v5), else the token query

@@ -30,6 +30,9 @@ type serveFlags struct {
 	maxHTTPBufferSize int
 	maxConnections    int
 	pushInterval      time.Duration
+	connectTimeout    time.Duration
+	protocolSuite     bool
+	engineOnly        bool
 	ackDelay          string
 	capacity          int
 	burst             int
@@ -89,6 +92,9 @@ interrupted (Ctrl-C), then exits 0.`,
 	fl.IntVar(&f.maxHTTPBufferSize, "max-http-buffer-size", 1_000_000, "largest message or polling body accepted, in bytes; larger ones close the connection")
 	fl.IntVar(&f.maxConnections, "max-connections", 0, "most connections open at once; more are refused with HTTP 503 (0: no limit)")
 	fl.DurationVar(&f.pushInterval, "push-interval", 0, `emit "tick" to every socket at this interval (0: never)`)
+	fl.DurationVar(&f.connectTimeout, "connect-timeout", 45*time.Second, "close a connection that joins no namespace within this time")
+	fl.BoolVar(&f.protocolSuite, "protocol-suite", false, `the handlers the official Socket.IO protocol test suite expects: "auth" sent on connect, "message" emitted back as "message-back", "message-with-ack" acked`)
+	fl.BoolVar(&f.engineOnly, "engine-only", false, "serve Engine.IO alone, echoing every message, as the official Engine.IO test suite expects")
 	fl.StringVar(&f.ackDelay, "ack-delay", "0", "delay before each ack: 20ms, uniform:10ms-50ms or exp:20ms")
 	fl.IntVar(&f.capacity, "capacity", 0, "events handled per second; beyond it they queue, then are shed (0: unlimited)")
 	fl.IntVar(&f.burst, "burst", 0, "events that may start at once above the rate after a quiet spell (default: a tenth of --capacity)")
@@ -143,6 +149,9 @@ func (f *serveFlags) toConfig() (target.Config, error) {
 		MaxHTTPBufferSize: f.maxHTTPBufferSize,
 		MaxConnections:    f.maxConnections,
 		PushInterval:      f.pushInterval,
+		ConnectTimeout:    f.connectTimeout,
+		ProtocolSuite:     f.protocolSuite,
+		EngineOnly:        f.engineOnly,
 		AckDelay:          delay,
 		Capacity:          f.capacity,
 		Burst:             f.burst,
