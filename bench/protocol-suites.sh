@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Runs the official Socket.IO and Engine.IO protocol test suites against the
+# built-in target (sockload serve), when they are present locally. It
+# fetches nothing. To get them, clone the two repositories outside this one
+# and install each suite's own dependencies:
+#
+#   git clone https://github.com/socketio/socket.io-protocol  ~/suites/socket.io-protocol
+#   git clone https://github.com/socketio/engine.io-protocol  ~/suites/engine.io-protocol
+#   (cd ~/suites/socket.io-protocol/test-suite && npm ci)
+#   (cd ~/suites/engine.io-protocol/test-suite && npm ci)
+#   # the Engine.IO v3 suite is the v3 branch of engine.io-protocol:
+#   git -C ~/suites/engine.io-protocol worktree add ../engine.io-protocol-v3 v3
+#   (cd ~/suites/engine.io-protocol-v3/test-suite && npm ci)
+#
+#   SUITES=~/suites bash bench/protocol-suites.sh
+#
+# Each suite runs against a target started with the configuration its README
+# asks of a server (ping interval 300 ms, timeout 200 ms; the Socket.IO
+# suite's handlers and /custom namespace; a bare Engine.IO echo server for
+# the Engine.IO suites), on 127.0.0.1:3000, and the script prints mocha's
+# pass and fail counts. A missing suite is skipped with a note.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin"
+SUITES=${SUITES:-$HOME/suites}
+
+work=$(mktemp -d)
+serve_pid=""
+cleanup() {
+  [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+go build -o "$work/sockload" ./cmd/sockload
+
+run_suite() { # name dir serve-flags...
+  local name=$1 dir=$2
+  shift 2
+  if [ ! -f "$dir/test-suite.js" ] || [ ! -d "$dir/node_modules" ]; then
+    echo "$name: not found at $dir (see the top of this script for how to get it)"
+    return
+  fi
+  "$work/sockload" serve --addr 127.0.0.1:3000 --ping-interval 300ms --ping-timeout 200ms "$@" >"$work/serve.log" 2>&1 &
+  serve_pid=$!
+  sleep 1
+  echo "== $name"
+  (cd "$dir" && npx mocha test-suite.js 2>&1 || true) | grep -E "^\s+[0-9]+ (passing|failing|pending)|^\s+[0-9]+\) " || true
+  kill "$serve_pid" 2>/dev/null || true
+  wait "$serve_pid" 2>/dev/null || true
+  serve_pid=""
+}
+
+run_suite "socket.io-protocol" "$SUITES/socket.io-protocol/test-suite" \
+  --protocol-suite --namespaces /custom --connect-timeout 1s
+run_suite "engine.io-protocol (v4)" "$SUITES/engine.io-protocol/test-suite" \
+  --engine-only --path /engine.io/
+run_suite "engine.io-protocol (v3)" "$SUITES/engine.io-protocol-v3/test-suite" \
+  --engine-only --eio 3 --path /engine.io/
