@@ -399,10 +399,13 @@ var loadErrors = map[string]bool{
 }
 
 // failingTest reports whether the run is a failing test rather than a load
-// test: no VU completed while some failed, or the windows were bad for
-// errors, half or more of their outcomes, from the first one on, for
-// sustain windows or to the run's end, with one error code that a load does
-// not cause (see loadErrors) making dominantShare of the errors. It returns that
+// test, when its most frequent error code is one that a load does not
+// cause (see loadErrors): no VU completed while some failed, or the
+// windows were bad for errors, half or more of their outcomes, from the
+// first one on, for sustain windows or to the run's end, that code making
+// dominantShare of the errors. A target that times out under load from
+// the start is overloaded, not a failing test, even when no VU completed
+// (flows that loop until the run ends never do). It returns that
 // code, its share and what made the run a failing test.
 func (a *analysis) failingTest(sustain int) (code string, share float64, why string, ok bool) {
 	var completed, failed int64
@@ -428,10 +431,13 @@ func (a *analysis) failingTest(sustain int) (code string, share float64, why str
 		return "", 0, "", false
 	}
 	share = float64(errs[code]) / float64(total)
+	if loadErrors[code] {
+		return "", 0, "", false
+	}
 	if completed == 0 && failed > 0 {
 		return code, share, fmt.Sprintf("no VU completed and %s failed", groupDigits(float64(failed))), true
 	}
-	if share < dominantShare || loadErrors[code] {
+	if share < dominantShare {
 		return "", 0, "", false
 	}
 	run, first := 0, -1

@@ -6,7 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sockload/sockload/engine"
 	"github.com/sockload/sockload/internal/refserver"
+	"github.com/sockload/sockload/metrics"
+	"github.com/sockload/sockload/report"
 )
 
 // failedMatchScenario acks every ping with "pong" and expects "pang" at
@@ -84,5 +87,26 @@ func TestDeadRunExitCodeCanBeTurnedOff(t *testing.T) {
 	c := newCLIRun()
 	if code := c.run(t, "run", "-q", "--allow-dead-run", path); code != exitOK {
 		t.Errorf("exit code %d with --allow-dead-run, want 0\nstderr:\n%s", code, c.errOut.String())
+	}
+}
+
+func TestDeadRunRule(t *testing.T) {
+	for _, tc := range []struct {
+		name                         string
+		completed, cancelled, failed int64
+		dead                         bool
+	}{
+		{"every VU failed", 0, 0, 5, true},
+		{"one completed", 1, 0, 5, false},
+		{"loops until the end, some failed", 0, 3, 5, false},
+		{"nothing failed", 0, 0, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := &report.Report{Aggregate: metrics.Snapshot{Counters: map[string]int64{
+				engine.MetricVUsersCompleted: tc.completed, engine.MetricVUsersCancelled: tc.cancelled, engine.MetricVUsersFailed: tc.failed}}}
+			if err := deadRunError(rep); (err != nil) != tc.dead {
+				t.Errorf("deadRunError = %v, want dead %v", err, tc.dead)
+			}
+		})
 	}
 }

@@ -292,16 +292,19 @@ func runTest(ctx context.Context, pio *processIO, path string, f runFlags) error
 	return nil
 }
 
-// deadRunError fails a run in which no VU completed and some failed: a test
-// that cannot pass (a wrong target, path or server version, a check that
-// never holds) must not exit 0 for want of an ensure block.
+// deadRunError fails a run in which no VU completed (nor ran to the end of
+// the run, cancelled) and some failed: a test that cannot pass (a wrong
+// target, path or server version, a check that never holds) must not exit
+// 0 for want of an ensure block.
 func deadRunError(rep *report.Report) error {
 	if rep == nil {
 		return nil
 	}
 	c := rep.Aggregate.Counters
 	failed := c[engine.MetricVUsersFailed]
-	if c[engine.MetricVUsersCompleted] > 0 || failed == 0 {
+	// A VU still running at the end (a loop until the run ends) is
+	// cancelled, not dead.
+	if c[engine.MetricVUsersCompleted] > 0 || c[engine.MetricVUsersCancelled] > 0 || failed == 0 {
 		return nil
 	}
 	first := ""
