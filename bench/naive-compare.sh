@@ -1,0 +1,206 @@
+#!/usr/bin/env bash
+# naive-compare.sh: sockload side by side with the simplest Go client
+# (bench/naiveclient: gorilla, one goroutine per connection, frames written by
+# hand, no metrics) and, for idle connections, with the official Node
+# socket.io-client, against one reference socket.io 4.x server
+# (testdata/node/v4) on 127.0.0.1.
+#
+#   bash bench/naive-compare.sh
+#
+# Shapes (each generator runs the same work, one after the other):
+#   startup   one connection, one acknowledged emit: the fixed cost subtracted below
+#   ack       ACK_VUS connections over 1 s, each ACKS acknowledged emits with THINK_MS after each
+#   arrivals  ARRIVAL_RATE new connections a second for ARRIVAL_SECONDS, each one ack, then leaving
+#   idle      IDLE_VUS connections over IDLE_RAMP s, each one ack, then idle for IDLE_HOLD s
+#
+# Per generator it measures the CPU time (user + sys) and the peak RSS of the
+# process (GNU time), and the server's CPU time over the same run (from
+# /proc), and prints, with the startup run subtracted: CPU per acknowledged
+# emit, CPU per arrival, RSS per idle connection, and the ratios to the naive
+# client. The server pings every 5 s (timeout 5 s), so idle connections answer
+# heartbeats. Everything stays on 127.0.0.1 and stops by itself.
+#
+# Environment: ACK_VUS (100) ACKS (50) THINK_MS (50) ARRIVAL_RATE (100)
+# ARRIVAL_SECONDS (10) IDLE_VUS (1000) IDLE_RAMP (10) IDLE_HOLD (20) RUNS (1:
+# with more, the medians are compared) BENCH_ONLY (subset of: ack arrivals
+# idle) GENERATORS (sockload naive nodeclient) BENCH_WORK (bench/work-naive).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+WORK=${BENCH_WORK:-$ROOT/bench/work-naive}
+ACK_VUS=${ACK_VUS:-100} ACKS=${ACKS:-50} THINK_MS=${THINK_MS:-50}
+ARRIVAL_RATE=${ARRIVAL_RATE:-100} ARRIVAL_SECONDS=${ARRIVAL_SECONDS:-10}
+IDLE_VUS=${IDLE_VUS:-1000} IDLE_RAMP=${IDLE_RAMP:-10} IDLE_HOLD=${IDLE_HOLD:-20}
+RUNS=${RUNS:-1}
+BENCHES=${BENCH_ONLY:-ack arrivals idle}
+GENERATORS=${GENERATORS:-sockload naive nodeclient}
+CLIENT_DIR="$ROOT/target/testdata/node-client-v4"
+SERVER_PID=""
+
+log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+cleanup() { [[ -n "$SERVER_PID" ]] && kill "$SERVER_PID" 2>/dev/null; wait 2>/dev/null || true; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+prepare() {
+  for needed in go node npm; do
+    command -v "$needed" >/dev/null || die "$needed is needed: install it and run again"
+  done
+  [[ -x /usr/bin/time ]] || die "GNU time (/usr/bin/time) is needed: apt-get install time"
+  local want=$((IDLE_VUS * 2 + 100))
+  if (($(ulimit -n) < want)); then
+    ulimit -n "$want" 2>/dev/null || die "open-file limit $(ulimit -n) is below $want: raise it or lower IDLE_VUS"
+  fi
+  mkdir -p "$WORK"
+  [[ -d "$ROOT/testdata/node/v4/node_modules" ]] ||
+    (cd "$ROOT/testdata/node/v4" && npm ci --no-audit --no-fund --loglevel=error) >&2
+  if [[ " $GENERATORS " == *" nodeclient "* && ! -d "$CLIENT_DIR/node_modules" ]]; then
+    (cd "$CLIENT_DIR" && npm ci --no-audit --no-fund --loglevel=error) >&2
+  fi
+  (cd "$ROOT" && go build -o "$WORK/sockload" ./cmd/sockload && go build -o "$WORK/naiveclient" ./bench/naiveclient) ||
+    die "the programs do not build"
+}
+
+start_server() {
+  node "$ROOT/testdata/node/v4/server.js" --port 0 --ping-interval 5000 --ping-timeout 5000 >"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  local port=""
+  for _ in $(seq 100); do
+    port=$(sed -n 's/^listening \([0-9]*\)$/\1/p' "$WORK/server.log")
+    [[ -n "$port" ]] && break
+    sleep 0.1
+  done
+  [[ -n "$port" ]] || die "the reference server did not start: $(cat "$WORK/server.log")"
+  TARGET="http://127.0.0.1:$port"
+}
+
+# server_cpu: the server's user + system CPU so far, in clock ticks.
+server_cpu() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
+
+# scenario SHAPE: sockload's scenario for a shape.
+scenario() {
+  local phase flow
+  case $1 in
+    startup) phase="duration: 1
+      arrivalCount: 1" flow='- emit: ["ping"]
+        acknowledge: {data: "pong"}' ;;
+    ack) phase="duration: 1
+      arrivalCount: $ACK_VUS" flow="- loop:
+          - emit: [\"ping\"]
+            acknowledge: {data: \"pong\"}
+          - think: \"${THINK_MS}ms\"
+        count: $ACKS" ;;
+    arrivals) phase="duration: $ARRIVAL_SECONDS
+      arrivalRate: $ARRIVAL_RATE" flow='- emit: ["ping"]
+        acknowledge: {data: "pong"}' ;;
+    idle) phase="duration: $IDLE_RAMP
+      arrivalCount: $IDLE_VUS" flow="- emit: [\"ping\"]
+        acknowledge: {data: \"pong\"}
+      - think: $IDLE_HOLD" ;;
+  esac
+  cat <<YAML
+config:
+  target: "$TARGET"
+  timeout: 30
+  phases:
+    - $phase
+  socketio:
+    transports: ["websocket"]
+    reconnection: false
+scenarios:
+  - engine: socketio
+    flow:
+      $flow
+YAML
+}
+
+# command GENERATOR SHAPE: the command line for one run.
+command_for() {
+  case $1/$2 in
+    sockload/*) scenario "$2" >"$WORK/$2.yml"; echo "$WORK/sockload run -q -o $WORK/$2.json $WORK/$2.yml" ;;
+    naive/startup) echo "$WORK/naiveclient -target $TARGET -shape ack -vus 1 -acks 1 -think 0" ;;
+    naive/ack) echo "$WORK/naiveclient -target $TARGET -shape ack -vus $ACK_VUS -acks $ACKS -think ${THINK_MS}ms" ;;
+    naive/arrivals) echo "$WORK/naiveclient -target $TARGET -shape arrivals -rate $ARRIVAL_RATE -duration ${ARRIVAL_SECONDS}s" ;;
+    naive/idle) echo "$WORK/naiveclient -target $TARGET -shape idle -vus $IDLE_VUS -duration ${IDLE_RAMP}s -hold ${IDLE_HOLD}s" ;;
+    nodeclient/startup) echo "node $ROOT/bench/idle-client.js $TARGET 1 0 0" ;;
+    nodeclient/idle) echo "node $ROOT/bench/idle-client.js $TARGET $IDLE_VUS $IDLE_RAMP $IDLE_HOLD" ;;
+    *) echo "" ;;
+  esac
+}
+
+# measure GENERATOR SHAPE: one run, appended to results.tsv as
+# generator shape cpu_s maxrss_kib wall_s server_cpu_s.
+measure() {
+  local cmd before after
+  cmd=$(command_for "$1" "$2")
+  [[ -n "$cmd" ]] || return 0
+  log "$2: $1"
+  before=$(server_cpu)
+  # shellcheck disable=SC2086
+  timeout -k 10 300 /usr/bin/time -o "$WORK/time" -f '%e %U %S %M' $cmd >"$WORK/$1.$2.log" 2>&1 ||
+    die "$1 failed on $2: $(tail -n 5 "$WORK/$1.$2.log")"
+  after=$(server_cpu)
+  read -r wall user sys maxrss < <(tail -n 1 "$WORK/time")
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$(awk -v u="$user" -v s="$sys" 'BEGIN {print u + s}')" \
+    "$maxrss" "$wall" "$(awk -v a="$after" -v b="$before" -v hz="$(getconf CLK_TCK)" 'BEGIN {print (a - b) / hz}')" \
+    >>"$WORK/results.tsv"
+}
+
+# table: the medians of each generator and shape, marginal over startup.
+table() {
+  awk -F'\t' -v acks=$((ACK_VUS * ACKS)) -v arrivals=$((ARRIVAL_RATE * ARRIVAL_SECONDS)) -v idle="$IDLE_VUS" '
+    function median(key,   n, i, j, t, v) {
+      n = split(runs[key], v, " ")
+      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+      return n ? v[int((n + 1) / 2)] : ""
+    }
+    { gens[$1] = 1; runs[$1 "/" $2 "/cpu"] = runs[$1 "/" $2 "/cpu"] " " $3
+      runs[$1 "/" $2 "/rss"] = runs[$1 "/" $2 "/rss"] " " $4
+      runs[$1 "/" $2 "/srv"] = runs[$1 "/" $2 "/srv"] " " $6 }
+    function fig(g, what,   s, x) {
+      x = median(g "/" what "/" (what == "idle" ? "rss" : "cpu")); s = median(g "/startup/" (what == "idle" ? "rss" : "cpu"))
+      if (x == "") return ""
+      if (what == "ack") return (x - s) * 1e6 / acks
+      if (what == "arrivals") return (x - s) * 1e6 / arrivals
+      return (x - s) / idle
+    }
+    function cell(v, unit) { if (v == "") printf " |"; else printf " %.1f %s |", v, unit }
+    function ratio(v, base) { if (v == "" || base == "" || base <= 0) printf " |\n"; else printf " %.2fx |\n", v / base }
+    function row(label, what, unit,   g) {
+      printf "| %s |", label
+      for (g = 1; g <= 3; g++) cell(fig(order[g], what), unit)
+      ratio(fig("sockload", what), fig("naive", what))
+    }
+    END {
+      order[1] = "sockload"; order[2] = "naive"; order[3] = "nodeclient"
+      print "| work | sockload | naive Go client | Node socket.io-client | sockload / naive |"
+      print "| --- | --- | --- | --- | --- |"
+      row("CPU per acked emit (" acks " acks)", "ack", "µs")
+      row("CPU per arrival (" arrivals " arrivals)", "arrivals", "µs")
+      row("RSS per idle connection (" idle " connections)", "idle", "KiB")
+      printf "| server CPU over the idle run |"
+      for (g = 1; g <= 3; g++) cell(median(order[g] "/idle/srv"), "s")
+      ratio(median("sockload/idle/srv"), median("naive/idle/srv"))
+    }' "$WORK/results.tsv"
+}
+
+main() {
+  prepare
+  start_server
+  log "server $TARGET; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  : >"$WORK/results.tsv"
+  local run shape gen
+  for run in $(seq "$RUNS"); do
+    for shape in startup $BENCHES; do
+      for gen in $GENERATORS; do measure "$gen" "$shape"; done
+    done
+  done
+  echo
+  echo "$(date -u '+%Y-%m-%d %H:%M UTC'); sockload at $(git -C "$ROOT" rev-parse --short=12 HEAD)$(git -C "$ROOT" diff --quiet HEAD -- 2>/dev/null || echo ' with local changes');" \
+    "$RUNS run(s); $(nproc) cores; load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo
+  table
+}
+
+main "$@"
