@@ -102,7 +102,7 @@ func BenchmarkIdleClients(b *testing.B) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for b.Loop() {
-		before := inUse()
+		heapBefore, stackBefore := inUse()
 		sockets := make([]*Socket, idleClients)
 		var wg sync.WaitGroup
 		errs := make(chan error, idleClients)
@@ -125,8 +125,10 @@ func BenchmarkIdleClients(b *testing.B) {
 			b.Fatal(err)
 		}
 		time.Sleep(500 * time.Millisecond) // let handshake leftovers become garbage
-		after := inUse()
-		b.ReportMetric(float64(after-before)/idleClients, "bytes/client")
+		heapAfter, stackAfter := inUse()
+		heap, stack := heapAfter-heapBefore, stackAfter-stackBefore
+		b.ReportMetric(float64(heap+stack)/idleClients, "bytes/client")
+		b.ReportMetric(float64(stack)/idleClients, "stack-bytes/client")
 		for _, s := range sockets {
 			if !s.Connected() {
 				b.Fatal("a client disconnected while idle")
@@ -136,13 +138,16 @@ func BenchmarkIdleClients(b *testing.B) {
 	}
 }
 
-// inUse is heap in use plus goroutine stacks, after collecting garbage.
-func inUse() int64 {
+// inUse is the heap in use and the goroutine stacks, after collecting
+// garbage (each collection may halve a stack that uses under a quarter of
+// it, so several are made).
+func inUse() (heap, stack int64) {
 	var ms runtime.MemStats
-	runtime.GC()
-	runtime.GC()
+	for range 4 {
+		runtime.GC()
+	}
 	runtime.ReadMemStats(&ms)
-	return int64(ms.HeapInuse + ms.StackInuse)
+	return int64(ms.HeapInuse), int64(ms.StackInuse)
 }
 
 // BenchmarkEmitAckBaseline is the floor BenchmarkEmitAck is measured

@@ -93,7 +93,8 @@ type engine struct {
 	jar  http.CookieJar
 	http *http.Client // polling only; nil when the handshake used websocket
 	hs   wire.Handshake
-	// hsHeader is the header of the handshake's HTTP response.
+	// hsHeader is the header of the handshake's HTTP response, until
+	// takeHandshakeHeader hands it over.
 	hsHeader http.Header
 
 	ctx    context.Context // cancelled on close; bounds polling requests
@@ -223,7 +224,7 @@ func (e *engine) openWebsocket(ctx context.Context) error {
 	}
 	ws.maxPayload = e.hs.MaxPayload
 	e.tr = ws
-	e.hsHeader = ws.header
+	e.hsHeader, ws.header = ws.header, nil
 	return nil
 }
 
@@ -240,6 +241,15 @@ func (e *engine) openPolling(ctx context.Context) error {
 	base.Scheme, base.Host = at.Scheme, at.Host
 	e.tr = newPolling(e.ctx, e.cfg, e.http, &base, hs.SID, e.maxPayload())
 	return nil
+}
+
+// takeHandshakeHeader returns the handshake response's header once and
+// forgets it: an idle connection should not keep half a kilobyte of headers
+// nobody reads again.
+func (e *engine) takeHandshakeHeader() http.Header {
+	h := e.hsHeader
+	e.hsHeader = nil
+	return h
 }
 
 // maxPayload is the server's inbound limit, 0 when unknown (Engine.IO v3).
@@ -513,7 +523,7 @@ func (e *engine) upgrade() {
 		e.upgradeFailed(upgradeFailure(err))
 		return
 	}
-	ws.maxPayload = e.hs.MaxPayload
+	ws.maxPayload, ws.header = e.hs.MaxPayload, nil
 	e.mu.Lock()
 	closed := e.ctx.Err() != nil
 	if !closed {

@@ -256,8 +256,9 @@ func (m *Manager) finishOpen(op *openOp, e *engine, err error, opened func()) (*
 	if err != nil {
 		return nil, err
 	}
+	header := e.takeHandshakeHeader()
 	if cb := m.cfg.OnOpen; cb != nil {
-		cb(e.transportName(), e.hsHeader)
+		cb(e.transportName(), header)
 	}
 	e.start()
 	if opened != nil {
