@@ -77,3 +77,40 @@ scenarios:
 		})
 	}
 }
+
+// TestChatFanoutExampleRunsAgainstTheServedTarget runs
+// examples/chat-fanout.yml against the built-in target, with fewer VUs
+// and without its latency threshold (a loaded test machine may stall for
+// longer than a production gate allows): every member reaches every other.
+func TestChatFanoutExampleRunsAgainstTheServedTarget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the example's flow lasts 16 seconds; skipped in -short mode")
+	}
+	t.Parallel()
+	example, err := filepath.Abs("../../examples/chat-fanout.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "report.json")
+	c := newCLIRun()
+	code := c.run(t, "run", "--serve", "-q", "-o", out,
+		"-t", "http://127.0.0.1:"+freePort(t),
+		"--overrides", `{"config":{"phases":[{"duration":2,"arrivalRate":5}],"ensure":{"thresholds":[]}}}`,
+		example)
+	if code != exitOK {
+		t.Fatalf("exit code %d\n%s\n%s", code, c.out.String(), c.errOut.String())
+	}
+	rep := readReport(t, out)
+	if len(rep.Broadcasts) != 2 || rep.Broadcasts[1].Event != "chat" {
+		t.Fatalf("broadcasts %+v", rep.Broadcasts)
+	}
+	chat := rep.Broadcasts[1]
+	if chat.Reach == nil || *chat.Reach != 100 || chat.Expected == 0 || chat.Missing != 0 || chat.Duplicates != 0 {
+		t.Errorf("chat: %+v", chat)
+	}
+	// A listener hears every chat received, also one that reached a VU
+	// between the server's join and its ack, before it was expected.
+	if n := rep.Aggregate.Counters["socketio.listened.chat"]; n < chat.Delivered {
+		t.Errorf("the listeners heard %d chat messages, %d were delivered", n, chat.Delivered)
+	}
+}
