@@ -86,3 +86,21 @@ func TestCompareMarksALossOfReach(t *testing.T) {
 		t.Errorf("%d reach rows, want 2", found)
 	}
 }
+
+func TestMarkdownShowsReachAndDeliveryTime(t *testing.T) {
+	h := metrics.NewHistogram()
+	h.RecordValue(12000)
+	r := &Report{Aggregate: metrics.Snapshot{
+		Counters:   map[string]int64{"socketio.expected": 10, "socketio.delivered": 9, "socketio.missing": 1, "socketio.expected.chat": 10, "socketio.delivered.chat": 9, "socketio.missing.chat": 1},
+		Histograms: map[string]*hdrhistogram.Histogram{"socketio.delivery_time": h, "socketio.delivery_time.chat": h},
+	}}
+	var b strings.Builder
+	if err := WriteMarkdown(&b, r, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| `socketio.reach.chat` | 90 |", "| `socketio.missing.chat` | 1 |", "| `socketio.delivery_time.chat.p99` | 12.007 |"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("the markdown lacks %q:\n%s", want, b.String())
+		}
+	}
+}

@@ -114,6 +114,17 @@ func keyMetrics(r *Report) []NamedValue {
 	for _, name := range errs {
 		out = append(out, NamedValue{name, float64(agg.Counters[name])})
 	}
+	for _, b := range Broadcasts(agg) {
+		if b.Event == "" {
+			continue
+		}
+		if b.Reach != nil {
+			out = append(out, NamedValue{engine.MetricReach + "." + b.Event, *b.Reach}, NamedValue{engine.MetricMissing + "." + b.Event, float64(b.Missing)})
+		}
+		if b.DeliveryTime != nil {
+			out = append(out, NamedValue{engine.MetricDeliveryTime + "." + b.Event + ".p99", b.DeliveryTime.P99})
+		}
+	}
 	out = append(out, NamedValue{"generator.cpu", 100 * r.Generator.CPU})
 	return out
 }
