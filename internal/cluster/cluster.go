@@ -67,38 +67,11 @@ type Cluster struct {
 	dir       string
 }
 
-// Node is one socket.io process. Stop and Restart let a test take it down
-// and bring it back on the same port (failover); they are safe to call
-// from one goroutine at a time.
+// Node is one socket.io process.
 type Node struct {
 	Name string
 	URL  string // the node itself, bypassing the load balancer
-	t    testing.TB
-	dir  string
-	args []string // without --port
-	port int
-	mu   sync.Mutex
 	cmd  *exec.Cmd
-}
-
-// Stop kills the node's process at once, as a crash would: its clients'
-// connections are reset.
-func (n *Node) Stop() {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.cmd != nil {
-		stop(n.cmd)
-		n.cmd = nil
-	}
-}
-
-// Restart stops the node if it runs and starts it again on its port.
-func (n *Node) Restart() {
-	n.t.Helper()
-	n.Stop()
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.cmd = n.start(n.port)
 }
 
 // Stats is what a node's GET /__stats returns: connections it accepted,
@@ -145,7 +118,7 @@ func Start(t testing.TB, opts Options) *Cluster {
 		c.RedisAddr = startRedis(t)
 	}
 	for i := range opts.Nodes {
-		args := []string{"server.js", "--name", fmt.Sprintf("n%d", i+1)}
+		args := []string{"server.js", "--port", "0", "--name", fmt.Sprintf("n%d", i+1)}
 		if opts.Adapter {
 			args = append(args, "--redis", "redis://"+c.RedisAddr)
 		}
@@ -234,20 +207,8 @@ func (c *Cluster) Observer(t testing.TB, room string, count int, timeout time.Du
 
 func startNode(t testing.TB, dir, name string, args []string) *Node {
 	t.Helper()
-	n := &Node{Name: name, t: t, dir: dir, args: args}
-	n.cmd = n.start(0)
-	n.URL = fmt.Sprintf("http://127.0.0.1:%d", n.port)
-	t.Cleanup(n.Stop)
-	return n
-}
-
-// start runs the node's process on port (0: a free one, remembered).
-func (n *Node) start(port int) *exec.Cmd {
-	t := n.t
-	t.Helper()
-	args := append([]string{n.args[0], "--port", strconv.Itoa(port)}, n.args[1:]...)
 	cmd := exec.Command("node", args...)
-	cmd.Dir = n.dir
+	cmd.Dir = dir
 	cmd.Stderr = os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	stdout, err := cmd.StdoutPipe()
@@ -255,25 +216,24 @@ func (n *Node) start(port int) *exec.Cmd {
 		t.Fatal(err)
 	}
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting node %s: %v", n.Name, err)
+		t.Fatalf("starting node %s: %v", name, err)
 	}
-	listening := make(chan int, 1)
+	t.Cleanup(func() { stop(cmd) })
+	port := make(chan int, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			if p, ok := strings.CutPrefix(sc.Text(), "listening "); ok {
-				v, _ := strconv.Atoi(p)
-				listening <- v
+				n, _ := strconv.Atoi(p)
+				port <- n
 			}
 		}
 	}()
 	select {
-	case p := <-listening:
-		n.port = p
-		return cmd
+	case p := <-port:
+		return &Node{Name: name, URL: fmt.Sprintf("http://127.0.0.1:%d", p), cmd: cmd}
 	case <-time.After(30 * time.Second):
-		stop(cmd)
-		t.Fatalf("node %s did not start within 30s (%v)", n.Name, args)
+		t.Fatalf("node %s did not start within 30s (%v)", name, args)
 	}
 	return nil
 }

@@ -43,19 +43,3 @@ func TestClusterStartsAndStops(t *testing.T) {
 		}
 	}
 }
-
-func TestANodeRestartsOnItsPort(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts redis-server, haproxy and Node processes; skipped in -short mode")
-	}
-	c := Start(t, Options{Nodes: 2, Adapter: true, Sticky: true})
-	n := c.Nodes[0]
-	n.Stop()
-	if _, err := http.Get(n.URL + "/__stats"); err == nil {
-		t.Fatal("a stopped node still answers")
-	}
-	n.Restart()
-	if s := c.Stats(t); s[0].Name != "n1" {
-		t.Errorf("after the restart, node 1 says %+v", s[0])
-	}
-}
