@@ -349,7 +349,11 @@ func (d *decoder) parseJSONObject(source string, data []byte) *yaml.Node {
 				msg, at = "it is not valid JSON: "+m[2], Pos{line, 1}
 			}
 		}
-		d.ds.add(SeverityError, source, at, `write a JSON object, like '{"config": {"target": "http://localhost:3000"}}'`, "%s", msg)
+		example := `write a JSON object, like '{"config": {"target": "http://localhost:3000"}}'`
+		if source == "--variables" {
+			example = `write a JSON object of variables, like '{"token": "abc", "room": "lobby"}'`
+		}
+		d.ds.add(SeverityError, source, at, example, "%s", msg)
 		return nil
 	}
 	ex := &expander{budget: MaxAliasValues, seen: map[*yaml.Node]bool{}}

@@ -168,7 +168,7 @@ func TestValidateWarningsAndVariables(t *testing.T) {
 		t.Errorf("code %d\n%s\n%s", code, out, errOut)
 	}
 	_, errOut, code = runInProcess(t, "validate", "../../examples/my-scenario.yml", "--variables", "[1, 2]")
-	if code != exitInvalid || !strings.Contains(errOut, "--variables") || !strings.Contains(errOut, "JSON object") {
+	if code != exitInvalid || !strings.Contains(errOut, "--variables") || !strings.Contains(errOut, "JSON object of variables") || strings.Contains(errOut, `"config"`) {
 		t.Errorf("bad --variables: code %d\n%s", code, errOut)
 	}
 }
