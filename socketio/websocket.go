@@ -257,6 +257,15 @@ func (t *wsTransport) readError(err error) error {
 	var ce *websocket.CloseError
 	switch {
 	case errors.As(err, &ce) && ce.Code == websocket.CloseMessageTooBig:
+		if largest := t.largest.Load(); t.maxPayload > 0 && largest <= int64(t.maxPayload) {
+			// Nothing sent was over the announced limit: the limit that
+			// closed it is another's (a proxy's), or the server's is not
+			// what it announced.
+			return closeErr(ReasonTransportClose, fmt.Errorf(
+				"the connection was closed for a message too big, though the largest sent (%d bytes) is within the %d bytes "+
+					"the server announced: a proxy in between, or a server whose maxHttpBufferSize option differs from what it announces, "+
+					"has a lower limit: %w", largest, t.maxPayload, err))
+		}
 		return closeErr(ReasonTransportClose, fmt.Errorf(
 			"the server closed the connection because a message was too big (the largest sent was %d bytes): "+
 				"raise the server's maxHttpBufferSize option or send less: %w", t.largest.Load(), err))
