@@ -2,6 +2,7 @@ package checks
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,7 +56,9 @@ func TestParseThreshold(t *testing.T) {
 }
 
 // FuzzEnsureParse feeds ensure blocks through the scenario loader, the
-// checks' parser, compiler and evaluation: none may panic.
+// checks' compiler and evaluation: none may panic. Oracles: every check
+// the loader returns points at its line of the file (its Source is that
+// line), and evaluates to one result with its text.
 func FuzzEnsureParse(f *testing.F) {
 	for _, seed := range []string{
 		"  ensure:\n    thresholds:\n      - \"socketio.response_time.p99\": 500\n    maxErrorRate: 1",
@@ -75,12 +78,24 @@ func FuzzEnsureParse(f *testing.F) {
 		if err != nil {
 			return
 		}
+		lines := strings.Split(string(ensureScript(config)), "\n")
+		for _, c := range checks {
+			if !c.Pos.IsValid() || c.Pos.Line > len(lines) || c.Source != strings.TrimRight(lines[c.Pos.Line-1], "\r") {
+				t.Fatalf("check %q at %s has source %q", c.Text, c.Where(), c.Source)
+			}
+		}
 		g, err := NewGate(checks, testCatalog())
 		if err != nil {
 			return
 		}
-		if got := g.Evaluate(in); len(got) != len(checks) {
-			t.Errorf("%d results for %d checks", len(got), len(checks))
+		got := g.Evaluate(in)
+		if len(got) != len(checks) {
+			t.Fatalf("%d results for %d checks", len(got), len(checks))
+		}
+		for i, r := range got {
+			if r.Text != checks[i].Text || r.Where != checks[i].Where() {
+				t.Fatalf("result %d is %q at %s, the check %q at %s", i, r.Text, r.Where, checks[i].Text, checks[i].Where())
+			}
 		}
 	})
 }
