@@ -202,7 +202,7 @@ scenarios:
           - waitFor:
               event: "chat"
           - think: 0.5
-        count: 24
+        count: 30
 `, cli, "--listen", "127.0.0.1:0")
 	t.Logf("summary:\n%s", out)
 	counters := rep.Aggregate.Counters
@@ -232,19 +232,20 @@ scenarios:
 	if moved := counters[engine.MetricBackendVUsers+"n1"] + counters[engine.MetricBackendVUsers+"n2"] + counters[engine.MetricBackendVUsers+"n3"]; moved != 15+lost {
 		t.Errorf("VUs landed %d times, want 15 + %d moved", moved, lost)
 	}
-	// After the restart, the moved VUs stay where they went: n3 has none.
+	// After the restart, the moved VUs stay where they went: n3 has none
+	// of the VUs still running.
 	restarted := rep.Annotations[1].At
 	checked := false
 	for _, w := range rep.Windows {
-		if w.Start.After(restarted.Add(time.Second)) && w.Active == 15 {
+		if w.Start.After(restarted.Add(time.Second)) && w.Active > 0 {
 			checked = true
-			if w.Backends["n3"] != 0 || w.Backends["n1"]+w.Backends["n2"] != 15 {
-				t.Errorf("after the restart, VUs per backend %v", w.Backends)
+			if w.Backends["n3"] != 0 || w.Backends["n1"]+w.Backends["n2"] != w.Active {
+				t.Errorf("after the restart, %d VUs running, per backend %v", w.Active, w.Backends)
 			}
 		}
 	}
 	if !checked {
-		t.Errorf("no second after the restart with all 15 VUs running")
+		t.Errorf("no second after the restart with VUs running")
 	}
 	if !strings.Contains(out, "all rejoined by") || !strings.Contains(out, "killed n3") {
 		t.Errorf("the summary lacks the recovery or the annotation")

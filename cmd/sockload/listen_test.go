@@ -140,8 +140,8 @@ scenarios:
 	}
 	rep := readReport(t, out)
 	counters := rep.Aggregate.Counters
-	if during == nil || during["sockload_vusers_created_total{}"] <= 0 {
-		t.Errorf("the scrape during the run has no VUs created: %v", during)
+	if during == nil || during["sockload_vusers_active{}"] <= 0 {
+		t.Errorf("the scrape during the run has no VUs running: %v", during)
 	}
 	for sample, metric := range map[string]string{
 		"sockload_vusers_created_total{}":                engine.MetricVUsersCreated,
