@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Pos is a position in a source file: 1-based line and column (the column
@@ -60,15 +62,8 @@ func (d Diagnostic) String() string {
 	fmt.Fprintf(&b, ": %s: %s\n", d.Severity, d.Message)
 	if d.Pos.IsValid() && d.Source != "" {
 		gutter := fmt.Sprintf("%5d | ", d.Pos.Line)
-		src := strings.ReplaceAll(d.Source, "\t", " ")
+		src, col := sourceWindow(d.Source, d.Pos.Col)
 		b.WriteString(gutter + src + "\n")
-		col := d.Pos.Col
-		if col < 1 {
-			col = 1
-		}
-		if col > len(src)+1 {
-			col = len(src) + 1
-		}
 		b.WriteString(strings.Repeat(" ", len(gutter)-2) + "| " + strings.Repeat(" ", col-1) + "^\n")
 	}
 	if d.Hint != "" {
@@ -204,4 +199,45 @@ func EditDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// maxSourceShown is how much of a source line a diagnostic shows around its
+// column: a 200 KB line (or a binary file's) is not echoed whole.
+const maxSourceShown = 120
+
+// sourceWindow returns the part of a source line a diagnostic shows, at
+// most maxSourceShown bytes around col, with "…" where it was cut and
+// anything unprintable (control bytes, invalid UTF-8) shown as "?"; and
+// the caret's column in it.
+func sourceWindow(src string, col int) (string, int) {
+	col = min(max(col, 1), len(src)+1)
+	start, end := 0, len(src)
+	if len(src) > maxSourceShown {
+		start = max(0, min(col-1-maxSourceShown/2, len(src)-maxSourceShown))
+		end = start + maxSourceShown
+	}
+	var b strings.Builder
+	if start > 0 {
+		b.WriteString("…")
+	}
+	shown := src[start:end]
+	for _, r := range shown {
+		if r == utf8.RuneError || r == '\t' || unicode.IsControl(r) {
+			if r == '\t' {
+				b.WriteByte(' ')
+			} else {
+				b.WriteByte('?')
+			}
+			continue
+		}
+		b.WriteRune(r)
+	}
+	if end < len(src) {
+		b.WriteString("…")
+	}
+	caret := col - start
+	if start > 0 {
+		caret++ // the leading "…" takes one column
+	}
+	return b.String(), caret
 }
