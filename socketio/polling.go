@@ -176,11 +176,10 @@ func pollGet(ctx context.Context, client *http.Client, cfg *config, u string, he
 	return buf, resp.Request.URL, nil
 }
 
+// truncate returns a copy of at most the first n bytes of b: errors keep
+// what the server said after the read buffer it came in is reused.
 func truncate(b []byte, n int) []byte {
-	if len(b) > n {
-		return b[:n]
-	}
-	return b
+	return bytes.Clone(b[:min(len(b), n)])
 }
 
 func addHeaders(req *http.Request, h http.Header) {
