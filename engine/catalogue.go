@@ -229,28 +229,17 @@ func MetricsFor(script *scenario.Script) []Metric {
 // response, in every scenario's flow, and whether one of them is templated
 // (its name known only at run time).
 func timedEvents(script *scenario.Script) (events []string, templated bool) {
-	var walk func(steps []scenario.Step)
-	walk = func(steps []scenario.Step) {
-		for _, st := range steps {
-			switch st := st.(type) {
-			case *scenario.LoopStep:
-				walk(st.Steps)
-			case *scenario.EmitStep:
-				if st.Acknowledge == nil && st.Response == nil {
-					continue
-				}
-				event, ok := st.Event.Static()
-				if s, isString := event.(string); ok && isString {
-					events = append(events, s)
-				} else {
-					templated = true
-				}
-			}
+	for st := range script.Steps() {
+		emit, ok := st.(*scenario.EmitStep)
+		if !ok || emit.Acknowledge == nil && emit.Response == nil {
+			continue
 		}
-	}
-	for _, sc := range script.Scenarios {
-		walk(sc.Flow)
-		walk(sc.OnReconnect)
+		event, static := emit.Event.Static()
+		if s, isString := event.(string); static && isString {
+			events = append(events, s)
+		} else {
+			templated = true
+		}
 	}
 	return events, templated
 }

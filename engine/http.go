@@ -36,26 +36,16 @@ const (
 // named name (HTTPStep.Name).
 func HTTPResponseTimeOf(name string) string { return MetricHTTPResponseTimeOf + MetricSuffix(name) }
 
-// httpStepNames returns the names of every scenario's HTTP steps, once each.
+// httpStepNames returns the names of every HTTP step a VU may run (flows,
+// onReconnect, loops), once each.
 func httpStepNames(script *scenario.Script) []string {
 	seen := map[string]bool{}
 	var names []string
-	var walk func(steps []scenario.Step)
-	walk = func(steps []scenario.Step) {
-		for _, st := range steps {
-			switch st := st.(type) {
-			case *scenario.LoopStep:
-				walk(st.Steps)
-			case *scenario.HTTPStep:
-				if !seen[st.Name] {
-					seen[st.Name] = true
-					names = append(names, st.Name)
-				}
-			}
+	for st := range script.Steps() {
+		if h, ok := st.(*scenario.HTTPStep); ok && !seen[h.Name] {
+			seen[h.Name] = true
+			names = append(names, h.Name)
 		}
-	}
-	for _, sc := range script.Scenarios {
-		walk(sc.Flow)
 	}
 	return names
 }
