@@ -182,9 +182,11 @@ func TestHostileServers(t *testing.T) {
 			switch {
 			case tt.mode == hostile.PingFlood || tt.mode == hostile.ForgedAcks:
 				// A flood of pings is a live server, and acks for ids
-				// never sent are ignored: the VUs complete.
-				if counters[engine.MetricVUsersCompleted] != 4 {
-					t.Errorf("under a ping flood %d VUs completed, want 4 (counters %v)", counters[engine.MetricVUsersCompleted], counters)
+				// never sent are ignored: no VU fails (on a slow machine,
+				// under the race detector, one may still be running at
+				// the grace period's end and be cancelled).
+				if counters[engine.MetricVUsersFailed] != 0 || counters[engine.MetricVUsersCompleted] == 0 || len(errs) != 0 {
+					t.Errorf("under %s VUs failed or errors were counted: %v", tt.mode, counters)
 				}
 			case len(errs) == 0 || !tt.raced && counters[engine.MetricVUsersFailed] != 4:
 				t.Errorf("the report does not say the VUs failed: counters %v", counters)
