@@ -1,31 +1,101 @@
 #!/usr/bin/env bash
-# Holds 30,000 concurrent idle Socket.IO connections to one target address
-# from one machine: more than the ephemeral ports of one source address
-# (/proc/sys/net/ipv4/ip_local_port_range: 28,232 by default), so it only
-# works through source addresses. Processes are capped at 20,000 open files
-# here, so the generator runs as 3 local shards and the built-in target as 3
-# `sockload serve --reuse-port` processes sharing one port.
+# Holds CONNECTIONS concurrent Socket.IO connections (websocket) to one target
+# address from one machine: each connects, emits "ping" once with an
+# acknowledgement and stays connected, answering heartbeats, for HOLD seconds
+# after the last one arrived. Past the ephemeral ports of one source address
+# (/proc/sys/net/ipv4/ip_local_port_range: 28,232 by default) it needs source
+# addresses, and past the open-file limit of one process it needs shards: the
+# generator runs as local shards (--shard i/n --start-at) and the built-in
+# target as as many `sockload serve --reuse-port` processes sharing one port,
+# PER_PROCESS connections each.
 #
-#   bash bench/connections.sh                        # with --source-addrs: holds them all
+#   bash bench/connections.sh                        # 30,000 through 127.0.0.1-127.0.0.2
+#   CONNECTIONS=100000 bash bench/connections.sh     # 100,000 through 127.0.0.1-127.0.0.4, 10 shards
+#   CONNECTIONS=100000 bash bench/connections.sh --check  # only check the machine
 #   bash bench/connections.sh --without-source-addrs # one source address: fails, and says why
 #
-# It prints the time to connect them all and the generator's memory per
-# connection. Everything stays on 127.0.0.0/8 and stops by itself.
+# Before starting it checks what the run needs from the machine (the
+# per-process and system-wide open-file limits, the ephemeral ports of the
+# source addresses, connection tracking, memory) and says what falls short.
+# It prints the time to connect them all, the arrival lag, the heartbeats
+# missed (connections closed for a ping timeout) and the generator's memory.
+# Everything stays on 127.0.0.0/8 and stops by itself.
+#
+# Environment: CONNECTIONS (30000), PER_PROCESS (10000), RAMP (seconds over
+# which they arrive: CONNECTIONS/500), HOLD (60), PING_INTERVAL (25s, the
+# target's heartbeat), KIB_PER_CONNECTION (96: the memory budget per
+# connection, generator, target and kernel together).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
 
 CONNECTIONS=${CONNECTIONS:-30000}
-SHARDS=3
-SERVERS=3
-RAMP=${RAMP:-60}   # seconds over which the connections arrive
-HOLD=$((RAMP + 30)) # each VU stays connected this long
-SOURCES="127.0.0.1-127.0.0.2"
+PER_PROCESS=${PER_PROCESS:-10000}
+RAMP=${RAMP:-$(((CONNECTIONS + 499) / 500))}
+HOLD=${HOLD:-60}
+PING_INTERVAL=${PING_INTERVAL:-25s}
+KIB_PER_CONNECTION=${KIB_PER_CONNECTION:-96}
+SHARDS=$(((CONNECTIONS + PER_PROCESS - 1) / PER_PROCESS))
+SERVERS=$SHARDS
 PORT=3901
-if [ "${1:-}" = "--without-source-addrs" ]; then
-  SOURCES=""
-  PORT=3902 # a port of its own, untouched by an earlier run's TIME_WAIT
+MAX_SOURCES=8 # 127.0.0.1-127.0.0.8
+mode=run
+case "${1:-}" in
+  --check) mode=check ;;
+  --without-source-addrs) mode=one-source PORT=3902 ;; # a port of its own, untouched by an earlier run's TIME_WAIT
+  "") ;;
+  *) echo "usage: bash bench/connections.sh [--check | --without-source-addrs]" >&2; exit 2 ;;
+esac
+
+# check_machine: every shortfall of the machine for this run, one a line;
+# sets SOURCES.
+short=()
+check_machine() {
+  local hard first last ports sources_needed fd_free conn_max conn_now avail_kib need_kib
+  ulimit -n "$(ulimit -Hn)"
+  hard=$(ulimit -n)
+  if [ "$hard" != unlimited ] && [ "$hard" -lt $((PER_PROCESS + 1000)) ]; then
+    short+=("open files: a process may open $hard; $PER_PROCESS connections a process need $((PER_PROCESS + 1000)): run with PER_PROCESS=$((hard - 1000)) (more shards) or raise the hard limit (ulimit -Hn, LimitNOFILE)")
+  fi
+  read -r first last </proc/sys/net/ipv4/ip_local_port_range
+  ports=$((last - first + 1))
+  # A tenth spare: connections closed by an earlier run sit in TIME_WAIT.
+  sources_needed=$(((CONNECTIONS * 11 / 10 + ports - 1) / ports))
+  SOURCES="127.0.0.1-127.0.0.$sources_needed"
+  if [ "$mode" = one-source ]; then
+    SOURCES=""
+  elif [ "$sources_needed" -gt "$MAX_SOURCES" ]; then
+    short+=("ports: $CONNECTIONS connections to one address need $sources_needed source addresses of $ports ephemeral ports ($first-$last) each; this script uses at most $MAX_SOURCES (127.0.0.1-127.0.0.$MAX_SOURCES): widen net.ipv4.ip_local_port_range or shard over machines")
+  fi
+  fd_free=$(awk '{print $3 - $1}' /proc/sys/fs/file-nr)
+  if [ "$fd_free" -lt $((CONNECTIONS * 2 + 10000)) ]; then
+    short+=("system-wide open files: $fd_free free (fs.file-max), both ends of $CONNECTIONS connections need $((CONNECTIONS * 2 + 10000)): raise fs.file-max")
+  fi
+  if [ -r /proc/sys/net/netfilter/nf_conntrack_max ]; then
+    conn_max=$(cat /proc/sys/net/netfilter/nf_conntrack_max)
+    conn_now=$(cat /proc/sys/net/netfilter/nf_conntrack_count 2>/dev/null || echo 0)
+    if [ $((conn_max - conn_now)) -lt $((CONNECTIONS * 11 / 10)) ]; then
+      short+=("connection tracking: room for $((conn_max - conn_now)) more (net.netfilter.nf_conntrack_max $conn_max), $CONNECTIONS connections need $((CONNECTIONS * 11 / 10)): raise nf_conntrack_max")
+    fi
+  fi
+  avail_kib=$(awk '/^MemAvailable:/ {print $2}' /proc/meminfo)
+  need_kib=$((CONNECTIONS * KIB_PER_CONNECTION))
+  if [ "$avail_kib" -lt "$need_kib" ]; then
+    short+=("memory: $((avail_kib / 1024)) MiB available, $CONNECTIONS connections at $KIB_PER_CONNECTION KiB each (generator, target and kernel) need $((need_kib / 1024)) MiB: free memory or run fewer")
+  fi
+  echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $((avail_kib / 1024)) MiB available;" \
+    "open files $hard a process, $fd_free system-wide; ephemeral ports $first-$last ($ports a source address)"
+  echo "plan: $CONNECTIONS connections over $RAMP s, held $HOLD s after the last; $SHARDS generator shards and $SERVERS target processes" \
+    "of $PER_PROCESS connections; source addresses ${SOURCES:-127.0.0.1 only}; heartbeat every $PING_INTERVAL"
+}
+
+check_machine
+if [ "${#short[@]}" -gt 0 ]; then
+  echo "this machine cannot hold $CONNECTIONS connections as planned:" >&2
+  printf '  - %s\n' "${short[@]}" >&2
+  [ "$mode" = one-source ] || exit 2
 fi
+[ "$mode" = check ] && exit 0
 
 work=$(mktemp -d)
 pids=()
@@ -37,12 +107,13 @@ cleanup() {
 trap cleanup EXIT
 
 go build -o "$work/sockload" ./cmd/sockload
-ulimit -n "$(ulimit -Hn)"
 
+server_pids=()
 for _ in $(seq "$SERVERS"); do
   "$work/sockload" serve --addr "127.0.0.1:$PORT" --reuse-port \
-    --ping-interval 5m --ping-timeout 1m >"$work/serve.log" 2>&1 &
+    --ping-interval "$PING_INTERVAL" >"$work/serve.log" 2>&1 &
   pids+=($!)
+  server_pids+=($!)
 done
 sleep 1
 
@@ -59,7 +130,10 @@ config:
 scenarios:
   - engine: socketio
     flow:
-      - think: $HOLD
+      - emit: ["ping"]
+        acknowledge:
+          data: "pong"
+      - think: $((RAMP + HOLD))
 YAML
 
 start_at=$(date -u -d '+3 sec' +%FT%TZ)
@@ -74,26 +148,27 @@ done
 
 established() { ss -Htn state established "( dport = :$PORT )" | wc -l; }
 rss_kib() {
-  local total=0
-  for pid in "${shard_pids[@]}"; do
+  local total=0 pid
+  for pid in "$@"; do
     total=$((total + $(awk '/VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)))
   done
   echo "$total"
 }
 
 # Wait for the start, then for every connection (or the ramp's end plus a
-# margin), sampling the established connections and the shards' memory.
-sleep_until=$(( $(date -d "$start_at" +%s) ))
+# margin), sampling the established connections and the processes' memory.
+sleep_until=$(date -d "$start_at" +%s)
 while [ "$(date +%s)" -lt "$sleep_until" ]; do sleep 0.2; done
 t0=$(date +%s.%N)
-peak=0 peak_rss=0 all_at=""
-deadline=$(( $(date +%s) + RAMP + 25 ))
+peak=0 peak_rss=0 server_rss=0 all_at=""
+deadline=$(($(date +%s) + RAMP + 25))
 while [ "$(date +%s)" -lt "$deadline" ]; do
   n=$(established)
-  [ "$n" -gt "$peak" ] && peak=$n && peak_rss=$(rss_kib)
+  [ "$n" -gt "$peak" ] && peak=$n && peak_rss=$(rss_kib "${shard_pids[@]}")
   if [ -z "$all_at" ] && [ "$n" -ge "$CONNECTIONS" ]; then
     all_at=$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN {print a - b}')
-    peak_rss=$(rss_kib)
+    peak_rss=$(rss_kib "${shard_pids[@]}")
+    server_rss=$(rss_kib "${server_pids[@]}")
     break
   fi
   sleep 0.5
@@ -105,8 +180,16 @@ for pid in "${shard_pids[@]}"; do wait "$pid" || true; done
 echo "connections held at once: $peak of $CONNECTIONS (source addresses: ${SOURCES:-127.0.0.1 only})"
 if [ -n "$all_at" ]; then
   printf 'time to connect them all: %.1f s (arrivals spread over %d s)\n' "$all_at" "$RAMP"
-  printf 'generator memory: %d MiB RSS over %d shards, %.1f KiB per connection\n' \
-    $((peak_rss / 1024)) "$SHARDS" "$(awk -v r="$peak_rss" -v n="$CONNECTIONS" 'BEGIN {print r / n}')"
+  printf 'generator memory: %d MiB RSS over %d shards, %.1f KiB per connection; target: %d MiB over %d processes\n' \
+    $((peak_rss / 1024)) "$SHARDS" "$(awk -v r="$peak_rss" -v n="$CONNECTIONS" 'BEGIN {print r / n}')" \
+    $((server_rss / 1024)) "$SERVERS"
+  if [ -s "$work/run.json" ] && command -v jq >/dev/null; then
+    jq -r '.aggregate as $a |
+      "arrival lag: p50 \($a.summaries["engine.arrival_lag"].p50) ms, p99 \($a.summaries["engine.arrival_lag"].p99) ms, max \($a.summaries["engine.arrival_lag"].max) ms",
+      "heartbeats missed (closed for a ping timeout): \($a.counters["socketio.disconnects.ping timeout"] // 0)",
+      "VUs: \($a.counters["vusers.created"] // 0) created, \($a.counters["vusers.completed"] // 0) completed, \($a.counters["vusers.failed"] // 0) failed; acknowledged emits \($a.counters["socketio.emit"] // 0)"' \
+      "$work/run.json"
+  fi
   exit 0
 fi
 echo "not every connection was made; what the shards said:"

@@ -190,10 +190,17 @@ main() {
   start_server
   log "server $TARGET; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
   : >"$WORK/results.tsv"
-  local run shape gen
+  local run shape gen gens
+  read -r -a gens <<<"$GENERATORS"
   for run in $(seq "$RUNS"); do
     for shape in startup $BENCHES; do
-      for gen in $GENERATORS; do measure "$gen" "$shape"; done
+      # Each run starts with the next generator: the first run after the
+      # server starts pays its JIT's warm-up, and each run may leave the
+      # server garbage to collect during the next.
+      for i in "${!gens[@]}"; do
+        gen=${gens[$(((i + run - 1) % ${#gens[@]}))]}
+        measure "$gen" "$shape"
+      done
     done
   done
   echo
