@@ -25,7 +25,7 @@ type NotSocketIOError struct {
 	// is not Engine.IO).
 	Status      int
 	ContentType string
-	// Start is the first bytes of the body (at most 80).
+	// Start is the first bytes of the body (at most 80), a copy.
 	Start []byte
 }
 
@@ -103,7 +103,7 @@ func httpAnswerError(method, path string, resp *http.Response, body []byte) erro
 		return &EngineIOError{Status: resp.StatusCode, Code: *ee.Code, Message: ee.Message}
 	}
 	return &NotSocketIOError{Request: method + " " + path, Status: resp.StatusCode,
-		ContentType: resp.Header.Get("Content-Type"), Start: truncate(body, 80)}
+		ContentType: resp.Header.Get("Content-Type"), Start: bytes.Clone(truncate(body, 80))}
 }
 
 // v3Payload matches the start of an Engine.IO v3 polling payload,
@@ -226,7 +226,7 @@ func probeWebsocket(ctx context.Context, cfg *config) (wire.EngineVersion, error
 
 // notEngineIO is a 200 answer whose body is not Engine.IO.
 func notEngineIO(request string, body []byte) error {
-	return &NotSocketIOError{Request: request, Start: truncate(bytes.TrimSpace(body), 80)}
+	return &NotSocketIOError{Request: request, Start: bytes.Clone(truncate(bytes.TrimSpace(body), 80))}
 }
 
 // wsHandshakeError explains a refused websocket handshake.

@@ -167,7 +167,7 @@ func pollGet(ctx context.Context, client *http.Client, cfg *config, u string, he
 	case strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html"):
 		// No Engine.IO server answers with a web page.
 		err = &NotSocketIOError{Request: req.Method + " " + req.URL.Path, Status: resp.StatusCode,
-			ContentType: resp.Header.Get("Content-Type"), Start: truncate(bytes.TrimSpace(buf.b), 80)}
+			ContentType: resp.Header.Get("Content-Type"), Start: bytes.Clone(truncate(bytes.TrimSpace(buf.b), 80))}
 	}
 	if err != nil {
 		putBuffer(buf)
