@@ -8,7 +8,10 @@
 // It speaks Engine.IO v4 with Socket.IO protocol v5 (as socket.io 3.x and 4.x
 // servers do) and, with Config.EngineVersion = 3, Engine.IO v3 with Socket.IO
 // protocol v4 (as socket.io 2.x), over websocket and HTTP long-polling with
-// upgrade. Its event handlers mirror the Node reference server in
+// upgrade. In v3 a poll holding binary packets is answered as engine.io 3
+// answers it: in the binary payload form (application/octet-stream) unless
+// the client's handshake asked for base64 with b64=1; POSTs may use either
+// form. Its event handlers mirror the Node reference server in
 // testdata/node/server.js, which stays the authority on the protocol.
 //
 // Embedding: Start(ctx, cfg) binds cfg.Addr (loopback only unless

@@ -29,6 +29,11 @@ type session struct {
 	v       wire.EngineVersion
 	query   url.Values
 	headers http.Header
+	// base64 is set when a v3 client asked for binary packets in base64
+	// (a non-empty b64 query parameter in its handshake, as engine.io 3
+	// reads it); otherwise a v3 poll that carries binary packets is
+	// answered in the binary payload form.
+	base64 bool
 
 	mu        sync.Mutex
 	websocket *websocket.Conn // set once the session runs on websocket
@@ -69,6 +74,7 @@ func newSession(srv *Server, id string, r *http.Request) *session {
 		v:       srv.cfg.EngineVersion,
 		query:   r.URL.Query(),
 		headers: r.Header.Clone(),
+		base64:  r.URL.Query().Get("b64") != "",
 		cookie:  r.Header.Get("Cookie"),
 		sockets: make(map[string]*socket),
 		wake:    make(chan struct{}, 1),
@@ -337,13 +343,22 @@ var errSessionClosed = errors.New("session closed")
 
 // openPolling answers a polling handshake.
 func (s *session) openPolling(w http.ResponseWriter, r *http.Request) {
-	writePayload(w, s.v, s.openPackets([]string{"websocket"}))
+	s.writePayload(w, s.openPackets([]string{"websocket"}))
 	s.startHeartbeat()
 }
 
-func writePayload(w http.ResponseWriter, v wire.EngineVersion, packets []wire.Packet) error {
-	body := wire.AppendPayload(v, nil, packets)
-	w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
+// writePayload answers a poll with packets: in Engine.IO v3, to a client
+// that did not ask for base64, in the binary form when a packet is binary
+// (as engine.io 3 does), otherwise in the text form.
+func (s *session) writePayload(w http.ResponseWriter, packets []wire.Packet) error {
+	var body []byte
+	if s.v == wire.EngineV3 && !s.base64 && wire.HasBinary(packets) {
+		body = wire.AppendBinaryPayloadV3(nil, packets)
+		w.Header().Set("Content-Type", "application/octet-stream")
+	} else {
+		body = wire.AppendPayload(s.v, nil, packets)
+		w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	_, err := w.Write(body)
 	return err
@@ -409,7 +424,7 @@ func (s *session) servePoll(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		err := writePayload(w, s.v, packets)
+		err := s.writePayload(w, packets)
 		if last || err != nil {
 			s.terminate("server disconnect")
 		}

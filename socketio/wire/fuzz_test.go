@@ -61,9 +61,17 @@ func fuzzPayload(t *testing.T, v EngineVersion, body []byte) {
 	if len(packets) == 0 {
 		return // a v3 body of empty packets only
 	}
-	out := AppendPayload(v, nil, packets)
+	checkRedecodes(t, v, AppendPayload(v, nil, packets), packets)
+	if v == EngineV3 {
+		checkRedecodes(t, v, AppendBinaryPayloadV3(nil, packets), packets)
+	}
+}
+
+// checkRedecodes fails t unless body decodes to exactly packets.
+func checkRedecodes(t *testing.T, v EngineVersion, body []byte, packets []Packet) {
+	t.Helper()
 	i := 0
-	err = DecodePayload(v, out, len(out), func(p Packet) error {
+	err := DecodePayload(v, body, len(body), func(p Packet) error {
 		if i >= len(packets) || !packetsEqual(p, packets[i]) {
 			t.Fatalf("re-decoded packet %d = %+v", i, p)
 		}
@@ -71,7 +79,7 @@ func fuzzPayload(t *testing.T, v EngineVersion, body []byte) {
 		return nil
 	})
 	if err != nil || i != len(packets) {
-		t.Fatalf("re-decoding %q: %d packets, %v", out, i, err)
+		t.Fatalf("re-decoding %q: %d packets, %v", body, i, err)
 	}
 }
 
@@ -89,6 +97,8 @@ func FuzzDecodePayloadV3(f *testing.F) {
 	f.Add([]byte("4:4😀a"))
 	f.Add([]byte("0:1:6"))
 	f.Add([]byte("\x00\x04\xff4€\x01\x05\xff\x04\x01\x02\x03\x04"))
+	f.Add([]byte("\x00\x06\xff4hello\x01\x05\xff\x04\x01\x02\x03\x04"))
+	f.Add([]byte("\x00\x01\x01\xff42[\"hello\"]\x01\x01\xff\x04"))
 	f.Fuzz(func(t *testing.T, body []byte) { fuzzPayload(t, EngineV3, body) })
 }
 
