@@ -24,6 +24,9 @@ type pollingSession struct {
 	base   string // URL with EIO, transport and (after the handshake) sid
 	client *http.Client
 	queue  []wire.Packet // packets received but not yet consumed
+	// binaryPosts sends v3 POSTs in the binary payload form
+	// (application/octet-stream), as a client that supports binary may.
+	binaryPosts bool
 }
 
 func openPolling(t *testing.T, s *refserver.Server, v wire.EngineVersion, query string) (*pollingSession, wire.Handshake) {
@@ -86,8 +89,11 @@ func (p *pollingSession) nextMessage() wire.Packet {
 
 func (p *pollingSession) send(packets ...wire.Packet) {
 	p.t.Helper()
-	body := wire.AppendPayload(p.v, nil, packets)
-	resp, err := p.client.Post(p.base, "text/plain;charset=UTF-8", bytes.NewReader(body))
+	body, ctype := wire.AppendPayload(p.v, nil, packets), "text/plain;charset=UTF-8"
+	if p.binaryPosts && p.v == wire.EngineV3 {
+		body, ctype = wire.AppendBinaryPayloadV3(nil, packets), "application/octet-stream"
+	}
+	resp, err := p.client.Post(p.base, ctype, bytes.NewReader(body))
 	if err != nil {
 		p.t.Fatal(err)
 	}
@@ -141,15 +147,19 @@ func TestInteropPolling(t *testing.T) {
 		v       wire.EngineVersion
 		query   string
 		connect bool // the client must CONNECT to the main namespace (protocol v5)
+		// binaryPosts sends POSTs in the v3 binary payload form.
+		binaryPosts bool
 	}{
-		{"socket.io 4", refserver.V4, wire.EngineV4, "", true},
-		{"socket.io 2 base64", refserver.V2, wire.EngineV3, "&b64=1", false},
-		{"socket.io 2 binary payloads", refserver.V2, wire.EngineV3, "", false},
+		{"socket.io 4", refserver.V4, wire.EngineV4, "", true, false},
+		{"socket.io 2 base64", refserver.V2, wire.EngineV3, "&b64=1", false, false},
+		{"socket.io 2 binary payloads", refserver.V2, wire.EngineV3, "", false, false},
+		{"socket.io 2 binary payloads both ways", refserver.V2, wire.EngineV3, "", false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := refserver.Start(t, tt.server, "--namespaces", "/,/chat")
 			p, h := openPolling(t, s, tt.v, tt.query)
+			p.binaryPosts = tt.binaryPosts
 			if h.PingInterval <= 0 || len(h.Upgrades) == 0 {
 				t.Fatalf("handshake %+v", h)
 			}
