@@ -26,10 +26,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sockload/sockload/internal/refserver"
 )
 
 // Options shape a cluster. The zero value is three nodes without the
@@ -343,63 +344,9 @@ func waitListening(t testing.TB, what, addr string) {
 	}
 }
 
-var installOnce sync.Once
-
 // serverDir returns testdata/node/cluster, installed with npm ci first when
-// a fresh clone lacks node_modules. A file lock serializes test binaries.
+// a fresh clone lacks node_modules.
 func serverDir(t testing.TB) string {
 	t.Helper()
-	root, err := moduleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join(root, "testdata", "node", "cluster")
-	var installErr error
-	installOnce.Do(func() { installErr = ensureInstalled(dir) })
-	if installErr != nil {
-		t.Fatalf("installing the cluster servers in %s: %v", dir, installErr)
-	}
-	return dir
-}
-
-func ensureInstalled(dir string) error {
-	marker := filepath.Join(dir, "node_modules", "@socket.io", "redis-adapter", "package.json")
-	if _, err := os.Stat(marker); err == nil {
-		return nil
-	}
-	lock, err := os.OpenFile(filepath.Join(dir, ".install.lock"), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return err
-	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		return err
-	}
-	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
-	if _, err := os.Stat(marker); err == nil {
-		return nil
-	}
-	cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("npm ci: %v\n%s", err, out)
-	}
-	return nil
-}
-
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.mod above the working directory")
-		}
-		dir = parent
-	}
+	return refserver.NodeDir(t, "cluster", filepath.Join("@socket.io", "redis-adapter", "package.json"))
 }

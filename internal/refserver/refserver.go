@@ -249,30 +249,45 @@ func (s *Server) start() {
 	}
 }
 
-var installOnce sync.Map // Version -> *sync.Once
+// installs remembers, per directory, the one `npm ci` a test binary runs
+// there and its outcome, so that every later caller sees a failure too.
+var installs sync.Map // dir -> *install
+
+type install struct {
+	once sync.Once
+	err  error
+}
 
 // serverDir returns testdata/node/<v>, installing its pinned packages with
 // `npm ci` first if they are missing (a fresh clone).
 func serverDir(t testing.TB, v Version) string {
 	t.Helper()
+	return NodeDir(t, string(v), filepath.Join("socket.io", "package.json"))
+}
+
+// NodeDir returns testdata/node/<name> of the module, with its pinned
+// packages installed by `npm ci` first when node_modules/<marker> is
+// missing (a fresh clone). Test binaries of several packages run at once,
+// so a file lock serializes their installs; within one binary the install
+// runs once and its error is reported to every caller.
+func NodeDir(t testing.TB, name, marker string) string {
+	t.Helper()
 	root, err := moduleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(root, "testdata", "node", string(v))
-	once, _ := installOnce.LoadOrStore(v, new(sync.Once))
-	var installErr error
-	once.(*sync.Once).Do(func() { installErr = ensureInstalled(dir) })
-	if installErr != nil {
-		t.Fatalf("installing the reference server in %s: %v", dir, installErr)
+	dir := filepath.Join(root, "testdata", "node", name)
+	v, _ := installs.LoadOrStore(dir, new(install))
+	in := v.(*install)
+	in.once.Do(func() { in.err = ensureInstalled(dir, filepath.Join(dir, "node_modules", marker)) })
+	if in.err != nil {
+		t.Fatalf("installing the Node packages of %s: %v", dir, in.err)
 	}
 	return dir
 }
 
-// ensureInstalled runs `npm ci` in dir unless node_modules is present. Test
-// binaries of several packages run at once, so a file lock serializes them.
-func ensureInstalled(dir string) error {
-	marker := filepath.Join(dir, "node_modules", "socket.io", "package.json")
+// ensureInstalled runs `npm ci` in dir unless marker exists.
+func ensureInstalled(dir, marker string) error {
 	if _, err := os.Stat(marker); err == nil {
 		return nil
 	}
