@@ -24,24 +24,12 @@ SCENARIO="$BENCH/scenarios/http-login.yml"
 RUNS=${RUNS:-3}
 SERVER_PID=""
 
-log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
 cleanup() { if [[ -n "$SERVER_PID" ]]; then kill "$SERVER_PID" 2>/dev/null || true; fi; }
 trap cleanup EXIT
 
-mkdir -p "$WORK"
-for needed in go node npm curl /usr/bin/time; do
-  command -v "$needed" >/dev/null || die "$needed is needed: install it (GNU time: apt-get install time) and run again"
-done
-if [[ ! -x "$ARTILLERY_DIR/node_modules/.bin/artillery" ]]; then
-  log "installing Artillery from bench/artillery/package-lock.json (npm ci)"
-  (cd "$ARTILLERY_DIR" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error) >&2
-fi
-if [[ ! -d "$ROOT/testdata/node/v4/node_modules" ]]; then
-  (cd "$ROOT/testdata/node/v4" && npm ci --no-audit --no-fund --loglevel=error) >&2
-fi
-log "building sockload"
-(cd "$ROOT" && go build -o "$WORK/sockload" ./cmd/sockload)
+prepare_artillery_bench go node npm curl /usr/bin/time
 export ARTILLERY_DISABLE_TELEMETRY=true
 
 node "$ROOT/testdata/node/v4/server.js" --port 0 --namespaces /,/private >"$WORK/http-server.log" 2>&1 &
