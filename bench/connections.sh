@@ -155,16 +155,17 @@ rss_kib() {
   echo "$total"
 }
 
-# Wait for the start, then for every connection (or the ramp's end plus a
-# margin), sampling the established connections and the processes' memory.
+# Wait for the start, then sample the established connections and the
+# processes' memory until every connection is up, or until the hold ends
+# (arrivals that lag behind a loaded machine still count while they are held).
 sleep_until=$(date -d "$start_at" +%s)
 while [ "$(date +%s)" -lt "$sleep_until" ]; do sleep 0.2; done
 t0=$(date +%s.%N)
 peak=0 peak_rss=0 server_rss=0 all_at=""
-deadline=$(($(date +%s) + RAMP + 25))
+deadline=$(($(date +%s) + RAMP + HOLD))
 while [ "$(date +%s)" -lt "$deadline" ]; do
   n=$(established)
-  [ "$n" -gt "$peak" ] && peak=$n && peak_rss=$(rss_kib "${shard_pids[@]}")
+  [ "$n" -gt "$peak" ] && peak=$n && peak_rss=$(rss_kib "${shard_pids[@]}") && server_rss=$(rss_kib "${server_pids[@]}")
   if [ -z "$all_at" ] && [ "$n" -ge "$CONNECTIONS" ]; then
     all_at=$(awk -v a="$(date +%s.%N)" -v b="$t0" 'BEGIN {print a - b}')
     peak_rss=$(rss_kib "${shard_pids[@]}")
@@ -178,20 +179,19 @@ for pid in "${shard_pids[@]}"; do wait "$pid" || true; done
 "$work/sockload" merge "$work"/shard-*.json -o "$work/run.json" >"$work/merge.log" 2>&1 || true
 
 echo "connections held at once: $peak of $CONNECTIONS (source addresses: ${SOURCES:-127.0.0.1 only})"
-if [ -n "$all_at" ]; then
-  printf 'time to connect them all: %.1f s (arrivals spread over %d s)\n' "$all_at" "$RAMP"
-  printf 'generator memory: %d MiB RSS over %d shards, %.1f KiB per connection; target: %d MiB over %d processes\n' \
-    $((peak_rss / 1024)) "$SHARDS" "$(awk -v r="$peak_rss" -v n="$CONNECTIONS" 'BEGIN {print r / n}')" \
-    $((server_rss / 1024)) "$SERVERS"
-  if [ -s "$work/run.json" ] && command -v jq >/dev/null; then
-    jq -r '.aggregate as $a |
-      "arrival lag: p50 \($a.summaries["engine.arrival_lag"].p50) ms, p99 \($a.summaries["engine.arrival_lag"].p99) ms, max \($a.summaries["engine.arrival_lag"].max) ms",
-      "heartbeats missed (closed for a ping timeout): \($a.counters["socketio.disconnects.ping timeout"] // 0)",
-      "VUs: \($a.counters["vusers.created"] // 0) created, \($a.counters["vusers.completed"] // 0) completed, \($a.counters["vusers.failed"] // 0) failed; acknowledged emits \($a.counters["socketio.emit"] // 0)"' \
-      "$work/run.json"
-  fi
-  exit 0
+printf 'generator memory at the peak: %d MiB RSS over %d shards, %.1f KiB per connection held; target: %d MiB over %d processes\n' \
+  $((peak_rss / 1024)) "$SHARDS" "$(awk -v r="$peak_rss" -v n="$peak" 'BEGIN {print n ? r / n : 0}')" \
+  $((server_rss / 1024)) "$SERVERS"
+[ -n "$all_at" ] && printf 'time to connect them all: %.1f s (arrivals spread over %d s)\n' "$all_at" "$RAMP"
+if [ -s "$work/run.json" ] && command -v jq >/dev/null; then
+  jq -r '.aggregate as $a |
+    "arrival lag: p50 \($a.summaries["engine.arrival_lag"].p50) ms, p99 \($a.summaries["engine.arrival_lag"].p99) ms, max \($a.summaries["engine.arrival_lag"].max) ms",
+    "heartbeats missed (closed for a ping timeout): \($a.counters["socketio.disconnects.ping timeout"] // 0)",
+    "VUs: \($a.counters["vusers.created"] // 0) created, \($a.counters["vusers.completed"] // 0) completed, \($a.counters["vusers.failed"] // 0) failed; acknowledged emits \($a.counters["socketio.emit"] // 0)",
+    ($a.counters | to_entries[] | select(.key | startswith("errors.")) | "  \(.key): \(.value)")' \
+    "$work/run.json"
 fi
+[ -n "$all_at" ] && exit 0
 echo "not every connection was made; what the shards said:"
-grep -h -A1 -E "EADDRNOTAVAIL|Warning" "$work"/shard-*.log | sort -u | head -20
+grep -h -i -E "error|warning|EADDRNOTAVAIL" "$work"/shard-*.log | sort | uniq -c | sort -rn | head -20
 exit 1
