@@ -2,18 +2,20 @@
 // idle-client.js: the official socket.io-client 4.x holding idle connections,
 // for bench/naive-compare.sh (the server's cost of an idle client).
 //
-//   node bench/idle-client.js URL COUNT RAMP_SECONDS HOLD_SECONDS
+//   node bench/idle-client.js URL COUNT RAMP_SECONDS HOLD_SECONDS [default]
 //
-// COUNT connections start evenly over RAMP_SECONDS, each over websocket only;
+// COUNT connections start evenly over RAMP_SECONDS, each over websocket only
+// (with "default": the client's default transports, HTTP long-polling and
+// then the upgrade to websocket);
 // each emits "ping" once with an acknowledgement, stays connected
 // HOLD_SECONDS answering heartbeats, and disconnects. Exits 1 if any failed.
 const path = require('path');
 const io = require(path.join(__dirname, '../target/testdata/node-client-v4/node_modules/socket.io-client'));
 
-const [url, count, ramp, hold] = process.argv.slice(2);
+const [url, count, ramp, hold, transports] = process.argv.slice(2);
 const n = Number(count), rampMs = Number(ramp) * 1000, holdMs = Number(hold) * 1000;
-if (!url || !(n >= 1) || !(rampMs >= 0) || !(holdMs >= 0)) {
-  console.error('usage: node idle-client.js URL COUNT RAMP_SECONDS HOLD_SECONDS');
+if (!url || !(n >= 1) || !(rampMs >= 0) || !(holdMs >= 0) || ![undefined, 'default'].includes(transports)) {
+  console.error('usage: node idle-client.js URL COUNT RAMP_SECONDS HOLD_SECONDS [default]');
   process.exit(2);
 }
 
@@ -29,7 +31,9 @@ function finish(ok, err) {
 }
 
 function session() {
-  const socket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true });
+  const options = { reconnection: false, forceNew: true };
+  if (transports !== 'default') options.transports = ['websocket'];
+  const socket = io(url, options);
   let settled = false;
   const settle = (ok, err) => {
     if (settled) return;

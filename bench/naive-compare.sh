@@ -20,10 +20,22 @@
 # client. The server pings every 5 s (timeout 20 s, for a loaded machine), so idle connections answer
 # heartbeats. Everything stays on 127.0.0.1 and stops by itself.
 #
+# The server's CPU for idle connections, by transports: besides the three
+# above (all websocket only), GENERATORS may name sockload-default and
+# nodeclient-default (their default transports: HTTP long-polling first, then
+# the upgrade to websocket) and locust (Locust 2.12 with python-socketio 5.7,
+# bench/locust/idle_locustfile.py, its default transports too; Debian's
+# python3-locust, python3-socketio and python3-websocket), for the startup and
+# idle shapes; a second table lists every generator's idle run:
+#
+#   BENCH_ONLY=idle GENERATORS="sockload sockload-default naive nodeclient nodeclient-default locust" \
+#     RUNS=3 bash bench/naive-compare.sh
+#
 # Environment: ACK_VUS (100) ACKS (50) THINK_MS (50) ARRIVAL_RATE (100)
 # ARRIVAL_SECONDS (10) IDLE_VUS (1000) IDLE_RAMP (10) IDLE_HOLD (20) RUNS (1:
 # with more, the medians are compared) BENCH_ONLY (subset of: ack arrivals
-# idle) GENERATORS (sockload naive nodeclient) BENCH_WORK (bench/work-naive).
+# idle) GENERATORS (sockload naive nodeclient) PING_INTERVAL (5000, the
+# server's, ms) BENCH_WORK (bench/work-naive).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -34,6 +46,8 @@ IDLE_VUS=${IDLE_VUS:-1000} IDLE_RAMP=${IDLE_RAMP:-10} IDLE_HOLD=${IDLE_HOLD:-20}
 RUNS=${RUNS:-1}
 BENCHES=${BENCH_ONLY:-ack arrivals idle}
 GENERATORS=${GENERATORS:-sockload naive nodeclient}
+PING_INTERVAL=${PING_INTERVAL:-5000}
+LOCUST=${LOCUST:-/usr/bin/locust}
 CLIENT_DIR="$ROOT/target/testdata/node-client-v4"
 SERVER_PID=""
 
@@ -55,7 +69,11 @@ prepare() {
   mkdir -p "$WORK"
   [[ -d "$ROOT/testdata/node/v4/node_modules" ]] ||
     (cd "$ROOT/testdata/node/v4" && npm ci --no-audit --no-fund --loglevel=error) >&2
-  if [[ " $GENERATORS " == *" nodeclient "* && ! -d "$CLIENT_DIR/node_modules" ]]; then
+  if [[ " $GENERATORS " == *" locust "* ]]; then
+    [[ -x "$LOCUST" ]] && /usr/bin/python3 -c 'import socketio, websocket' 2>/dev/null ||
+      die "locust with python-socketio is needed: apt-get install python3-locust python3-socketio python3-websocket"
+  fi
+  if [[ " $GENERATORS " == *" nodeclient"* && ! -d "$CLIENT_DIR/node_modules" ]]; then
     (cd "$CLIENT_DIR" && npm ci --no-audit --no-fund --loglevel=error) >&2
   fi
   (cd "$ROOT" && go build -o "$WORK/sockload" ./cmd/sockload && go build -o "$WORK/naiveclient" ./bench/naiveclient) ||
@@ -63,7 +81,7 @@ prepare() {
 }
 
 start_server() {
-  node "$ROOT/testdata/node/v4/server.js" --port 0 --ping-interval 5000 --ping-timeout 20000 >"$WORK/server.log" 2>&1 &
+  node "$ROOT/testdata/node/v4/server.js" --port 0 --ping-interval "$PING_INTERVAL" --ping-timeout 20000 >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   local port=""
   for _ in $(seq 100); do
@@ -78,9 +96,11 @@ start_server() {
 # server_cpu: the server's user + system CPU so far, in clock ticks.
 server_cpu() { awk '{print $14 + $15}' "/proc/$SERVER_PID/stat"; }
 
-# scenario SHAPE: sockload's scenario for a shape.
+# scenario SHAPE [TRANSPORTS]: sockload's scenario for a shape, over
+# websocket only, or with the default transports when TRANSPORTS is default.
 scenario() {
-  local phase flow
+  local phase flow transports='transports: ["websocket"]'
+  [[ ${2:-} == default ]] && transports="# default transports: polling, then the upgrade"
   case $1 in
     startup) phase="duration: 1
       arrivalCount: 1" flow='- emit: ["ping"]
@@ -106,7 +126,7 @@ config:
   phases:
     - $phase
   socketio:
-    transports: ["websocket"]
+    $transports
     reconnection: false
 scenarios:
   - engine: socketio
@@ -119,14 +139,27 @@ YAML
 command_for() {
   case $1/$2 in
     sockload/*) scenario "$2" >"$WORK/$2.yml"; echo "$WORK/sockload run -q -o $WORK/$2.json $WORK/$2.yml" ;;
+    sockload-default/startup | sockload-default/idle)
+      scenario "$2" default >"$WORK/$2.default.yml"; echo "$WORK/sockload run -q -o $WORK/$2.default.json $WORK/$2.default.yml" ;;
     naive/startup) echo "$WORK/naiveclient -target $TARGET -shape ack -vus 1 -acks 1 -think 0" ;;
     naive/ack) echo "$WORK/naiveclient -target $TARGET -shape ack -vus $ACK_VUS -acks $ACKS -think ${THINK_MS}ms" ;;
     naive/arrivals) echo "$WORK/naiveclient -target $TARGET -shape arrivals -rate $ARRIVAL_RATE -duration ${ARRIVAL_SECONDS}s" ;;
     naive/idle) echo "$WORK/naiveclient -target $TARGET -shape idle -vus $IDLE_VUS -duration ${IDLE_RAMP}s -hold ${IDLE_HOLD}s" ;;
     nodeclient/startup) echo "node $ROOT/bench/idle-client.js $TARGET 1 0 0" ;;
     nodeclient/idle) echo "node $ROOT/bench/idle-client.js $TARGET $IDLE_VUS $IDLE_RAMP $IDLE_HOLD" ;;
+    nodeclient-default/startup) echo "node $ROOT/bench/idle-client.js $TARGET 1 0 0 default" ;;
+    nodeclient-default/idle) echo "node $ROOT/bench/idle-client.js $TARGET $IDLE_VUS $IDLE_RAMP $IDLE_HOLD default" ;;
+    locust/startup) locust_command 1 1 0 ;;
+    locust/idle) locust_command "$IDLE_VUS" "$IDLE_RAMP" "$IDLE_HOLD" ;;
     *) echo "" ;;
   esac
+}
+
+# locust_command COUNT RAMP HOLD: Locust spawning COUNT users over RAMP s,
+# each idle HOLD s after its ack; the run ends 5 s after the last one's hold.
+locust_command() {
+  echo "env IDLE_HOLD=$3 $LOCUST -f $ROOT/bench/locust/idle_locustfile.py --headless --only-summary" \
+    "-u $1 -r $(awk -v n="$1" -v r="$2" 'BEGIN { print (r > 0 ? n / r : n) }') -t $(($2 + $3 + 5))s --host $TARGET"
 }
 
 # measure GENERATOR SHAPE: one run, appended to results.tsv as
@@ -208,6 +241,29 @@ main() {
     "$RUNS run(s); $(nproc) cores; load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
   table
+  echo
+  server_table
+}
+
+# server_table: every generator's idle run: the server's CPU, the
+# generator's own CPU and peak RSS (medians), and the server's CPU per run.
+server_table() {
+  awk -F'\t' '
+    function median(s,   n, v, i, j, t) {
+      n = split(s, v, " ")
+      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] + 0 < v[i] + 0) { t = v[i]; v[i] = v[j]; v[j] = t }
+      return n ? v[int((n + 1) / 2)] : ""
+    }
+    $2 == "idle" { if (!($1 in srv)) order[++g] = $1
+      srv[$1] = srv[$1] " " $6; cpu[$1] = cpu[$1] " " $3; rss[$1] = rss[$1] " " $4; wall[$1] = wall[$1] " " $5 }
+    END {
+      if (!g) exit
+      print "| generator (idle run) | server CPU | generator CPU | generator peak RSS | wall | server CPU, run by run |"
+      print "| --- | ---: | ---: | ---: | ---: | --- |"
+      for (i = 1; i <= g; i++)
+        printf "| %s | %.2f s | %.2f s | %.0f MiB | %.1f s | %s |\n", order[i], median(srv[order[i]]), median(cpu[order[i]]),
+          median(rss[order[i]]) / 1024, median(wall[order[i]]), substr(srv[order[i]], 2)
+    }' "$WORK/results.tsv"
 }
 
 main "$@"
