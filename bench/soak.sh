@@ -4,15 +4,22 @@
 # stay for the whole run, each emitting "ping" (acknowledged) every 5 s; the
 # built-in target is stopped and started again on its port every
 # RESTART_EVERY seconds, so every VU loses its connection and reconnects.
-# The generator's RSS is sampled every SAMPLE seconds.
+# The generator's RSS is sampled every SAMPLE seconds, beside its live heap
+# (the heap marked live by its last collection, from GODEBUG=gctrace=1) and
+# its goroutine stacks.
 #
 #   bash bench/soak.sh                           # the full soak: 30 min, 2,000 VUs
 #   DURATION=240 VUS=500 RESTART_EVERY=60 bash bench/soak.sh   # a short one
 #
-# It prints the samples (seconds, RSS in MB) and, from 30 s after the first
-# restart until the flows end, the lowest and highest RSS and their spread;
-# it exits 1 when the spread exceeds 10%. Not run in CI. Everything stays on
-# 127.0.0.0/8 and stops by itself.
+# It prints the samples (seconds, RSS, live heap and stacks in MB) and, from
+# 30 s after the first restart until the flows end (the warm-up is the
+# first connections and the first reconnection of every VU), the lowest and
+# highest RSS and live heap and their spread; it exits 1 when the RSS's
+# spread exceeds 10%. With OUT=dir it keeps there the run's log and a heap
+# profile of sockload taken 30 s after every restart and at the flows' end
+# (heap-<seconds>.pprof, from --listen's /debug/pprof/heap), to compare
+# with `go tool pprof -base`. Not run in CI. Everything stays on 127.0.0.0/8
+# and stops by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
@@ -22,6 +29,8 @@ VUS=${VUS:-2000}
 RESTART_EVERY=${RESTART_EVERY:-300} # seconds
 SAMPLE=${SAMPLE:-10}                # seconds
 PORT=${PORT:-3911}
+LISTEN=${LISTEN:-127.0.0.1:3912}
+OUT=${OUT:-}
 
 work=$(mktemp -d)
 target_pid=""
@@ -32,6 +41,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+[ -z "$OUT" ] || mkdir -p "$OUT"
 
 go build -o "$work/sockload" ./cmd/sockload
 ulimit -n "$(ulimit -Hn)"
@@ -64,21 +74,40 @@ YAML
 
 start_target
 sleep 1
-"$work/sockload" run -q --allow-dead-run --grace "${DURATION}s" -o "$work/soak.json" "$work/soak.yml" >"$work/run.log" 2>&1 &
+GODEBUG=gctrace=1 "$work/sockload" run -q --allow-dead-run --grace "${DURATION}s" --listen "$LISTEN" \
+  -o "$work/soak.json" "$work/soak.yml" >"$work/run.log" 2>"$work/gctrace.log" &
 run_pid=$!
 
-echo "seconds,rss_mb"
+# last_gc prints the live heap and the stacks (MB) of the latest gctrace
+# line: "gc N @t s P%: ... ms cpu, 40->42->20 MB, 44 MB goal, 1 MB stacks, ...".
+last_gc() {
+  grep '^gc ' "$work/gctrace.log" 2>/dev/null | tail -1 |
+    sed -nE 's/.*->([0-9]+) MB, [0-9]+ MB goal, ([0-9]+) MB stacks.*/\1 \2/p'
+}
+profile() { # name
+  [ -z "$OUT" ] || curl -sf -o "$OUT/heap-$1.pprof" "http://$LISTEN/debug/pprof/heap" || true
+}
+
+echo "seconds,rss_mb,live_heap_mb,stacks_mb"
 elapsed=0
 next_restart=$RESTART_EVERY
-samples=()
+samples=() heaps=()
 while kill -0 "$run_pid" 2>/dev/null && [ "$elapsed" -le $((DURATION + 60)) ]; do
   rss_kb=$(ps -o rss= -p "$run_pid" 2>/dev/null | tr -d ' ' || true)
   [ -n "$rss_kb" ] || break
-  echo "$elapsed,$((rss_kb / 1024))"
+  read -r live stacks <<<"$(last_gc)" || true
+  echo "$elapsed,$((rss_kb / 1024)),${live:-},${stacks:-}"
   # Judged from 30 s after the first restart (the warm-up) to the end of
   # the flows, when VUs start to finish.
   if [ "$elapsed" -ge $((RESTART_EVERY + 30)) ] && [ "$elapsed" -le $((DURATION - 10)) ]; then
     samples+=("$rss_kb")
+    [ -z "${live:-}" ] || heaps+=("$live")
+  fi
+  if [ $(((elapsed - 30) % RESTART_EVERY)) -eq 0 ] && [ "$elapsed" -gt 30 ]; then
+    profile "$elapsed"
+  fi
+  if [ "$elapsed" -ge $((DURATION - 10)) ] && [ "$elapsed" -lt $((DURATION - 10 + SAMPLE)) ]; then
+    profile "$elapsed"
   fi
   sleep "$SAMPLE"
   elapsed=$((elapsed + SAMPLE))
@@ -92,6 +121,7 @@ done
 kill -TERM "$run_pid" 2>/dev/null || true
 wait "$run_pid" 2>/dev/null || true
 grep -E "vusers\.(created|completed|failed)|socketio\.(emit|reconnects)|errors\." "$work/run.log" | sed 's/^/# /' || true
+[ -z "$OUT" ] || cp "$work/run.log" "$work/gctrace.log" "$work/soak.json" "$OUT/" 2>/dev/null || true
 
 if [ "${#samples[@]}" -lt 2 ]; then
   echo "# too few samples after the warm-up to judge" >&2
@@ -105,4 +135,12 @@ done
 spread=$(((hi - lo) * 1000 / lo))
 printf '# after warm-up: RSS %d..%d MB, spread %d.%d%% over %d samples\n' \
   $((lo / 1024)) $((hi / 1024)) $((spread / 10)) $((spread % 10)) "${#samples[@]}"
+if [ "${#heaps[@]}" -ge 2 ]; then
+  hlo=${heaps[0]} hhi=${heaps[0]}
+  for h in "${heaps[@]}"; do
+    [ "$h" -lt "$hlo" ] && hlo=$h
+    [ "$h" -gt "$hhi" ] && hhi=$h
+  done
+  printf '# after warm-up: live heap %d..%d MB (at the last collection before each sample)\n' "$hlo" "$hhi"
+fi
 [ "$spread" -le 100 ]

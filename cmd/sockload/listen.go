@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -16,8 +18,9 @@ import (
 )
 
 // liveServer is what --listen serves during a run: GET /metrics, the run
-// so far in the OpenMetrics text format, and POST /annotate, a marker on
-// the run's timeline.
+// so far in the OpenMetrics text format, POST /annotate, a marker on the
+// run's timeline, and GET /debug/pprof/heap, sockload's own heap profile
+// at that moment (what --memprofile writes at the end).
 type liveServer struct {
 	collector *report.Collector
 	runner    *engine.Runner
@@ -51,6 +54,7 @@ func startLive(addr string, c *report.Collector, r *engine.Runner) (*liveServer,
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /metrics", l.metrics)
 	mux.HandleFunc("POST /annotate", l.annotate)
+	mux.HandleFunc("GET /debug/pprof/heap", heapProfile)
 	l.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = l.srv.Serve(ln) }()
 	return l, nil
@@ -109,4 +113,21 @@ func (l *liveServer) annotate(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(a)
+}
+
+// heapProfile writes sockload's heap profile as of a collection it forces
+// first, so that two profiles taken during a long run compare live data:
+// the gzipped protobuf for go tool pprof, or with ?debug=1 the text form,
+// whose footer has the runtime's memory statistics.
+func heapProfile(w http.ResponseWriter, r *http.Request) {
+	debug := 0
+	if r.URL.Query().Get("debug") == "1" {
+		debug = 1
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	} else {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.Header().Set("Content-Disposition", `attachment; filename="heap.pprof"`)
+	}
+	runtime.GC()
+	_ = pprof.Lookup("heap").WriteTo(w, debug)
 }

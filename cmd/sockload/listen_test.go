@@ -214,3 +214,22 @@ func TestListenAddr(t *testing.T) {
 		t.Error("listenAddr(a:b:c) accepted")
 	}
 }
+
+// TestHeapProfile: the live endpoint's heap profile is the gzipped
+// protobuf go tool pprof reads, and with ?debug=1 the text form with the
+// runtime's memory statistics.
+func TestHeapProfile(t *testing.T) {
+	tests := []struct {
+		query, want string
+	}{
+		{"", "\x1f\x8b"}, // gzip's magic number
+		{"?debug=1", "# HeapAlloc = "},
+	}
+	for _, tt := range tests {
+		rec := httptest.NewRecorder()
+		heapProfile(rec, httptest.NewRequest("GET", "/debug/pprof/heap"+tt.query, nil))
+		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), tt.want) {
+			t.Errorf("GET /debug/pprof/heap%s: status %d, body without %q", tt.query, rec.Code, tt.want)
+		}
+	}
+}
