@@ -13,16 +13,20 @@
 #   (cd ~/suites/engine.io-protocol-v3/test-suite && npm ci)
 #
 #   SUITES=~/suites bash bench/protocol-suites.sh
+#   SUITES=~/suites RUNS=10 bash bench/protocol-suites.sh   # each suite 10 times
 #
 # Each suite runs against a target started with the configuration its README
 # asks of a server (ping interval 300 ms, timeout 200 ms; the Socket.IO
 # suite's handlers and /custom namespace; a bare Engine.IO echo server for
-# the Engine.IO suites), on 127.0.0.1:3000, and the script prints mocha's
-# pass and fail counts. A missing suite is skipped with a note.
+# the Engine.IO suites), on 127.0.0.1:3000, started afresh for every run;
+# the script prints mocha's pass, fail and pending counts of every run, the
+# failing tests with their errors, and how many runs passed in full. A
+# missing suite is skipped with a note.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
 SUITES=${SUITES:-$HOME/suites}
+RUNS=${RUNS:-1}
 
 work=$(mktemp -d)
 serve_pid=""
@@ -41,14 +45,29 @@ run_suite() { # name dir serve-flags...
     echo "$name: not found at $dir (see the top of this script for how to get it)"
     return
   fi
-  "$work/sockload" serve --addr 127.0.0.1:3000 --ping-interval 300ms --ping-timeout 200ms "$@" >"$work/serve.log" 2>&1 &
-  serve_pid=$!
-  sleep 1
   echo "== $name"
-  (cd "$dir" && npx mocha test-suite.js 2>&1 || true) | grep -E "^\s+[0-9]+ (passing|failing|pending)|^\s+[0-9]+\) " || true
-  kill "$serve_pid" 2>/dev/null || true
-  wait "$serve_pid" 2>/dev/null || true
-  serve_pid=""
+  local run full=0
+  for run in $(seq 1 "$RUNS"); do
+    "$work/sockload" serve --addr 127.0.0.1:3000 --ping-interval 300ms --ping-timeout 200ms "$@" >"$work/serve.log" 2>&1 &
+    serve_pid=$!
+    sleep 1
+    (cd "$dir" && npx mocha test-suite.js >"$work/mocha.log" 2>&1 || true)
+    kill "$serve_pid" 2>/dev/null || true
+    wait "$serve_pid" 2>/dev/null || true
+    serve_pid=""
+    local passing failing pending
+    passing=$(sed -nE 's/^ +([0-9]+) passing.*/\1/p' "$work/mocha.log")
+    failing=$(sed -nE 's/^ +([0-9]+) failing.*/\1/p' "$work/mocha.log")
+    pending=$(sed -nE 's/^ +([0-9]+) pending.*/\1/p' "$work/mocha.log")
+    echo "run $run: ${passing:-0} passing, ${failing:-0} failing, ${pending:-0} pending"
+    if [ -z "$failing" ] && [ -n "$passing" ]; then
+      full=$((full + 1))
+    else
+      # The failures' titles and errors, from mocha's closing list.
+      sed -n '/^ *[0-9]* failing/,$p' "$work/mocha.log" | grep -vE '^ +at ' | sed 's/^/    /' | head -60
+    fi
+  done
+  echo "$name: $full of $RUNS runs without a failure"
 }
 
 run_suite "socket.io-protocol" "$SUITES/socket.io-protocol/test-suite" \

@@ -98,6 +98,7 @@ func TestConnectTimeoutClosesASessionThatNeverJoins(t *testing.T) {
 			c.write(wire.Packet{Type: wire.Pong})
 		}
 	}
+	waitFor(t, "the session to end", func() bool { return srv.Stats().OpenSessions == 0 })
 	if got := srv.Stats().Closed["connect timeout"]; got != 1 {
 		t.Errorf("sessions closed by the connect timeout: %d, want 1 (%v)", got, srv.Stats().Closed)
 	}

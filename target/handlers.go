@@ -176,5 +176,5 @@ func (s *session) disconnectAll() {
 		sock.closed()
 		s.send(socketMessage(&wire.SocketPacket{Type: wire.Disconnect, Namespace: sock.namespace, ID: wire.NoID}))
 	}
-	s.closeGracefully()
+	s.closeGracefully("server disconnect")
 }

@@ -31,7 +31,11 @@ type Server struct {
 
 	mu       sync.Mutex
 	sessions map[string]*session
-	closed   bool
+	// clientClosed holds, for closeRaceWindow, the polling sessions whose
+	// client closed them over POST while no GET waited (see
+	// rememberClientClose).
+	clientClosed map[string]*session
+	closed       bool
 
 	handlers  sync.WaitGroup // HTTP handlers, websocket readers among them
 	closeOnce sync.Once
@@ -223,6 +227,10 @@ func (s *Server) serveEngine(w http.ResponseWriter, r *http.Request) {
 	}
 	sess := s.session(sid)
 	if sess == nil {
+		if closed := s.takeClientClosed(sid); closed != nil && transport == "polling" && r.Method == http.MethodGet {
+			closed.answerClosedPoll(w)
+			return
+		}
 		engineError(w, http.StatusBadRequest, errUnknownSID, "Session ID unknown")
 		return
 	}
@@ -321,6 +329,46 @@ func (s *Server) unregister(sess *session) {
 	if s.sessions[sess.id] == sess {
 		delete(s.sessions, sess.id)
 	}
+}
+
+// closeRaceWindow is how long after a polling client's close its session
+// still answers one GET. A client closes by POSTing the close packet,
+// usually while its GET waits; the two travel on two connections, and the
+// server may handle the POST first. engine.io, on one thread, handles them
+// as they arrive; here the GET, arriving within the window, gets the noop
+// it would have had a moment earlier rather than "Session ID unknown".
+const closeRaceWindow = time.Second
+
+// rememberClientClose lets the first GET for sess within closeRaceWindow
+// be answered with a noop (takeClientClosed); any later request is
+// refused as for an unknown session.
+func (s *Server) rememberClientClose(sess *session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	if s.clientClosed == nil {
+		s.clientClosed = make(map[string]*session)
+	}
+	s.clientClosed[sess.id] = sess
+	time.AfterFunc(closeRaceWindow, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.clientClosed[sess.id] == sess {
+			delete(s.clientClosed, sess.id)
+		}
+	})
+}
+
+// takeClientClosed returns the session the client closed under id within
+// closeRaceWindow, once; nil otherwise.
+func (s *Server) takeClientClosed(id string) *session {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	sess := s.clientClosed[id]
+	delete(s.clientClosed, id)
+	return sess
 }
 
 // namespaceAllowed reports whether clients may connect to nsp. The main

@@ -41,13 +41,21 @@ type session struct {
 	out       []wire.Packet
 	flushing  bool // a websocket flusher goroutine is running
 	closing   bool // close once out is drained
-	closed    bool
-	polling   bool // a GET is waiting
-	upgrading bool // a websocket probe is under way
-	probed    bool // the probe was answered: GETs are released with a noop
-	cookie    string
-	pingTimer *time.Timer // v4: sends the next ping
-	deadTimer *time.Timer // closes a session that went silent
+	// closingReason is why the session is closing, counted when it closes.
+	closingReason string
+	closed        bool
+	polling       bool // a GET is waiting
+	upgrading     bool // a websocket probe is under way
+	probed        bool // the probe was answered: GETs are released with a noop
+	cookie        string
+	pingTimer     *time.Timer // v4: sends the next ping
+	deadTimer     *time.Timer // closes a session that went silent
+	// liveUntil is when the session dies unless the client is heard: the
+	// next pong is due (v4, from when the ping is due, not from when its
+	// timer ran) or the next packet (v3). A request arriving later ends
+	// the session and is refused, however late deadTimer runs on a
+	// loaded machine.
+	liveUntil time.Time
 	// joinTimer closes a session in which no namespace was joined within
 	// ConnectTimeout; nil once one was.
 	joinTimer *time.Timer
@@ -81,7 +89,9 @@ func newSession(srv *Server, id string, r *http.Request) *session {
 		gone:    make(chan struct{}),
 	}
 	if !srv.cfg.EngineOnly {
-		s.joinTimer = time.AfterFunc(srv.cfg.ConnectTimeout, func() { s.terminate("connect timeout") })
+		// socket.io closes the Engine.IO connection as any server close:
+		// a polling client still gets the Close packet on its next GET.
+		s.joinTimer = time.AfterFunc(srv.cfg.ConnectTimeout, func() { s.closeGracefully("connect timeout") })
 	}
 	return s
 }
@@ -128,32 +138,65 @@ func (s *session) openPackets(upgrades []string) []wire.Packet {
 	return packets
 }
 
-// startHeartbeat arms the timers: in v4 the server pings and waits for a
-// pong; in v3 the client pings and the server only watches for silence.
+// startHeartbeat arms the timers: in v4 the server pings every
+// PingInterval and the client has PingTimeout from then to answer; in v3
+// the client pings and the server only watches for silence. Either way a
+// client not heard from (v4: no pong) within PingInterval+PingTimeout is
+// dropped, as engine.io drops it.
 func (s *session) startHeartbeat() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	cfg := s.srv.cfg
-	if s.v == wire.EngineV4 {
-		s.pingTimer = time.AfterFunc(cfg.PingInterval, s.ping)
-		return
-	}
-	s.deadTimer = time.AfterFunc(cfg.PingInterval+cfg.PingTimeout, func() { s.terminate("ping timeout") })
-}
-
-// ping sends a v4 ping and gives the client PingTimeout to answer.
-func (s *session) ping() {
-	s.send(wire.Packet{Type: wire.Ping})
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return
 	}
-	if s.deadTimer == nil {
-		s.deadTimer = time.AfterFunc(s.srv.cfg.PingTimeout, func() { s.terminate("ping timeout") })
-	} else {
-		s.deadTimer.Reset(s.srv.cfg.PingTimeout)
+	if s.v == wire.EngineV4 {
+		s.pingTimer = time.AfterFunc(s.srv.cfg.PingInterval, s.ping)
 	}
+	s.deadTimer = time.AfterFunc(s.srv.cfg.PingInterval+s.srv.cfg.PingTimeout, s.expire)
+	s.extendLife()
+}
+
+// extendLife gives the client another PingInterval+PingTimeout from now.
+// The caller holds mu.
+func (s *session) extendLife() {
+	d := s.srv.cfg.PingInterval + s.srv.cfg.PingTimeout
+	s.liveUntil = time.Now().Add(d)
+	if s.deadTimer != nil {
+		s.deadTimer.Reset(d)
+	}
+}
+
+// ping sends a v4 ping; the session's deadline already counts PingTimeout
+// from when it was due.
+func (s *session) ping() {
+	s.send(wire.Packet{Type: wire.Ping})
+}
+
+// expire ends the session if its deadline has passed (a pong or packet
+// may have moved it while the timer fired).
+func (s *session) expire() {
+	if s.overdue() {
+		s.terminate("ping timeout")
+	}
+}
+
+// overdue reports whether the open session's client was not heard from in
+// time.
+func (s *session) overdue() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.closed && !s.liveUntil.IsZero() && !time.Now().Before(s.liveUntil)
+}
+
+// timedOut ends an overdue session and reports whether it did: a request
+// that arrives past the deadline finds the session closed, as it would
+// have had the timer run on time.
+func (s *session) timedOut() bool {
+	if !s.overdue() {
+		return false
+	}
+	s.terminate("ping timeout")
+	return true
 }
 
 func (s *session) onPong() {
@@ -162,9 +205,7 @@ func (s *session) onPong() {
 	if s.closed || s.pingTimer == nil {
 		return
 	}
-	if s.deadTimer != nil {
-		s.deadTimer.Stop()
-	}
+	s.extendLife()
 	s.pingTimer.Reset(s.srv.cfg.PingInterval)
 }
 
@@ -176,7 +217,7 @@ func (s *session) heard() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.closed && s.deadTimer != nil {
-		s.deadTimer.Reset(s.srv.cfg.PingInterval + s.srv.cfg.PingTimeout)
+		s.extendLife()
 	}
 }
 
@@ -231,7 +272,7 @@ func (s *session) flushWebsocket() {
 			if closing {
 				deadline := time.Now().Add(time.Second)
 				_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), deadline)
-				s.terminate("server disconnect")
+				s.terminate(s.closingWhy())
 			}
 			return
 		}
@@ -256,23 +297,36 @@ func (s *session) flushWebsocket() {
 }
 
 // closeGracefully delivers what is queued, then closes the session, as
-// socket.io's disconnect(true) does.
-func (s *session) closeGracefully() {
+// socket.io's disconnect(true) does; reason is counted when it closes.
+// Until then a polling client's requests are answered as usual.
+func (s *session) closeGracefully(reason string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed || s.closing {
 		return
 	}
 	s.closing = true
+	s.closingReason = reason
 	if s.websocket == nil {
 		// takeForPoll sends the Close packet in a response of its own
 		// once out is drained, as engine.io does: clients handle the
 		// packets before it on a later tick, and would otherwise see the
 		// transport close first. A client that stops polling must not
 		// keep the session open.
-		time.AfterFunc(s.srv.cfg.PingTimeout, func() { s.terminate("close timeout") })
+		time.AfterFunc(s.srv.cfg.PingTimeout, func() { s.terminate(reason) })
 	}
 	s.kick()
+}
+
+// closingWhy is the reason given to closeGracefully, "server disconnect"
+// if none was.
+func (s *session) closingWhy() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closingReason == "" {
+		return "server disconnect"
+	}
+	return s.closingReason
 }
 
 // terminate closes the session at once: timers stop, the websocket closes,
@@ -294,6 +348,9 @@ func (s *session) terminate(reason string) {
 	conns := []*websocket.Conn{s.websocket, s.probing}
 	sockets := s.sockets
 	s.sockets = nil
+	// A polling client's close with no GET waiting may have raced the
+	// GET it sent just before (both in flight on two connections).
+	raced := reason == "client close" && s.websocket == nil && !s.polling
 	close(s.gone)
 	s.mu.Unlock()
 
@@ -301,6 +358,9 @@ func (s *session) terminate(reason string) {
 	// it gone sees its reason too.
 	s.srv.stats.countClose(reason)
 	s.srv.unregister(s)
+	if raced {
+		s.srv.rememberClientClose(s)
+	}
 	for _, ws := range conns {
 		if ws != nil {
 			_ = ws.Close()
@@ -364,13 +424,25 @@ func (s *session) writePayload(w http.ResponseWriter, packets []wire.Packet) err
 	return err
 }
 
+// answerClosedPoll answers a GET that raced the client's own close: with
+// the noop it would have had had it arrived first.
+func (s *session) answerClosedPoll(w http.ResponseWriter) {
+	_ = s.writePayload(w, []wire.Packet{{Type: wire.Noop}})
+}
+
 // servePoll answers a polling GET: it waits until there is something to
 // send, or for at most pollWait (a noop then), and sends everything queued.
 func (s *session) servePoll(w http.ResponseWriter, r *http.Request) {
+	s.timedOut()
 	s.mu.Lock()
 	switch {
 	case s.closed:
 		s.mu.Unlock()
+		// Found just before the client's close ended it.
+		if s.srv.takeClientClosed(s.id) != nil {
+			s.answerClosedPoll(w)
+			return
+		}
 		engineError(w, http.StatusBadRequest, errUnknownSID, "Session ID unknown")
 		return
 	case s.websocket != nil:
@@ -426,7 +498,7 @@ func (s *session) servePoll(w http.ResponseWriter, r *http.Request) {
 		}
 		err := s.writePayload(w, packets)
 		if last || err != nil {
-			s.terminate("server disconnect")
+			s.terminate(s.closingWhy())
 		}
 		return
 	}
@@ -474,6 +546,10 @@ func (s *session) takeForPoll(sentDuringProbe bool) (packets []wire.Packet, last
 
 // serveData handles a polling POST: the client's packets.
 func (s *session) serveData(w http.ResponseWriter, r *http.Request) {
+	if s.timedOut() {
+		engineError(w, http.StatusBadRequest, errUnknownSID, "Session ID unknown")
+		return
+	}
 	limit := s.srv.cfg.MaxHTTPBufferSize
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, int64(limit)))
 	if err != nil {
@@ -684,6 +760,9 @@ func (s *session) readWebsocket(ws *websocket.Conn) {
 		p, err := wire.DecodeFrame(s.v, data, kind == websocket.BinaryMessage)
 		if err != nil {
 			s.terminate("parse error")
+			return
+		}
+		if s.timedOut() {
 			return
 		}
 		s.inMu.Lock()

@@ -23,7 +23,8 @@ type Stats struct {
 	// Shed counts events dropped because the queue was full.
 	Shed int64 `json:"shed"`
 	// Closed counts Engine.IO sessions ended, by reason: "ping timeout",
-	// "max payload exceeded", "server disconnect" (disconnect-me), "client
+	// "max payload exceeded", "server disconnect" (disconnect-me), "connect
+	// timeout" (no namespace joined within ConnectTimeout), "client
 	// close", "transport close", "transport error", "parse error", "client
 	// too slow", "server shutting down"...
 	Closed map[string]int64 `json:"closed"`
