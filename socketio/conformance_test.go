@@ -28,12 +28,26 @@ type transportCase struct {
 	transports []string
 	// final is the transport in use once connected and settled.
 	final string
+	// goroutineReader has a goroutine read the websocket, as on systems
+	// without the poller and over TLS, instead of the poller.
+	goroutineReader bool
 }
 
 var transportCases = []transportCase{
-	{"websocket", []string{TransportWebsocket}, TransportWebsocket},
-	{"polling", []string{TransportPolling}, TransportPolling},
-	{"upgrade", nil, TransportWebsocket}, // the default: polling, then websocket
+	{"websocket", []string{TransportWebsocket}, TransportWebsocket, false},
+	{"polling", []string{TransportPolling}, TransportPolling, false},
+	{"upgrade", nil, TransportWebsocket, false}, // the default: polling, then websocket
+	{"websocket-goroutine-reader", []string{TransportWebsocket}, TransportWebsocket, true},
+	{"upgrade-goroutine-reader", nil, TransportWebsocket, true},
+}
+
+// options sets o's transports, and its dialer for a goroutine reader.
+func (tc transportCase) options(o Options) Options {
+	o.Transports = tc.transports
+	if tc.goroutineReader {
+		o.DialContext = goroutineReaderDialer(o.DialContext)
+	}
+	return o
 }
 
 func engineVersionOf(v refserver.Version) wire.EngineVersion {
@@ -126,7 +140,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 func connect(t *testing.T, srv *testServer, tc transportCase, namespace string, o Options) *Socket {
 	t.Helper()
 	o.EngineVersion = srv.Engine
-	o.Transports = tc.transports
+	o = tc.options(o)
 	m, err := NewManager(srv.URL, o)
 	if err != nil {
 		t.Fatal(err)
@@ -304,7 +318,7 @@ func conformance(t *testing.T, main, auth *testServer, tc transportCase) {
 	})
 
 	t.Run("concurrent connects", func(t *testing.T) {
-		m, err := NewManager(main.URL, Options{EngineVersion: main.Engine, Transports: tc.transports})
+		m, err := NewManager(main.URL, tc.options(Options{EngineVersion: main.Engine}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -352,7 +366,7 @@ func conformance(t *testing.T, main, auth *testServer, tc transportCase) {
 			t.Error("/ and /chat use different Engine.IO connections")
 		}
 		// Over websocket the wire shows it too: one TCP connection.
-		if d := ev.dials.Load(); tc.name == "websocket" && (d != 1 || dials != 1) {
+		if d := ev.dials.Load(); tc.final == TransportWebsocket && tc.transports != nil && (d != 1 || dials != 1) {
 			t.Errorf("websocket client dialed %d times, want 1", d)
 		}
 		// Leaving one namespace keeps the other.
@@ -400,7 +414,8 @@ func conformance(t *testing.T, main, auth *testServer, tc transportCase) {
 				t.Errorf("ping after auth = %v", got)
 			}
 			o := credentials("wrong")
-			o.EngineVersion, o.Transports = auth.Engine, tc.transports
+			o.EngineVersion = auth.Engine
+			o = tc.options(o)
 			var ev events
 			m, err := NewManager(auth.URL, ev.options(o))
 			if err != nil {
@@ -523,7 +538,7 @@ func conformance(t *testing.T, main, auth *testServer, tc transportCase) {
 	})
 
 	t.Run("cookies", func(t *testing.T) {
-		if tc.name == "websocket" {
+		if tc.final == TransportWebsocket && tc.transports != nil {
 			// A direct websocket is the session's first request: there
 			// is no cookie to send back yet.
 			t.Skip("a direct websocket has no earlier response to take a cookie from")

@@ -25,9 +25,10 @@ type transport interface {
 	// write sends packets in order as one unit (consecutive websocket
 	// messages, or one POST). The engine serializes calls.
 	write(pkts []wire.Packet) (sentAt time.Time, err error)
-	// read blocks for the next message (websocket) or response (polling)
-	// and calls fn for each packet in it. Only the reader goroutine calls
-	// it. Packet data is valid only during fn.
+	// read blocks for the next message or messages (websocket) or
+	// response (polling) and calls fn for each packet in them. Only the
+	// reader goroutine calls it (the poller reads a websocket on its
+	// own). Packet data is valid only during fn.
 	read(fn func(now time.Time, p wire.Packet) error) error
 	// close releases the transport; it unblocks a pending read. Safe to call
 	// concurrently with read and write, and more than once.
@@ -42,11 +43,11 @@ var (
 
 // receiver is what the engine delivers to: the Manager.
 type receiver interface {
-	// onMessage is called on the reader goroutine for each Message packet;
-	// an error closes the connection with ReasonParseError.
+	// onMessage is called by the connection's reader (its goroutine, or
+	// the poller's short-lived one: never two at once) for each Message
+	// packet; an error closes the connection with ReasonParseError.
 	onMessage(e *engine, now time.Time, p wire.Packet) error
-	// onClose is called once, on the reader goroutine, after the last
-	// onMessage.
+	// onClose is called once, by the reader, after the last onMessage.
 	onClose(e *engine, reason string, err error)
 }
 
@@ -78,7 +79,8 @@ func reasonOf(err error) (string, error) {
 var errServerClosed = errors.New("the server closed the Engine.IO session")
 
 // engine is one Engine.IO connection: handshake, transport (with the upgrade
-// from polling to websocket), heartbeat and the single reader goroutine.
+// from polling to websocket), heartbeat and the single reader: a goroutine,
+// or for a websocket the poller can watch, the poller (poll.go).
 //
 // Writes are serialized by wmu and bounded by WriteTimeout. The reader never
 // writes while it could block: heartbeat answers are handed to a pong writer
@@ -255,9 +257,14 @@ func (e *engine) takeHandshakeHeader() http.Header {
 // maxPayload is the server's inbound limit, 0 when unknown (Engine.IO v3).
 func (e *engine) maxPayload() int { return e.hs.MaxPayload }
 
-// start launches the reader goroutine, the heartbeat and, when allowed, the
-// upgrade to websocket.
+// start begins reading, on the poller for a websocket it can watch and on
+// a reader goroutine otherwise, and, when allowed, the upgrade to
+// websocket.
 func (e *engine) start() {
+	if ws, ok := e.current().(*wsTransport); ok && ws.raw != nil {
+		ws.startPolling(e)
+		return
+	}
 	go e.run()
 	if e.current().name() == TransportPolling && e.cfg.allows(TransportWebsocket) && slices.Contains(e.hs.Upgrades, TransportWebsocket) {
 		go e.upgrade()
@@ -281,16 +288,24 @@ func (e *engine) current() transport {
 // transportName is the name of the transport in use.
 func (e *engine) transportName() string { return e.current().name() }
 
-// run is the reader goroutine. It is split in small functions so that the
-// stack it idles on (most clients, most of the time) stays small enough for
+// run is the reader goroutine of a connection the poller does not read (or
+// not yet: after an upgrade, the websocket goes to the poller). It is split
+// in small functions so that the stack it idles on stays small enough for
 // the garbage collector to shrink it.
 func (e *engine) run() {
 	err := e.deliverEarly()
 	if err == nil {
 		err = e.readLoop()
 	}
+	if err == errOnPoller {
+		return // the poller reads on and finishes
+	}
 	e.finish(err)
 }
+
+// errOnPoller ends the reader goroutine of a connection upgraded to a
+// websocket that the poller reads from then on.
+var errOnPoller = errors.New("handed to the poller")
 
 // deliverEarly hands over the packets that came with the handshake.
 func (e *engine) deliverEarly() error {
@@ -311,6 +326,10 @@ func (e *engine) readLoop() error {
 		err := tr.read(receive)
 		if err == nil && e.pausing.Load() {
 			tr, err = e.pauseIfPolling(tr)
+			if ws, ok := tr.(*wsTransport); ok && err == nil && ws.raw != nil {
+				ws.startPolling(e)
+				return errOnPoller
+			}
 		}
 		if err != nil {
 			return err

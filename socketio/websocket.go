@@ -1,7 +1,9 @@
 package socketio
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -17,19 +19,20 @@ import (
 	"github.com/sockload/sockload/socketio/wire"
 )
 
-// Websocket buffer sizes. The read buffer lives as long as the connection,
-// so it is kept small (idle clients are the common case under load); the
-// write buffer comes from a shared pool and is held only while writing.
-const (
-	wsReadBufferSize  = 1024
-	wsWriteBufferSize = 4096
-)
+// wsHandshakeBufferSize is the read buffer of gorilla's Dialer, which reads
+// the handshake's response; it is dropped with gorilla's Conn once the
+// handshake is over.
+const wsHandshakeBufferSize = 1024
 
-var wsWriteBufferPool = &sync.Pool{}
-
-// wsTransport is Engine.IO over one websocket.
+// wsTransport is Engine.IO over one websocket: gorilla's Dialer makes the
+// HTTP handshake, and the frames are the client's own (frame.go), so that
+// an idle connection holds no read buffer and, on the poller, no goroutine.
 type wsTransport struct {
-	conn         *websocket.Conn
+	conn net.Conn
+	// raw is the plain TCP connection's, for the poller; nil when the
+	// connection is read by a goroutine (TLS, another dialer's conn, no
+	// poller on this system).
+	raw          syscall.RawConn
 	cfg          *config
 	header       http.Header // of the handshake's response
 	v            wire.EngineVersion
@@ -44,7 +47,21 @@ type wsTransport struct {
 	// client sees first, the failed write or the end of the connection,
 	// should explain it.
 	writing atomic.Int64
-	budget  *ReadBudget // nil: reads are bounded by MaxReadBytes alone
+
+	// wmu serializes frame writes and the write deadline they set.
+	wmu sync.Mutex
+	// closeSent is set once a close frame was written: later writes fail
+	// with websocket.ErrCloseSent.
+	closeSent atomic.Bool
+	// pongDue is set while a pong to a websocket ping is being written;
+	// pings meanwhile share it.
+	pongDue atomic.Bool
+
+	fr frameReader // only the one reader at a time uses it
+
+	// poll is the poller's bookkeeping, when the poller reads this
+	// connection.
+	poll pollState
 }
 
 // maxHandshakeBytes bounds the websocket handshake's response head, as
@@ -56,28 +73,58 @@ const maxHandshakeBytes = http.DefaultMaxHeaderBytes
 var errHandshakeTooLarge = fmt.Errorf("the server's handshake response is larger than %d bytes", maxHandshakeBytes)
 
 // handshakeConn is a connection whose reads are bounded until the websocket
-// handshake is over, and which a cancelled context unblocks at once
-// (gorilla's handshake honours only the context's deadline).
+// handshake is over, which a cancelled context unblocks at once (gorilla's
+// handshake honours only the context's deadline), and whose reads stop at
+// the end of the response's head: gorilla's buffered reader never takes
+// the bytes after it, which after a 101 are the first frames (the server's
+// open packet often comes in the same segment) and are kept in extra.
 type handshakeConn struct {
 	net.Conn
-	// left is what the handshake may still read; negative once it is
-	// over.
-	left atomic.Int64
+	// left is what the head may still take.
+	left int64
+	// matched is how much of "\r\n\r\n" ends what was read so far.
+	matched int
+	// headRead is set once the head has been read; extra holds what was
+	// read past it, served to gorilla only if it reads on (the body of an
+	// answer other than 101).
+	headRead bool
+	extra    []byte
 }
 
+const headEnd = "\r\n\r\n"
+
 func (c *handshakeConn) Read(p []byte) (int, error) {
-	left := c.left.Load()
-	if left < 0 {
+	if len(c.extra) > 0 {
+		n := copy(p, c.extra)
+		c.extra = c.extra[n:]
+		return n, nil
+	}
+	if c.headRead {
 		return c.Conn.Read(p)
 	}
-	if left == 0 {
+	if c.left == 0 {
 		return 0, errHandshakeTooLarge
 	}
-	if int64(len(p)) > left {
-		p = p[:left]
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
 	}
 	n, err := c.Conn.Read(p)
-	c.left.Add(-int64(n))
+	c.left -= int64(n)
+	for i, b := range p[:n] {
+		switch {
+		case b == headEnd[c.matched]:
+			c.matched++
+		case b == '\r':
+			c.matched = 1
+		default:
+			c.matched = 0
+		}
+		if c.matched == len(headEnd) {
+			c.headRead = true
+			c.extra = bytes.Clone(p[i+1 : n])
+			return i + 1, nil
+		}
+	}
 	return n, err
 }
 
@@ -85,6 +132,7 @@ func (c *handshakeConn) Read(p []byte) (int, error) {
 // cancelled ctx can interrupt the handshake.
 type handshakeDial struct {
 	dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	tls  *tls.Config // nil: none configured
 	mu   sync.Mutex
 	conn *handshakeConn
 	// cancelled is set when ctx ended; a connection dialed after that is
@@ -97,15 +145,42 @@ func (h *handshakeDial) dialContext(ctx context.Context, network, addr string) (
 	if err != nil {
 		return nil, err
 	}
-	hc := &handshakeConn{Conn: c}
-	hc.left.Store(maxHandshakeBytes)
+	return h.track(c), nil
+}
+
+// dialTLSContext dials and makes the TLS handshake, so that the
+// handshakeConn sits above TLS and reads what TLS decrypted.
+func (h *handshakeDial) dialTLSContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, err := h.dial(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &tls.Config{}
+	if h.tls != nil {
+		cfg = h.tls.Clone()
+	}
+	if cfg.ServerName == "" {
+		cfg.ServerName, _, _ = net.SplitHostPort(addr)
+	}
+	tc := tls.Client(c, cfg)
+	hc := h.track(tc)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return hc, nil
+}
+
+// track wraps c so that interrupt reaches it.
+func (h *handshakeDial) track(c net.Conn) *handshakeConn {
+	hc := &handshakeConn{Conn: c, left: maxHandshakeBytes}
 	h.mu.Lock()
 	h.conn = hc
 	if h.cancelled {
 		_ = c.SetDeadline(time.Unix(1, 0))
 	}
 	h.mu.Unlock()
-	return hc, nil
+	return hc
 }
 
 // interrupt makes the handshake's pending and future reads and writes fail.
@@ -119,23 +194,22 @@ func (h *handshakeDial) interrupt() {
 }
 
 func dialWebsocket(ctx context.Context, cfg *config, jar http.CookieJar, sid string) (*wsTransport, error) {
-	hd := &handshakeDial{dial: cfg.DialContext}
+	hd := &handshakeDial{dial: cfg.DialContext, tls: cfg.tlsConfig()}
 	d := websocket.Dialer{
-		NetDialContext:   hd.dialContext,
-		TLSClientConfig:  cfg.tlsConfig(),
-		HandshakeTimeout: cfg.ConnectTimeout,
-		ReadBufferSize:   wsReadBufferSize,
-		WriteBufferSize:  wsWriteBufferSize,
-		WriteBufferPool:  wsWriteBufferPool,
-		Jar:              jar,
+		NetDialContext:    hd.dialContext,
+		NetDialTLSContext: hd.dialTLSContext,
+		HandshakeTimeout:  cfg.ConnectTimeout,
+		ReadBufferSize:    wsHandshakeBufferSize,
+		WriteBufferSize:   wsHandshakeBufferSize,
+		Jar:               jar,
 	}
 	u := cfg.engineURL(TransportWebsocket, sid)
 	stop := context.AfterFunc(ctx, hd.interrupt)
-	conn, resp, err := d.DialContext(ctx, u, cfg.ExtraHeaders)
+	_, resp, err := d.DialContext(ctx, u, cfg.ExtraHeaders)
 	cfg.traceRequest(TransportWebsocket, http.MethodGet, u, resp, err)
 	if !stop() && err == nil {
 		// Cancelled as the handshake ended: the connection may be unusable.
-		conn.Close()
+		hd.conn.Conn.Close()
 		err = ctx.Err()
 	}
 	if err != nil && ctx.Err() != nil {
@@ -150,11 +224,26 @@ func dialWebsocket(ctx context.Context, cfg *config, jar http.CookieJar, sid str
 		}
 		return nil, fmt.Errorf("socketio: websocket connection to %s: %w", cfg.base.Host, err)
 	}
-	if hd.conn != nil {
-		hd.conn.left.Store(-1)
+	// gorilla's Conn is dropped here, not closed: from now on the frames
+	// are read and written on the connection itself.
+	t := &wsTransport{
+		conn: hd.conn.Conn, cfg: cfg, v: cfg.EngineVersion, writeTimeout: cfg.WriteTimeout, header: resp.Header,
+		fr: frameReader{limit: cfg.MaxReadBytes, budget: cfg.ReadBudget},
 	}
-	conn.SetReadLimit(cfg.MaxReadBytes)
-	return &wsTransport{conn: conn, cfg: cfg, v: cfg.EngineVersion, writeTimeout: cfg.WriteTimeout, header: resp.Header, budget: cfg.ReadBudget}, nil
+	if extra := hd.conn.extra; len(extra) > 0 {
+		space, err := t.fr.space()
+		for err == nil && len(space) < len(extra) {
+			err = t.fr.in.grow()
+			space = t.fr.in.b[len(t.fr.in.b):cap(t.fr.in.b)]
+		}
+		if err != nil {
+			t.conn.Close()
+			return nil, fmt.Errorf("socketio: websocket connection to %s: %w", cfg.base.Host, err)
+		}
+		t.fr.filled(copy(space, extra))
+	}
+	t.raw = pollableConn(t.conn)
+	return t, nil
 }
 
 func (t *wsTransport) name() string { return TransportWebsocket }
@@ -167,35 +256,85 @@ func (t *wsTransport) frameSize(p wire.Packet) int {
 	return 1 + len(p.Data)
 }
 
+// write sends pkts as consecutive messages in one Write.
 func (t *wsTransport) write(pkts []wire.Packet) (time.Time, error) {
+	var batch int64
 	for _, p := range pkts {
 		if n := t.frameSize(p); t.maxPayload > 0 && n > t.maxPayload && !t.cfg.SendOverMaxPayload {
 			return time.Time{}, &PayloadTooLargeError{Size: n, MaxPayload: t.maxPayload}
-		} else if int64(n) > t.largest.Load() {
-			t.largest.Store(int64(n))
+		} else {
+			batch = max(batch, int64(n))
+			if int64(n) > t.largest.Load() {
+				t.largest.Store(int64(n))
+			}
 		}
 	}
 	t.cfg.tracePackets(true, TransportWebsocket, pkts...)
 	buf := getBuffer()
 	defer putBuffer(buf)
+	var first int
+	for i, p := range pkts {
+		var start int
+		buf.b, start = appendFrameStart(buf.b)
+		frame, binary := wire.AppendFrame(t.v, buf.b, p)
+		op := byte(opText)
+		if binary {
+			op = opBinary
+		}
+		from := finishFrame(frame, start, op)
+		if i == 0 {
+			first = from
+		} else if gap := from - start; gap > 0 {
+			// Close the gap left before this frame's head.
+			frame = frame[:start+copy(frame[start:], frame[from:])]
+		}
+		buf.b = frame
+	}
+	t.wmu.Lock()
+	defer t.wmu.Unlock()
 	sentAt := time.Now()
+	if t.closeSent.Load() {
+		return sentAt, closeErr(ReasonTransportError, fmt.Errorf("websocket write: %w", websocket.ErrCloseSent))
+	}
 	if err := t.conn.SetWriteDeadline(sentAt.Add(t.writeTimeout)); err != nil {
 		return sentAt, closeErr(ReasonTransportError, err)
 	}
-	for _, p := range pkts {
-		frame, binary := wire.AppendFrame(t.v, buf.b[:0], p)
-		buf.b = frame
-		typ := websocket.TextMessage
-		if binary {
-			typ = websocket.BinaryMessage
-		}
-		t.writing.Store(int64(len(frame)))
-		if err := t.conn.WriteMessage(typ, frame); err != nil {
-			return sentAt, t.explain(closeErr(ReasonTransportError, fmt.Errorf("websocket write: %w", err)))
-		}
+	t.writing.Store(batch)
+	if _, err := t.conn.Write(buf.b[first:]); err != nil {
+		return sentAt, t.explain(closeErr(ReasonTransportError, fmt.Errorf("websocket write: %w", err)))
 	}
 	t.writing.Store(0)
 	return sentAt, nil
+}
+
+// controlWait bounds the write of a control frame, as gorilla's does.
+const controlWait = time.Second
+
+// writeControl writes a control frame within controlWait. A pong waits for
+// a data write in progress; a close does not: the connection is ending, so
+// it shortens that write's deadline to its own and goes after it (the
+// connection writes each frame whole).
+func (t *wsTransport) writeControl(op byte, payload []byte) error {
+	if op == opClose && t.closeSent.Swap(true) || op != opClose && t.closeSent.Load() {
+		return websocket.ErrCloseSent
+	}
+	buf := getBuffer()
+	defer putBuffer(buf)
+	var start int
+	buf.b, start = appendFrameStart(buf.b[:0])
+	buf.b = append(buf.b, payload...)
+	frame := buf.b[finishFrame(buf.b, start, op):]
+	if op != opClose {
+		t.wmu.Lock()
+		defer t.wmu.Unlock()
+	} else if t.wmu.TryLock() {
+		defer t.wmu.Unlock()
+	}
+	if err := t.conn.SetWriteDeadline(time.Now().Add(controlWait)); err != nil {
+		return err
+	}
+	_, err := t.conn.Write(frame)
+	return err
 }
 
 // explain adds the likely cause to a failure during or after the write of a
@@ -209,40 +348,111 @@ func (t *wsTransport) explain(err error) error {
 	return closeErr(reason, fmt.Errorf("%w while writing a message of %d bytes: %w", cause, n, errTooLargeLikely))
 }
 
-func (t *wsTransport) read(fn func(time.Time, wire.Packet) error) error {
-	typ, r, err := t.conn.NextReader() // where idle clients wait: keep this frame small
-	if err != nil {
-		return t.readError(err)
-	}
-	return t.consume(typ, r, fn)
+// wsSink delivers the messages of one read to the engine.
+type wsSink struct {
+	t  *wsTransport
+	fn func(time.Time, wire.Packet) error
 }
 
-// consume reads and handles one message.
-//
-//go:noinline
-func (t *wsTransport) consume(typ int, r io.Reader, fn func(time.Time, wire.Packet) error) error {
-	buf := getBuffer()
-	defer putBuffer(buf)
-	if err := buf.readFrom(r, t.budget); err != nil {
-		return t.readError(err)
-	}
+func (s *wsSink) message(binary bool, data []byte) error {
 	now := time.Now()
-	p, err := wire.DecodeFrame(t.v, buf.b, typ == websocket.BinaryMessage)
+	p, err := wire.DecodeFrame(s.t.v, data, binary)
 	if err != nil {
 		return closeErr(ReasonParseError, err)
 	}
-	t.cfg.tracePackets(false, TransportWebsocket, p)
-	return fn(now, p)
+	s.t.cfg.tracePackets(false, TransportWebsocket, p)
+	return s.fn(now, p)
 }
 
-// readWithin reads one message within ctx's deadline (handshakes).
+// ping answers a websocket ping on a short-lived goroutine (the reader
+// never blocks on a write); pings while a pong is being written share it.
+func (s *wsSink) ping(payload []byte) {
+	t := s.t
+	if !t.pongDue.CompareAndSwap(false, true) {
+		return
+	}
+	payload = bytes.Clone(payload)
+	go func() {
+		defer t.pongDue.Store(false)
+		_ = t.writeControl(opPong, payload)
+	}()
+}
+
+// closeReceived echoes the server's close, as RFC 6455 asks.
+func (s *wsSink) closeReceived(code int) {
+	_ = s.t.writeControl(opClose, websocket.FormatCloseMessage(code, ""))
+}
+
+// decoded decodes the buffered frames (at most one message when one is
+// set) and reports whether a message was delivered; a failure is
+// classified, and a protocol violation answered with its close code.
+func (t *wsTransport) decoded(fn func(time.Time, wire.Packet) error, one bool) (bool, error) {
+	sink := wsSink{t: t, fn: fn}
+	delivered, err := t.fr.decode(&sink, one)
+	if err == nil {
+		return delivered, nil
+	}
+	var pe *protocolError
+	if errors.As(err, &pe) {
+		_ = t.writeControl(opClose, websocket.FormatCloseMessage(pe.code, ""))
+	}
+	var ce *closeError
+	if errors.As(err, &ce) {
+		return delivered, err // the handler's or the packet decoder's
+	}
+	return delivered, t.readError(err)
+}
+
+// fill reads once from the connection, blocking.
+func (t *wsTransport) fill() error {
+	space, err := t.fr.space()
+	if err != nil {
+		return t.readError(err)
+	}
+	n, err := t.conn.Read(space)
+	t.fr.filled(n)
+	if n > 0 || err == nil {
+		return nil
+	}
+	if err == io.EOF {
+		err = errUnexpectedEOF
+	}
+	return t.readError(err)
+}
+
+// read blocks until at least one message has come and delivers every
+// message the bytes read hold. The poller does not use it.
+func (t *wsTransport) read(fn func(time.Time, wire.Packet) error) error {
+	return t.readMessages(fn, false)
+}
+
+func (t *wsTransport) readMessages(fn func(time.Time, wire.Packet) error, one bool) error {
+	for {
+		delivered, err := t.decoded(fn, one)
+		if err == nil && !delivered {
+			err = t.fill()
+		}
+		if err != nil {
+			// The connection is over: give back what the buffers
+			// drew on the budget.
+			t.fr.release()
+			return err
+		}
+		if delivered {
+			return nil
+		}
+	}
+}
+
+// readWithin reads one message within ctx's deadline (handshakes); what
+// came after it stays buffered for the reader.
 func (t *wsTransport) readWithin(ctx context.Context, fn func(time.Time, wire.Packet) error) error {
 	if d, ok := ctx.Deadline(); ok {
 		_ = t.conn.SetReadDeadline(d)
 		defer t.conn.SetReadDeadline(time.Time{})
 	}
 	stop := context.AfterFunc(ctx, func() { _ = t.conn.SetReadDeadline(time.Unix(1, 0)) })
-	err := t.read(fn)
+	err := t.readMessages(fn, true)
 	if !stop() {
 		return fmt.Errorf("websocket read: %w", context.Cause(ctx))
 	}
@@ -278,11 +488,13 @@ func (t *wsTransport) readError(err error) error {
 	return closeErr(ReasonTransportError, err)
 }
 
+// close ends the connection; with graceful, a close frame (1000) goes
+// first. The poller's reader, if any, is told to finish.
 func (t *wsTransport) close(graceful bool) {
 	if graceful {
-		msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "")
-		_ = t.conn.WriteControl(websocket.CloseMessage, msg, time.Now().Add(time.Second))
+		_ = t.writeControl(opClose, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
 	}
+	t.stopPolling()
 	_ = t.conn.Close()
 }
 

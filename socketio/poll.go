@@ -1,0 +1,160 @@
+package socketio
+
+import (
+	"errors"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/sockload/sockload/socketio/wire"
+)
+
+// An idle websocket connection on the poller has no goroutine: a
+// process-wide poller (epoll on Linux) watches its socket, and when bytes
+// arrive a short-lived goroutine reads what is there without blocking,
+// delivers every complete message in order, and arms the poller again. One
+// read at a time per connection keeps the handlers running one at a time
+// and in order, as on a reader goroutine.
+
+// The states of a connection on the poller. Exactly one party moves it to
+// pollClosed, and that party reports the end (pollOwner.finish) once.
+const (
+	pollIdle    uint32 = iota // not started
+	pollArmed                 // waiting for the poller, no goroutine
+	pollReading               // a goroutine reads and delivers
+	pollClosing               // closed while reading: the reader ends it
+	pollClosed
+)
+
+// goroutineReaderOnly makes every connection read by a goroutine, as
+// connections the poller cannot watch are (tests run both ways).
+var goroutineReaderOnly bool
+
+// pollOwner is what a connection on the poller delivers to: the engine.
+type pollOwner interface {
+	receive(now time.Time, p wire.Packet) error
+	// finish is called once, after the last receive.
+	finish(err error)
+}
+
+// pollState is a connection's registration with the poller.
+type pollState struct {
+	state atomic.Uint32
+	owner pollOwner
+	slot  int32  // in the poller's table
+	gen   uint32 // the slot's generation: events of a former use are ignored
+}
+
+// errClosedIdle ends a connection closed while nothing was read: the
+// reason is the closer's, already recorded.
+var errClosedIdle = closeErr(ReasonTransportClose, net.ErrClosed)
+
+// startPolling hands the connection to the poller. A first read delivers
+// what is buffered already (frames that came with the handshake).
+func (t *wsTransport) startPolling(owner pollOwner) {
+	t.poll.owner = owner
+	thePoller().register(t)
+	if t.poll.state.CompareAndSwap(pollIdle, pollReading) {
+		go t.pollRead()
+	}
+}
+
+// readable is the poller's event: bytes (or the end) have arrived.
+func (t *wsTransport) readable() {
+	if t.poll.state.CompareAndSwap(pollArmed, pollReading) {
+		go t.pollRead()
+	}
+}
+
+// pollRead delivers what has arrived and arms the poller again, or ends
+// the connection.
+func (t *wsTransport) pollRead() {
+	err := t.drain()
+	if err == nil {
+		if t.poll.state.CompareAndSwap(pollReading, pollArmed) {
+			if err = t.arm(); err == nil {
+				return
+			}
+			if !t.poll.state.CompareAndSwap(pollArmed, pollClosed) {
+				return // closed meanwhile: the closer ends it
+			}
+			t.endPolling(t.readError(err))
+			return
+		}
+		err = errClosedIdle // closed during the read
+	}
+	t.poll.state.Store(pollClosed)
+	t.endPolling(err)
+}
+
+// drain delivers the buffered messages, then reads without blocking until
+// nothing more is there.
+func (t *wsTransport) drain() error {
+	receive := t.poll.owner.receive
+	for {
+		if _, err := t.decoded(receive, false); err != nil {
+			return err
+		}
+		if t.poll.state.Load() == pollClosing {
+			return errClosedIdle
+		}
+		space, err := t.fr.space()
+		if err != nil {
+			return t.readError(err)
+		}
+		n, err := t.readNow(space)
+		if errors.Is(err, errWouldBlock) {
+			t.fr.trim()
+			return nil
+		}
+		if err != nil {
+			return t.readError(err)
+		}
+		if n == 0 {
+			return t.readError(errUnexpectedEOF)
+		}
+		t.fr.filled(n)
+		if n < len(space) {
+			// All there was: deliver it and wait for more.
+			if _, err := t.decoded(receive, false); err != nil {
+				return err
+			}
+			t.fr.trim()
+			return nil
+		}
+	}
+}
+
+// stopPolling takes the connection off the poller as it is closed. A
+// connection waiting for bytes is ended here; one being read is ended by
+// its reader once the read returns.
+func (t *wsTransport) stopPolling() {
+	for {
+		switch t.poll.state.Load() {
+		case pollArmed:
+			if t.poll.state.CompareAndSwap(pollArmed, pollClosed) {
+				// Not on the closer's goroutine: it may hold locks
+				// that the end's report takes.
+				go t.endPolling(errClosedIdle)
+				return
+			}
+		case pollReading:
+			if t.poll.state.CompareAndSwap(pollReading, pollClosing) {
+				return
+			}
+		default:
+			return // never polled, or already ending
+		}
+	}
+}
+
+// endPolling releases the connection's slot and buffers and reports the
+// end, once.
+func (t *wsTransport) endPolling(err error) {
+	thePoller().unregister(t)
+	t.fr.release()
+	t.poll.owner.finish(err)
+}
+
+// errWouldBlock is a read that found nothing to read.
+var errWouldBlock = errors.New("nothing to read yet")

@@ -1,0 +1,26 @@
+//go:build !linux
+
+package socketio
+
+import (
+	"errors"
+	"net"
+	"syscall"
+)
+
+// poller is Linux's epoll; elsewhere every websocket connection is read by
+// a goroutine.
+type poller struct{}
+
+func thePoller() *poller { return nil }
+
+func (*poller) register(*wsTransport)   {}
+func (*poller) unregister(*wsTransport) {}
+
+// pollableConn returns nil: no connection is watched by a poller.
+func pollableConn(net.Conn) syscall.RawConn { return nil }
+
+var errNoPoller = errors.New("no poller on this system")
+
+func (t *wsTransport) arm() error                  { return errNoPoller }
+func (t *wsTransport) readNow([]byte) (int, error) { return 0, errNoPoller }
