@@ -28,12 +28,15 @@ func Probe(ctx context.Context, cfg *Config) (notice string, err error) {
 	}
 	r := &Runner{cfg: *cfg}
 	sc := &r.cfg.Script.Scenarios[0]
-	v := &vu{r: r, scenario: sc, timeout: r.cfg.Script.Config.Timeout, sockets: map[string]*vuSocket{}}
+	v := &vu{r: r, scenario: sc, timeout: r.cfg.Script.Config.Timeout}
 	v.tctx = r.cfg.Script.NewContext(0, rand.New(rand.NewPCG(1, 1)), r.cfg.Getenv)
-	opts, err := v.clientOptions(&sc.SocketIO)
+	conn, err := v.connOptions(&sc.SocketIO)
 	if err != nil {
 		return "", err
 	}
+	// The probe sends what a VU's handshake sends; it calls no callback.
+	opts := r.clientOptions(&sc.SocketIO)
+	opts.Query, opts.ExtraHeaders, opts.Auth = conn.Query, conn.ExtraHeaders, conn.Auth
 	opts.DisableReconnection = true
 	target := r.cfg.Script.Config.Target
 	res, err := socketio.Probe(ctx, target, opts)

@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"strconv"
 	"strings"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/sockload/sockload/metrics"
 	"github.com/sockload/sockload/scenario"
+	"github.com/sockload/sockload/socketio"
 )
 
 // Metric names of HTTP steps, Artillery's.
@@ -125,7 +125,7 @@ func (h *httpRunner) code(status int) metrics.Counter {
 // Socket.IO connections, created on first use.
 func (v *vu) cookieJar() http.CookieJar {
 	if v.jar == nil {
-		v.jar, _ = cookiejar.New(nil) // never fails without options
+		v.jar = socketio.NewJar()
 	}
 	return v.jar
 }

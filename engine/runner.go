@@ -122,6 +122,11 @@ type Runner struct {
 	traces     *traces
 	groups     *groups
 	unfollowed metrics.Counter
+
+	// prepared holds the client configuration of each scenario's socketio
+	// options (*scenario.SocketIOOptions -> *preparedClient), made once.
+	prepared sync.Map
+	perVU    perVUCounters
 }
 
 // New checks cfg and prepares a Runner.
@@ -157,6 +162,7 @@ func New(cfg Config) (*Runner, error) {
 		return nil, errors.New("engine: every scenario has weight 0, so no VU can start; give one a positive weight")
 	}
 	r.m = newEngineMetrics(cfg.Registry)
+	r.perVU = newPerVUCounters(cfg.Registry, r.names)
 	for _, sc := range cfg.Script.Scenarios {
 		if sc.SocketIO.Backend.IsSet() {
 			r.backends = newBackendSet(cfg.Registry)
@@ -305,7 +311,7 @@ func (r *Runner) launch(vuCtx context.Context, wg *sync.WaitGroup, lag time.Dura
 	r.launched.Add(1)
 	r.active.Add(1)
 	r.m.created.Inc()
-	r.cfg.Registry.Counter(MetricVUsersCreatedByName + r.names[idx]).Inc()
+	r.perVU.createdBy[idx].Inc()
 	v.rec.Record(r.m.arrivalLag, max(lag, time.Microsecond))
 	wg.Add(1)
 	go func() {

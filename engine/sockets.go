@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,14 +23,17 @@ const maxMailbox = 10000
 // vuSocket is one namespace of a VU: the client socket, and the events kept
 // for its waitFor steps.
 type vuSocket struct {
-	sock *socketio.Socket
+	namespace string
+	sock      *socketio.Socket
 	// waits is true when emits wait for a lost connection to come back.
 	waits   bool
 	own     *socketio.Manager // set when the socket has a connection of its own
 	offAny  func()
 	mu      sync.Mutex
-	mailbox map[string][]socketio.Message
-	arrived chan struct{} // closed and replaced when an event is kept
+	mailbox map[string][]socketio.Message // nil until an event is kept
+	// arrived is closed and cleared when an event is kept; nil until a
+	// take waits.
+	arrived chan struct{}
 }
 
 func (s *vuSocket) close() {
@@ -49,9 +53,14 @@ func (s *vuSocket) keep(m socketio.Message) {
 	if len(q) >= maxMailbox {
 		q = q[1:]
 	}
+	if s.mailbox == nil {
+		s.mailbox = map[string][]socketio.Message{}
+	}
 	s.mailbox[m.Event] = append(q, m)
-	close(s.arrived)
-	s.arrived = make(chan struct{})
+	if s.arrived != nil {
+		close(s.arrived)
+		s.arrived = nil
+	}
 	s.mu.Unlock()
 }
 
@@ -75,12 +84,18 @@ func (s *vuSocket) take(ctx context.Context, event string, n int, match func(soc
 				skipped++
 			}
 		}
-		s.mailbox[event] = q[i:]
-		arrived := s.arrived
-		s.mu.Unlock()
+		if len(q) > 0 {
+			s.mailbox[event] = q[i:]
+		}
 		if len(got) == n {
+			s.mu.Unlock()
 			return got, skipped, nil
 		}
+		if s.arrived == nil {
+			s.arrived = make(chan struct{})
+		}
+		arrived := s.arrived
+		s.mu.Unlock()
 		select {
 		case <-arrived:
 		case <-reconnected:
@@ -153,31 +168,37 @@ func (w *responseWait) stop() {
 // socket returns the VU's socket for namespace, connecting it on first use
 // with the scenario's options.
 func (v *vu) socket(ctx context.Context, namespace string) (*vuSocket, error) {
-	if s, ok := v.sockets[namespace]; ok {
+	if s := v.socketOf(namespace); s != nil {
 		if !s.sock.Connected() && !(s.waits && s.sock.Reconnecting()) {
 			return nil, failf("not connected", "namespace %s is not connected (the connection was lost)", namespace)
 		}
 		return s, nil
 	}
 	if v.manager == nil {
-		opts, err := v.clientOptions(&v.scenario.SocketIO)
+		m, err := v.newManager(&v.scenario.SocketIO)
 		if err != nil {
 			return nil, err
-		}
-		m, err := socketio.NewManager(v.r.cfg.Script.Config.Target, opts)
-		if err != nil {
-			return nil, failf("bad target", "%v", err)
 		}
 		v.manager = m
 	}
 	return v.connect(ctx, v.manager, namespace, nil, v.reconnectWait(&v.scenario.SocketIO) > 0)
 }
 
+// socketOf is the VU's socket of namespace, nil when it has none.
+func (v *vu) socketOf(namespace string) *vuSocket {
+	for _, s := range v.sockets {
+		if s.namespace == namespace {
+			return s
+		}
+	}
+	return nil
+}
+
 // connect joins namespace on manager and records the connect time. own is
 // the manager when it belongs to this socket alone.
 // waits says whether its emits wait for a lost connection to come back.
 func (v *vu) connect(ctx context.Context, m *socketio.Manager, namespace string, own *socketio.Manager, waits bool) (*vuSocket, error) {
-	s := &vuSocket{sock: m.Socket(namespace), own: own, mailbox: map[string][]socketio.Message{}, arrived: make(chan struct{})}
+	s := &vuSocket{namespace: namespace, sock: m.Socket(namespace), own: own}
 	waited := v.r.waitedEvents(v.scenario)
 	listeners := v.listeners(namespace)
 	s.offAny = s.sock.OnAny(func(msg socketio.Message) {
@@ -205,7 +226,7 @@ func (v *vu) connect(ctx context.Context, m *socketio.Manager, namespace string,
 		v.rec.Record(h, took)
 	}
 	s.waits = waits
-	v.sockets[namespace] = s
+	v.sockets = append(v.sockets, s)
 	return s, nil
 }
 
@@ -213,17 +234,13 @@ func (v *vu) connect(ctx context.Context, m *socketio.Manager, namespace string,
 // connection of its own, replacing an earlier socket of that namespace.
 func (v *vu) connectStep(ctx context.Context, st *scenario.ConnectStep) error {
 	namespace := v.namespace(st.Namespace)
-	if old, ok := v.sockets[namespace]; ok {
+	if old := v.socketOf(namespace); old != nil {
 		old.close()
-		delete(v.sockets, namespace)
+		v.sockets = slices.DeleteFunc(v.sockets, func(s *vuSocket) bool { return s == old })
 	}
-	opts, err := v.clientOptions(&st.Options)
+	m, err := v.newManager(&st.Options)
 	if err != nil {
 		return err
-	}
-	m, err := socketio.NewManager(v.r.cfg.Script.Config.Target, opts)
-	if err != nil {
-		return failf("bad target", "%v", err)
 	}
 	_, err = v.connect(ctx, m, namespace, m, v.reconnectWait(&st.Options) > 0)
 	return err
@@ -260,25 +277,75 @@ func targetAddr(target string) string {
 	return u.Host
 }
 
-// clientOptions renders the scenario's options for this VU.
-func (v *vu) clientOptions(o *scenario.SocketIOOptions) (socketio.Options, error) {
+// preparedClient is the client configuration of one scenario's options,
+// shared by every VU that connects with them.
+type preparedClient struct {
+	p   *socketio.Prepared
+	err error
+}
+
+// newManager returns a Manager for the VU with options o: their prepared
+// configuration (made once per run) with what the VU renders of its own.
+func (v *vu) newManager(o *scenario.SocketIOOptions) (*socketio.Manager, error) {
+	conn, err := v.connOptions(o)
+	if err != nil {
+		return nil, err
+	}
+	p, err := v.r.preparedClient(o)
+	if err != nil {
+		return nil, err
+	}
+	return p.NewManager(conn), nil
+}
+
+// preparedClient returns the prepared client configuration of o, made on
+// first use and shared by every VU: the same for all of them, since it
+// holds nothing a VU renders.
+func (r *Runner) preparedClient(o *scenario.SocketIOOptions) (*socketio.Prepared, error) {
+	if c, ok := r.prepared.Load(o); ok {
+		pc := c.(*preparedClient)
+		return pc.p, pc.err
+	}
+	p, err := socketio.Prepare(r.cfg.Script.Config.Target, r.clientOptions(o))
+	if err != nil {
+		err = failf("bad target", "%v", err)
+	}
+	c, _ := r.prepared.LoadOrStore(o, &preparedClient{p: p, err: err})
+	pc := c.(*preparedClient)
+	return pc.p, pc.err
+}
+
+// clientOptions are the scenario's options as every VU has them.
+func (r *Runner) clientOptions(o *scenario.SocketIOOptions) socketio.Options {
+	cfg := &r.cfg
+	return socketio.Options{
+		EngineVersion:           r.engineVersion(o),
+		Transports:              o.Transports,
+		Path:                    o.Path,
+		ConnectTimeout:          o.ConnectTimeout,
+		DisableReconnection:     !o.Reconnection,
+		ReconnectionAttempts:    o.ReconnectionAttempts,
+		ReconnectionDelay:       o.ReconnectionDelay,
+		ReconnectionDelayMax:    o.ReconnectionDelayMax,
+		RandomizationFactor:     o.RandomizationFactor,
+		ForceNew:                o.ForceNew,
+		SendOverMaxPayload:      o.SendOverMaxPayload,
+		ReconnectWait:           reconnectWait(o, cfg.Script.Config.Timeout),
+		InsecureSkipVerify:      cfg.InsecureSkipVerify || !cfg.Script.Config.TLS.RejectUnauthorized,
+		DialContext:             cfg.DialContext,
+		ReadBudget:              cfg.ReadBudget,
+		AllowCrossHostRedirects: cfg.AllowCrossHostRedirects,
+	}
+}
+
+// connOptions renders the options of o that are the VU's own (see
+// socketio.Prepared.NewManager): its query, headers and auth, its cookie
+// jar, its wire trace and the callbacks that count its connection's
+// events.
+func (v *vu) connOptions(o *scenario.SocketIOOptions) (socketio.Options, error) {
 	cfg := &v.r.cfg
 	opts := socketio.Options{
-		EngineVersion:        v.r.engineVersion(o),
-		Transports:           o.Transports,
-		Path:                 o.Path,
-		ConnectTimeout:       o.ConnectTimeout,
-		DisableReconnection:  !o.Reconnection,
-		ReconnectionAttempts: o.ReconnectionAttempts,
-		ReconnectionDelay:    o.ReconnectionDelay,
-		ReconnectionDelayMax: o.ReconnectionDelayMax,
-		RandomizationFactor:  o.RandomizationFactor,
-		ForceNew:             o.ForceNew,
-		SendOverMaxPayload:   o.SendOverMaxPayload,
-		ReconnectWait:        v.reconnectWait(o),
-		InsecureSkipVerify:   cfg.InsecureSkipVerify || !cfg.Script.Config.TLS.RejectUnauthorized,
-		DialContext:          cfg.DialContext,
-		Jar:                  v.cookieJar(),
+		Jar: v.cookieJar(),
 		OnDisconnect: func(namespace, reason string, _ error) {
 			// A VU closing its own sockets at its end is not news.
 			if reason != socketio.ReasonClientDisconnect {
@@ -293,7 +360,7 @@ func (v *vu) clientOptions(o *scenario.SocketIOOptions) (socketio.Options, error
 		},
 		OnConnect: v.joined,
 		OnOpen: func(transport string, header http.Header) {
-			cfg.Registry.Counter(MetricSessions + transport).Inc()
+			v.r.countSession(transport)
 			v.landedOn(o.Backend, header)
 		},
 		OnUpgrade: func(err *socketio.UpgradeError) {
@@ -306,7 +373,6 @@ func (v *vu) clientOptions(o *scenario.SocketIOOptions) (socketio.Options, error
 		OnReconnectAttempt: func(int) { v.r.m.attempts.Inc() },
 		OnReconnect:        func(int) { v.r.m.reconnects.Inc() },
 	}
-	opts.ReadBudget, opts.AllowCrossHostRedirects = cfg.ReadBudget, cfg.AllowCrossHostRedirects
 	if len(o.Query) > 0 {
 		opts.Query = url.Values{}
 		for _, kv := range o.Query {
@@ -341,8 +407,14 @@ func (v *vu) namespace(t *scenario.Template) string {
 // reconnectWait is how long an emit waits for a lost connection to come
 // back: config.timeout, unless the options say to fail at once.
 func (v *vu) reconnectWait(o *scenario.SocketIOOptions) time.Duration {
+	return reconnectWait(o, v.timeout)
+}
+
+// reconnectWait is vu.reconnectWait for a VU whose config.timeout is
+// timeout.
+func reconnectWait(o *scenario.SocketIOOptions, timeout time.Duration) time.Duration {
 	if !o.Reconnection || o.FailWhileReconnecting {
 		return 0
 	}
-	return v.timeout
+	return timeout
 }

@@ -27,8 +27,9 @@ type vu struct {
 	// manager is the VU's default connection, with the scenario's options;
 	// namespaces share it unless the options say forceNew.
 	manager *socketio.Manager
-	// sockets are the VU's namespaces by name, connected on first use.
-	sockets map[string]*vuSocket
+	// sockets are the VU's namespaces, connected on first use (most VUs
+	// have one: a slice costs less than a map).
+	sockets []*vuSocket
 
 	// memberOf are the groups the VU is in; emitting is the traced emit
 	// being rendered, for {{ $trace }}.
@@ -39,7 +40,8 @@ type vu struct {
 	capMu    sync.Mutex
 	captured map[string]any
 	// lost holds when each namespace lost its connection, until it is
-	// joined again (the clients' callbacks, on their goroutines).
+	// joined again (the clients' callbacks, on their goroutines); nil
+	// until a connection is lost.
 	lostMu sync.Mutex
 	lost   map[string]time.Time
 	// reconnected gets a token when a namespace is joined again, for the
@@ -82,8 +84,6 @@ func (r *Runner) newVU(id uint64, scenarioIndex int, index int64) *vu {
 		scenario: sc,
 		rec:      r.cfg.Registry.Recorder(id),
 		timeout:  r.cfg.Script.Config.Timeout,
-		sockets:  map[string]*vuSocket{},
-		lost:     map[string]time.Time{},
 	}
 	if len(sc.OnReconnect) > 0 {
 		v.reconnected = make(chan struct{}, 1)
@@ -162,6 +162,9 @@ func (v *vu) connectionLost(namespace, reason string) {
 	}
 	v.lostMu.Lock()
 	if _, ok := v.lost[namespace]; !ok {
+		if v.lost == nil {
+			v.lost = map[string]time.Time{}
+		}
 		v.lost[namespace] = time.Now()
 	}
 	v.lostMu.Unlock()

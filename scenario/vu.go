@@ -31,7 +31,7 @@ func (c *Config) Namespace(ns string) string {
 // in the run. r becomes the VU's random source; getenv reads $env. The
 // Context belongs to the VU.
 func (s *Script) NewContext(vu int, r *rand.Rand, getenv func(string) string) *Context {
-	ctx := &Context{Vars: make(map[string]any, len(s.Config.Variables)+8), Environment: s.Environment, Getenv: getenv, Rand: r}
+	ctx := &Context{Vars: make(map[string]any, len(s.Config.Variables)), Environment: s.Environment, Getenv: getenv, Rand: r}
 	for _, p := range s.Config.Payloads {
 		row := vu
 		if p.Order == OrderRandom && len(p.Rows) > 0 {

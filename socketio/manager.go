@@ -58,7 +58,7 @@ func NewManager(serverURL string, opts Options) (*Manager, error) {
 func newManager(cfg *config, forceNew bool) *Manager {
 	jar := cfg.Jar
 	if jar == nil {
-		jar = newJar()
+		jar = NewJar()
 	}
 	return &Manager{
 		cfg:      cfg,

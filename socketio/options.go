@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/sockload/sockload/socketio/wire"
@@ -284,7 +285,69 @@ type Options struct {
 // config is Options with defaults applied and the server address parsed.
 type config struct {
 	Options
-	base *url.URL // scheme http or https, host, no path
+	base *url.URL // scheme http or https, host, no path; never modified
+	// basicAuth is the Authorization header of credentials written in the
+	// server URL, "" when there are none.
+	basicAuth string
+}
+
+// Prepared is a server address and Options checked, parsed and completed
+// with defaults once, for making many Managers of the same options cheaply
+// (NewManager does all that on every call). It is immutable and safe for
+// concurrent use.
+type Prepared struct{ cfg config }
+
+// Prepare checks serverURL and opts as NewManager does and returns them
+// ready for Prepared.NewManager.
+func Prepare(serverURL string, opts Options) (*Prepared, error) {
+	c, err := newConfig(serverURL, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Prepared{cfg: *c}, nil
+}
+
+// NewManager returns an idle Manager with p's options, except the ones
+// each connection may have of its own, which it takes from conn: Query,
+// ExtraHeaders, Auth, Jar, Trace and the callbacks (OnConnect ..
+// OnUpgrade). conn's other fields are not used. The result is the Manager
+// NewManager would return for p's server URL and options with those fields
+// replaced.
+func (p *Prepared) NewManager(conn Options) *Manager {
+	c := p.cfg
+	c.Query, c.Auth, c.Jar, c.Trace = conn.Query, conn.Auth, conn.Jar, conn.Trace
+	c.ExtraHeaders = withBasicAuth(conn.ExtraHeaders, c.basicAuth)
+	c.OnConnect, c.OnConnectError, c.OnDisconnect = conn.OnConnect, conn.OnConnectError, conn.OnDisconnect
+	c.OnReconnectAttempt, c.OnReconnectError, c.OnReconnect = conn.OnReconnectAttempt, conn.OnReconnectError, conn.OnReconnect
+	c.OnReconnectFailed, c.OnOpen, c.OnUpgrade = conn.OnReconnectFailed, conn.OnOpen, conn.OnUpgrade
+	return newManager(&c, c.ForceNew)
+}
+
+// withBasicAuth is h with the Authorization header auth added, unless
+// auth is "" or h has one already; h itself is not modified.
+func withBasicAuth(h http.Header, auth string) http.Header {
+	if auth == "" || h.Get("Authorization") != "" {
+		return h
+	}
+	h = h.Clone()
+	if h == nil {
+		h = http.Header{}
+	}
+	h.Set("Authorization", auth)
+	return h
+}
+
+// defaultDialers are the net.Dialers of the default DialContext, one per
+// connect timeout, shared by every config (a Dialer is not modified by
+// dialing).
+var defaultDialers sync.Map // time.Duration -> *net.Dialer
+
+func defaultDialContext(timeout time.Duration) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	d, ok := defaultDialers.Load(timeout)
+	if !ok {
+		d, _ = defaultDialers.LoadOrStore(timeout, &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second})
+	}
+	return d.(*net.Dialer).DialContext
 }
 
 func newConfig(rawURL string, opts Options) (*config, error) {
@@ -308,14 +371,9 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 		// Credentials in the URL travel as a Basic Authorization header
 		// on every transport (gorilla refuses such a URL) and never in
 		// a URL that could end up in a message.
-		if c.ExtraHeaders.Get("Authorization") == "" {
-			c.ExtraHeaders = c.ExtraHeaders.Clone()
-			if c.ExtraHeaders == nil {
-				c.ExtraHeaders = http.Header{}
-			}
-			pass, _ := u.User.Password()
-			c.ExtraHeaders.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+pass)))
-		}
+		pass, _ := u.User.Password()
+		c.basicAuth = "Basic " + base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+pass))
+		c.ExtraHeaders = withBasicAuth(c.ExtraHeaders, c.basicAuth)
 		u.User = nil
 	}
 	if c.EngineVersion == 0 {
@@ -349,7 +407,7 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 		c.MaxReadBytes = DefaultMaxReadBytes
 	}
 	if c.DialContext == nil {
-		c.DialContext = (&net.Dialer{Timeout: c.ConnectTimeout, KeepAlive: 30 * time.Second}).DialContext
+		c.DialContext = defaultDialContext(c.ConnectTimeout)
 	}
 	return c, nil
 }

@@ -537,8 +537,17 @@ func (s *Socket) removeAck(id int64) bool {
 	if _, ok := s.acks[id]; !ok {
 		return false
 	}
-	delete(s.acks, id)
+	s.deleteAckLocked(id)
 	return true
+}
+
+// deleteAckLocked forgets ack id, and the map once empty: an idle socket
+// keeps no table of the acks it once waited for.
+func (s *Socket) deleteAckLocked(id int64) {
+	delete(s.acks, id)
+	if len(s.acks) == 0 {
+		s.acks = nil
+	}
 }
 
 func (s *Socket) takeAcksLocked() map[int64]*ackWaiter {
@@ -556,7 +565,7 @@ func failAcks(acks map[int64]*ackWaiter, err error) {
 func (s *Socket) onAck(now time.Time, sp wire.SocketPacket, atts [][]byte, owned bool) {
 	s.mu.Lock()
 	w := s.acks[sp.ID]
-	delete(s.acks, sp.ID)
+	s.deleteAckLocked(sp.ID)
 	s.mu.Unlock()
 	if w == nil {
 		return // answered after its emit gave up
@@ -642,6 +651,9 @@ func (s *Socket) add(h *handler) func() {
 		if h.event == "" {
 			t.any = append(t.any, h)
 		} else {
+			if t.events == nil {
+				t.events = make(map[string][]*handler)
+			}
 			t.events[h.event] = append(t.events[h.event], h)
 		}
 	})
@@ -665,8 +677,12 @@ func (s *Socket) remove(h *handler) {
 func (s *Socket) update(change func(*handlerTable)) {
 	s.hmu.Lock()
 	defer s.hmu.Unlock()
-	next := &handlerTable{events: make(map[string][]*handler)}
+	next := &handlerTable{}
 	if cur := s.handlers.Load(); cur != nil {
+		if len(cur.events) > 0 {
+			// No map at all for a socket with only OnAny handlers.
+			next.events = make(map[string][]*handler, len(cur.events))
+		}
 		for k, v := range cur.events {
 			next.events[k] = slices.Clone(v)
 		}
