@@ -283,12 +283,42 @@ type Options struct {
 }
 
 // config is Options with defaults applied and the server address parsed.
+// The Options are shared by every config prepared from the same ones and
+// never modified once made; the fields each connection may have of its own
+// (see Prepared.NewManager) are config's, and shadow those of Options,
+// which newConfig clears.
 type config struct {
-	Options
+	*Options
 	base *url.URL // scheme http or https, host, no path; never modified
 	// basicAuth is the Authorization header of credentials written in the
 	// server URL, "" when there are none.
 	basicAuth string
+
+	Query              url.Values
+	ExtraHeaders       http.Header
+	Auth               map[string]any
+	Jar                http.CookieJar
+	Trace              func(TraceEvent)
+	OnConnect          func(namespace string)
+	OnConnectError     func(namespace string, err error)
+	OnDisconnect       func(namespace, reason string, err error)
+	OnReconnectAttempt func(attempt int)
+	OnReconnectError   func(attempt int, err error)
+	OnReconnect        func(attempt int)
+	OnReconnectFailed  func()
+	OnOpen             func(transport string, header http.Header)
+	OnUpgrade          func(err *UpgradeError)
+}
+
+// setConnection sets the fields of conn that are each connection's own
+// (Query, ExtraHeaders with the URL's credentials added, Auth, Jar, Trace
+// and the callbacks).
+func (c *config) setConnection(conn *Options) {
+	c.Query, c.Auth, c.Jar, c.Trace = conn.Query, conn.Auth, conn.Jar, conn.Trace
+	c.ExtraHeaders = withBasicAuth(conn.ExtraHeaders, c.basicAuth)
+	c.OnConnect, c.OnConnectError, c.OnDisconnect = conn.OnConnect, conn.OnConnectError, conn.OnDisconnect
+	c.OnReconnectAttempt, c.OnReconnectError, c.OnReconnect = conn.OnReconnectAttempt, conn.OnReconnectError, conn.OnReconnect
+	c.OnReconnectFailed, c.OnOpen, c.OnUpgrade = conn.OnReconnectFailed, conn.OnOpen, conn.OnUpgrade
 }
 
 // Prepared is a server address and Options checked, parsed and completed
@@ -315,12 +345,17 @@ func Prepare(serverURL string, opts Options) (*Prepared, error) {
 // replaced.
 func (p *Prepared) NewManager(conn Options) *Manager {
 	c := p.cfg
-	c.Query, c.Auth, c.Jar, c.Trace = conn.Query, conn.Auth, conn.Jar, conn.Trace
-	c.ExtraHeaders = withBasicAuth(conn.ExtraHeaders, c.basicAuth)
-	c.OnConnect, c.OnConnectError, c.OnDisconnect = conn.OnConnect, conn.OnConnectError, conn.OnDisconnect
-	c.OnReconnectAttempt, c.OnReconnectError, c.OnReconnect = conn.OnReconnectAttempt, conn.OnReconnectError, conn.OnReconnect
-	c.OnReconnectFailed, c.OnOpen, c.OnUpgrade = conn.OnReconnectFailed, conn.OnOpen, conn.OnUpgrade
+	c.setConnection(&conn)
 	return newManager(&c, c.ForceNew)
+}
+
+// clearConnection clears the fields config has of its own, so that the
+// shared Options hold none of the first connection's.
+func (o *Options) clearConnection() {
+	o.Query, o.ExtraHeaders, o.Auth, o.Jar, o.Trace = nil, nil, nil, nil, nil
+	o.OnConnect, o.OnConnectError, o.OnDisconnect = nil, nil, nil
+	o.OnReconnectAttempt, o.OnReconnectError, o.OnReconnect = nil, nil, nil
+	o.OnReconnectFailed, o.OnOpen, o.OnUpgrade = nil, nil, nil
 }
 
 // withBasicAuth is h with the Authorization header auth added, unless
@@ -366,16 +401,18 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 	if u.Host == "" {
 		return nil, fmt.Errorf("socketio: server URL %q has no host", rawURL)
 	}
-	c := &config{Options: opts, base: u}
+	shared := opts
+	c := &config{Options: &shared, base: u}
 	if u.User != nil {
 		// Credentials in the URL travel as a Basic Authorization header
 		// on every transport (gorilla refuses such a URL) and never in
 		// a URL that could end up in a message.
 		pass, _ := u.User.Password()
 		c.basicAuth = "Basic " + base64.StdEncoding.EncodeToString([]byte(u.User.Username()+":"+pass))
-		c.ExtraHeaders = withBasicAuth(c.ExtraHeaders, c.basicAuth)
 		u.User = nil
 	}
+	c.setConnection(&opts)
+	shared.clearConnection()
 	if c.EngineVersion == 0 {
 		c.EngineVersion = wire.EngineV4
 	}
