@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -27,7 +28,7 @@ type Manager struct {
 	forceNew bool
 
 	mu             sync.Mutex
-	sockets        map[string]*Socket
+	sockets        []*Socket  // by namespace, in the order made; a Manager has few
 	children       []*Manager // with ForceNew, one per Socket
 	eng            *engine
 	opening        *openOp
@@ -64,7 +65,6 @@ func newManager(cfg *config, forceNew bool) *Manager {
 		cfg:      cfg,
 		jar:      jar,
 		forceNew: forceNew,
-		sockets:  make(map[string]*Socket),
 		backoff: backoff{
 			min:    cfg.ReconnectionDelay,
 			max:    cfg.ReconnectionDelayMax,
@@ -103,11 +103,11 @@ func (m *Manager) Socket(namespace string) *Socket {
 		m.children = append(m.children, child)
 		m = child // not yet shared: no need for its lock
 	}
-	if s := m.sockets[namespace]; s != nil {
+	if s := m.socketLocked(namespace); s != nil {
 		return s
 	}
 	s := &Socket{m: m, nsp: namespace}
-	m.sockets[namespace] = s
+	m.sockets = append(m.sockets, s)
 	return s
 }
 
@@ -171,17 +171,22 @@ func (m *Manager) Close() error {
 }
 
 func (m *Manager) socketsLocked() []*Socket {
-	out := make([]*Socket, 0, len(m.sockets))
-	for _, s := range m.sockets {
-		out = append(out, s)
-	}
-	return out
+	return slices.Clone(m.sockets)
 }
 
 func (m *Manager) socket(namespace string) *Socket {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.sockets[namespace]
+	return m.socketLocked(namespace)
+}
+
+func (m *Manager) socketLocked(namespace string) *Socket {
+	for _, s := range m.sockets {
+		if s.nsp == namespace {
+			return s
+		}
+	}
+	return nil
 }
 
 func (m *Manager) anyActiveLocked() bool {

@@ -250,3 +250,33 @@ func FuzzAppendEventData(f *testing.F) {
 		}
 	})
 }
+
+// FuzzConnectSID checks ConnectSID against encoding/json, its oracle: the
+// same id, and an error exactly when encoding/json fails.
+func FuzzConnectSID(f *testing.F) {
+	for _, s := range []string{
+		`{"sid":"abc"}`, `{"sid":"Vs7rZ9-4xsAAAB"}`, `{"sid":""}`, `{"sid":"a\"b"}`, `{"sid":"\u00e9"}`,
+		`{"sid":"é"}`, `{ "sid": "abc" }`, `{"SID":"abc"}`, `{"sid":"a","sid":"b"}`, `{"sid":1}`, `null`, `[`, `{"sid":"a"}x`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sid, err := ConnectSID(data)
+		if len(data) == 0 {
+			if sid != "" || err != nil {
+				t.Fatalf("ConnectSID(empty) = %q, %v", sid, err)
+			}
+			return
+		}
+		var want struct {
+			SID string `json:"sid"`
+		}
+		wantErr := json.Unmarshal(data, &want)
+		if (err != nil) != (wantErr != nil) || (err == nil && sid != want.SID) {
+			t.Fatalf("ConnectSID(%q) = %q, %v; encoding/json gives %q, %v", data, sid, err, want.SID, wantErr)
+		}
+		if err != nil && !errors.Is(err, ErrBadSocketPacket) {
+			t.Fatalf("error %v is not ErrBadSocketPacket", err)
+		}
+	})
+}

@@ -356,6 +356,9 @@ func ConnectSID(data json.RawMessage) (string, error) {
 	if len(data) == 0 {
 		return "", nil
 	}
+	if sid, ok := plainConnectSID(data); ok {
+		return sid, nil
+	}
 	var obj struct {
 		SID string `json:"sid"`
 	}
@@ -363,6 +366,24 @@ func ConnectSID(data json.RawMessage) (string, error) {
 		return "", fmt.Errorf("%w: CONNECT data: %v", ErrBadSocketPacket, err)
 	}
 	return obj.SID, nil
+}
+
+// plainConnectSID reads the form every server sends, {"sid":"..."} with
+// printable ASCII and no escapes in the id, without reflection (it is read
+// once per connection); ok is false for any other form, which
+// ConnectSID leaves to encoding/json.
+func plainConnectSID(data []byte) (sid string, ok bool) {
+	const prefix, suffix = `{"sid":"`, `"}`
+	if len(data) < len(prefix)+len(suffix) || string(data[:len(prefix)]) != prefix || string(data[len(data)-len(suffix):]) != suffix {
+		return "", false
+	}
+	id := data[len(prefix) : len(data)-len(suffix)]
+	for _, c := range id {
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return "", false
+		}
+	}
+	return string(id), true
 }
 
 // EventName returns the event name, the first element of an event's Data,
