@@ -103,9 +103,15 @@ type Runner struct {
 	// interrupt.
 	cancelled atomic.Int64
 
-	// runFlow runs a VU's flow; tests of arrival timing replace it with
-	// one that does no I/O, so that they can run in a synctest bubble.
+	// runFlow, when set, runs a VU's flow in place of its program: tests
+	// of arrival timing set one that does no I/O, so that they can run in
+	// a synctest bubble.
 	runFlow func(ctx context.Context, v *vu) error
+	// parkAfter is the shortest think that parks its VU, holding no
+	// goroutine (defaultParkAfter); 0 never parks, for tests that compare.
+	parkAfter time.Duration
+	// parked counts the VUs parked now.
+	parked atomic.Int64
 
 	// backends counts the VUs per backend; nil when no scenario names
 	// backends.
@@ -188,7 +194,7 @@ func New(cfg Config) (*Runner, error) {
 		r.groups = newGroups()
 		r.unfollowed = reg.Counter(MetricTracesUnfollowed)
 	}
-	r.runFlow = func(ctx context.Context, v *vu) error { return v.flow(ctx) }
+	r.parkAfter = defaultParkAfter
 	return r, nil
 }
 
@@ -314,11 +320,11 @@ func (r *Runner) launch(vuCtx context.Context, wg *sync.WaitGroup, lag time.Dura
 	r.perVU.createdBy[idx].Inc()
 	v.rec.Record(r.m.arrivalLag, max(lag, time.Microsecond))
 	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		defer r.active.Add(-1)
-		v.run(vuCtx)
-	}()
+	// The VU ends on whichever goroutine runs its last step.
+	go v.start(vuCtx, func() {
+		r.active.Add(-1)
+		wg.Done()
+	})
 }
 
 // windDown waits for the running VUs: up to the grace period after a normal

@@ -11,32 +11,12 @@ import (
 	"github.com/sockload/sockload/socketio"
 )
 
-// steps runs steps in order, stopping at the first failure.
-func (v *vu) steps(ctx context.Context, steps []scenario.Step) error {
-	for _, st := range steps {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		v.applyCaptured()
-		v.captureBackend()
-		if err := v.afterReconnect(ctx); err != nil {
-			return err
-		}
-		if err := v.step(ctx, st); err != nil {
-			return atLine(err, st.Position().Line)
-		}
-	}
-	return nil
-}
-
+// step runs a step other than a loop or a think, which the VU's program
+// runs itself (see nextStep).
 func (v *vu) step(ctx context.Context, st scenario.Step) error {
 	switch st := st.(type) {
 	case *scenario.EmitStep:
 		return v.emit(ctx, st)
-	case *scenario.ThinkStep:
-		return v.think(ctx, st)
-	case *scenario.LoopStep:
-		return v.loop(ctx, st)
 	case *scenario.LogStep:
 		if v.r.cfg.Log != nil {
 			v.r.cfg.Log(scenario.RenderString(st.Message, v.tctx))
@@ -202,62 +182,6 @@ func (v *vu) recordResponse(event string, d time.Duration) {
 	}
 }
 
-func (v *vu) think(ctx context.Context, st *scenario.ThinkStep) error {
-	d, err := st.Pause(v.tctx, v.r.cfg.Script.Config.DefaultJitter)
-	if err != nil {
-		return failf("bad think", "think at line %d: %v", st.Pos.Line, err)
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	for {
-		select {
-		case <-t.C:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-v.reconnectSignal():
-			if err := v.rejoin(ctx); err != nil {
-				return err
-			}
-		}
-	}
-}
-
-func (v *vu) loop(ctx context.Context, st *scenario.LoopStep) error {
-	valueVar, elementVar := st.LoopValue, st.LoopElement
-	iterate := func(i int, elem any) error {
-		v.tctx.Vars[valueVar] = i
-		if elem != nil {
-			v.tctx.Vars[elementVar] = elem
-		}
-		return v.steps(ctx, st.Steps)
-	}
-	elements, over, err := st.Elements(v.tctx)
-	if err != nil {
-		return failf("bad loop", "loop at line %d: %v", st.Pos.Line, err)
-	}
-	if over {
-		for i, elem := range elements {
-			if err := iterate(i, elem); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	// A loop without count or over repeats until the VU is cancelled at
-	// the end of the run (To < 0).
-	c, err := st.Iterations(v.tctx)
-	if err != nil {
-		return failf("bad loop count", "loop at line %d: %v", st.Pos.Line, err)
-	}
-	for i := c.From; c.To < 0 || i < c.To; i++ {
-		if err := iterate(i, nil); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // waitFor waits for Count events that match the step's args/data and
 // match (all events of the name when it has neither): events that do not
 // match are skipped and counted in socketio.unmatched.<event>. The time
@@ -318,7 +242,8 @@ func atLine(err error, line int) error {
 }
 
 // matcher returns the filter of a wait: nil when c filters nothing.
-// It runs on the VU's goroutine, so it may render with the VU's context.
+// It runs on the goroutine running the VU's flow, so it may render with
+// the VU's context.
 func (v *vu) matcher(c *scenario.Check, concat bool) func(socketio.Message) bool {
 	if !c.Filters() {
 		return nil

@@ -15,7 +15,9 @@ import (
 )
 
 // vu is one virtual user: one run of a scenario's flow with its own
-// variables and connections. It lives on its own goroutine.
+// variables and connections. Its flow runs on one goroutine at a time:
+// the one launch starts, then, after each think it parks in (see
+// program), the one that resumes it.
 type vu struct {
 	r        *Runner
 	id       uint64
@@ -56,6 +58,16 @@ type vu struct {
 	// jar holds the VU's cookies, for its HTTP steps and its connections
 	// alike (see cookieJar).
 	jar http.CookieJar
+
+	// ctx is the VU's context, kept for the goroutines that resume it;
+	// ended is called once it has ended; startedAt times its session.
+	ctx       context.Context
+	ended     func()
+	startedAt time.Time
+	// prog is where the flow stands; parking holds its wake-ups while it
+	// is parked in a think.
+	prog    program
+	parking vuParking
 }
 
 // stepError is a failed step: code names it in errors.<code> and is one of
@@ -88,6 +100,7 @@ func (r *Runner) newVU(id uint64, scenarioIndex int, index int64) *vu {
 	if len(sc.OnReconnect) > 0 {
 		v.reconnected = make(chan struct{}, 1)
 	}
+	v.prog.parkAfter = r.parkAfter
 	v.tctx = r.cfg.Script.NewContext(int(index), rand.New(rand.NewPCG(r.rng.Uint64(), id)), r.cfg.Getenv)
 	if r.traces != nil {
 		v.tctx.Trace = v.renderTrace
@@ -95,18 +108,18 @@ func (r *Runner) newVU(id uint64, scenarioIndex int, index int64) *vu {
 	return v
 }
 
-// run runs the flow and records the VU's outcome.
-func (v *vu) run(ctx context.Context) {
-	start := time.Now()
-	err := v.r.runFlow(ctx, v)
+// finish ends the VU once its flow has ended with err: it leaves its
+// groups, closes its connections and counts it completed, cancelled (its
+// context ended) or failed.
+func (v *vu) finish(err error) {
 	v.leaveGroups()
 	v.closeAll()
 	m := &v.r.m
 	switch {
 	case err == nil:
 		m.completed.Inc()
-		v.rec.Record(m.sessionLength, time.Since(start))
-	case ctx.Err() != nil:
+		v.rec.Record(m.sessionLength, time.Since(v.startedAt))
+	case v.ctx.Err() != nil:
 		m.cancelled.Inc()
 		v.r.cancelled.Add(1)
 	default:
@@ -117,6 +130,9 @@ func (v *vu) run(ctx context.Context) {
 		}
 	}
 	v.leaveBackend()
+	if v.ended != nil {
+		v.ended()
+	}
 }
 
 // recordError counts err under its code and keeps it as a sample of the
@@ -134,15 +150,6 @@ func (r *Runner) recordError(vu uint64, err error) {
 		}
 	}
 	r.cfg.Registry.Error(code, s)
-}
-
-func (v *vu) flow(ctx context.Context) error {
-	if v.scenario.ConnectAtStart {
-		if _, err := v.socket(ctx, v.r.cfg.Script.Config.Namespace("/")); err != nil {
-			return err
-		}
-	}
-	return v.steps(ctx, v.scenario.Flow)
 }
 
 func (v *vu) closeAll() {
@@ -183,21 +190,8 @@ func (v *vu) joined(namespace string) {
 	v.rec.Record(v.r.m.reconnectTime, max(time.Since(at), time.Microsecond))
 	select {
 	case v.reconnected <- struct{}{}:
+		v.wakeForReconnect()
 	default: // nil, or a run is already due
-	}
-}
-
-// afterReconnect runs the scenario's onReconnect steps if a reconnection
-// happened since they last ran.
-func (v *vu) afterReconnect(ctx context.Context) error {
-	if v.inReconnectFlow {
-		return nil
-	}
-	select {
-	case <-v.reconnected:
-		return v.rejoin(ctx)
-	default:
-		return nil
 	}
 }
 
@@ -209,12 +203,4 @@ func (v *vu) reconnectSignal() <-chan struct{} {
 		return nil
 	}
 	return v.reconnected
-}
-
-// rejoin runs the onReconnect steps, whose token was taken.
-func (v *vu) rejoin(ctx context.Context) error {
-	v.inReconnectFlow = true
-	defer func() { v.inReconnectFlow = false }()
-	v.r.m.reconnectFlows.Inc()
-	return v.steps(ctx, v.scenario.OnReconnect)
 }

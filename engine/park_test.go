@@ -1,0 +1,268 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/sockload/sockload/metrics"
+	"github.com/sockload/sockload/phases"
+	"github.com/sockload/sockload/scenario"
+)
+
+// parkModes are the thresholds the tests run each flow with: never
+// parking (the flow's goroutine waits, as a short think does) and parking
+// at every think of a millisecond or more.
+var parkModes = []struct {
+	name      string
+	parkAfter time.Duration
+}{
+	{"never parked", 0},
+	{"parked", time.Millisecond},
+}
+
+// ioFreeFlow loads a scenario whose steps (thinks, loops, logs) touch no
+// connection, so that one VU of it can run in a synctest bubble.
+func ioFreeFlow(t *testing.T, yml string) *scenario.Script {
+	t.Helper()
+	s, err := scenario.Parse("flow.yml", []byte(`
+config:
+  target: "http://127.0.0.1:1"
+  timeout: 10
+  variables: {notAList: 3}
+  phases: [{duration: 1, arrivalCount: 1}]
+scenarios:
+  - engine: socketio
+`+yml), scenario.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Scenarios[0].ConnectAtStart = false
+	return s
+}
+
+// vuEvent is what a test does to a running VU at an instant of the
+// bubble's clock: a reconnection of "/" (lost and joined again), or the
+// end of its context.
+type vuEvent struct {
+	at     time.Duration
+	cancel bool
+}
+
+// ioFreeRun runs one VU of s in a synctest bubble, with events, and
+// returns what it logged (each line prefixed with the instant), when it
+// ended, how many VUs were parked at each event, and the run's counters
+// and error samples.
+type ioFreeRun struct {
+	log         []string
+	ended       time.Duration
+	parkedAt    []int64
+	counters    map[string]int64
+	errorSample string
+}
+
+func runIOFree(t *testing.T, s *scenario.Script, parkAfter time.Duration, events ...vuEvent) ioFreeRun {
+	t.Helper()
+	var out ioFreeRun
+	synctest.Test(t, func(t *testing.T) {
+		begin := time.Now()
+		reg := metrics.New(begin, metrics.Options{})
+		var mu sync.Mutex
+		r, err := New(Config{Script: s, Plan: phases.Plan{{Duration: time.Second, ArrivalCount: 1}}, Registry: reg, Seed: 1,
+			Log: func(m string) {
+				mu.Lock()
+				defer mu.Unlock()
+				out.log = append(out.log, fmt.Sprintf("%s %s", time.Since(begin), m))
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.parkAfter = parkAfter
+		v := r.newVU(1, 0, 0)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		done := make(chan struct{})
+		go v.start(ctx, func() { out.ended = time.Since(begin); close(done) })
+		for _, e := range events {
+			time.Sleep(e.at - time.Since(begin))
+			synctest.Wait()
+			out.parkedAt = append(out.parkedAt, r.parked.Load())
+			if e.cancel {
+				cancel()
+			} else {
+				v.connectionLost("/", "transport close")
+				v.joined("/")
+			}
+		}
+		<-done
+		snap := reg.Rotate(time.Now())
+		out.counters = map[string]int64{}
+		for name, n := range snap.Counters {
+			if name != MetricCPU {
+				out.counters[name] = n
+			}
+		}
+		for _, s := range reg.ErrorSamples() {
+			out.errorSample += s.Step + " " + s.Message
+		}
+	})
+	return out
+}
+
+const rejoinLogs = `
+    onReconnect:
+      - log: "rejoin"
+      - think: 5
+      - log: "rejoined"
+`
+
+// A VU resumes from a parked think by the first of its wake-ups, as the
+// waiting VU does: the think's end, the VU's cancellation (counted as
+// cancelled, at once), or a reconnection, which runs the onReconnect
+// steps and then thinks the rest of the time. A reconnection during the
+// onReconnect steps does not nest: it runs them again after them.
+func TestParkedThinkResumesByItsFirstWakeUp(t *testing.T) {
+	reconnect := func(s float64) vuEvent { return vuEvent{at: time.Duration(s * float64(time.Second))} }
+	cancel := func(s float64) vuEvent { return vuEvent{at: time.Duration(s * float64(time.Second)), cancel: true} }
+	flow := `
+    flow:
+      - log: "a"
+      - think: 10
+      - log: "b"
+`
+	cases := []struct {
+		name     string
+		yml      string
+		events   []vuEvent
+		log      []string
+		ended    time.Duration
+		parked   []int64 // VUs parked at each event, when parking
+		counters map[string]int64
+	}{
+		{"the think's end", flow, []vuEvent{reconnect(5)}, []string{"0s a", "10s b"}, 10 * time.Second, []int64{1},
+			map[string]int64{MetricVUsersCompleted: 1}},
+		{"cancelled while parked", flow, []vuEvent{cancel(3)}, []string{"0s a"}, 3 * time.Second, []int64{1},
+			map[string]int64{MetricVUsersCancelled: 1}},
+		{"a reconnection, then the rest of the think", flow + rejoinLogs, []vuEvent{reconnect(3)},
+			[]string{"0s a", "3s rejoin", "8s rejoined", "10s b"}, 10 * time.Second, []int64{1},
+			map[string]int64{MetricVUsersCompleted: 1, MetricReconnectFlows: 1}},
+		{"a reconnection during onReconnect runs it after", flow + rejoinLogs, []vuEvent{reconnect(3), reconnect(4)},
+			[]string{"0s a", "3s rejoin", "8s rejoined", "8s rejoin", "13s rejoined", "13s b"}, 13 * time.Second, []int64{1, 1},
+			map[string]int64{MetricVUsersCompleted: 1, MetricReconnectFlows: 2}},
+		{"cancelled in the onReconnect steps' think", flow + rejoinLogs, []vuEvent{reconnect(3), cancel(6)},
+			[]string{"0s a", "3s rejoin"}, 6 * time.Second, []int64{1, 1},
+			map[string]int64{MetricVUsersCancelled: 1, MetricReconnectFlows: 1}},
+		{"a reconnection after the think's end", flow + rejoinLogs, []vuEvent{reconnect(11)},
+			[]string{"0s a", "10s b"}, 10 * time.Second, []int64{0},
+			map[string]int64{MetricVUsersCompleted: 1}},
+		{"without onReconnect steps a reconnection does not wake it", flow, []vuEvent{reconnect(3)},
+			[]string{"0s a", "10s b"}, 10 * time.Second, []int64{1},
+			map[string]int64{MetricVUsersCompleted: 1, MetricReconnectFlows: 0}},
+	}
+	for _, c := range cases {
+		for _, m := range parkModes {
+			t.Run(c.name+"/"+m.name, func(t *testing.T) {
+				got := runIOFree(t, ioFreeFlow(t, c.yml), m.parkAfter, c.events...)
+				if !slices.Equal(got.log, c.log) {
+					t.Errorf("logged %q, want %q", got.log, c.log)
+				}
+				if got.ended != c.ended {
+					t.Errorf("ended at %s, want %s", got.ended, c.ended)
+				}
+				wantParked := c.parked
+				if m.parkAfter == 0 {
+					wantParked = make([]int64, len(c.parked))
+				}
+				if !slices.Equal(got.parkedAt, wantParked) {
+					t.Errorf("parked VUs at the events: %v, want %v", got.parkedAt, wantParked)
+				}
+				for name, n := range c.counters {
+					if got.counters[name] != n {
+						t.Errorf("%s = %d, want %d (%v)", name, got.counters[name], n, got.counters)
+					}
+				}
+			})
+		}
+	}
+}
+
+// Parking changes nothing a flow does: the loops' variables, nested
+// loops, loops forever until the VU is cancelled, failures and the line
+// they are told, and the counts are the same parked as not.
+func TestParkingChangesNoOutcome(t *testing.T) {
+	cases := []struct {
+		name   string
+		yml    string
+		events []vuEvent
+	}{
+		{"nested loops", `
+    flow:
+      - loop:
+          - think: 1
+          - loop:
+              - log: "{{ $loopElement }} {{ $loopCount }}"
+              - think: 0.5
+            over: ["x", "y"]
+          - log: "outer {{ $loopCount }}"
+        count: "2-4"
+      - think: 2
+      - log: "end {{ $loopCount }}"
+`, nil},
+		{"a loop forever until cancelled", `
+    flow:
+      - loop:
+          - think: 1
+          - log: "tick {{ $loopCount }}"
+`, []vuEvent{{at: 3500 * time.Millisecond, cancel: true}}},
+		{"a failure in a nested loop names its step", `
+    flow:
+      - loop:
+          - think: 1
+          - loop:
+              - log: "never"
+            over: notAList
+        count: 2
+`, nil},
+		{"a bad think", `
+    flow:
+      - think: 1
+      - think: "{{ notAList }}x"
+`, nil},
+		{"onReconnect in a loop", `
+    onReconnect:
+      - log: "rejoin {{ $loopCount }}"
+      - think: 1
+    flow:
+      - loop:
+          - think: 2
+          - log: "tick {{ $loopCount }}"
+        count: 3
+`, []vuEvent{{at: 1 * time.Second}, {at: 3500 * time.Millisecond}, {at: 3700 * time.Millisecond}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			never := runIOFree(t, ioFreeFlow(t, c.yml), 0, c.events...)
+			parked := runIOFree(t, ioFreeFlow(t, c.yml), time.Millisecond, c.events...)
+			if len(never.log) == 0 && never.errorSample == "" {
+				t.Fatal("the flow did nothing: the comparison proves nothing")
+			}
+			if !slices.Equal(parked.log, never.log) {
+				t.Errorf("parked, logged\n%q\nnot parked\n%q", parked.log, never.log)
+			}
+			if parked.ended != never.ended {
+				t.Errorf("parked, ended at %s; not parked, at %s", parked.ended, never.ended)
+			}
+			if fmt.Sprint(parked.counters) != fmt.Sprint(never.counters) {
+				t.Errorf("parked, counted %v; not parked, %v", parked.counters, never.counters)
+			}
+			if parked.errorSample != never.errorSample {
+				t.Errorf("parked, the error %q; not parked, %q", parked.errorSample, never.errorSample)
+			}
+			t.Logf("log %q, error %q", never.log, never.errorSample)
+		})
+	}
+}
