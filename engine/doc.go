@@ -26,6 +26,31 @@
 //	because they did not match), socketio.wait_time.<event> (how long a
 //	waitFor waited), socketio.listened.<event> (events a listener matched)
 //
+// # A VU's life
+//
+// At its arrival a VU is created and its flow starts on a new goroutine.
+// The flow runs as a program (program.go): a stack of frames, each a list
+// of steps and the index of the next (the flow, a loop's body with its
+// iteration, the onReconnect steps), rather than Go calls, so that where
+// the VU stands is data. Between steps it checks its context, stores
+// what its listeners captured and runs the onReconnect steps if a
+// reconnection happened since they last ran; emits, acks, waitFors and
+// HTTP steps block its goroutine while they wait, as do thinks shorter
+// than 100 ms.
+//
+// A think of 100 ms or more parks the VU: it arms a timer for the think
+// and a callback on its context, and its goroutine returns, so that an
+// idle VU holds its connections and its state but no goroutine. The first
+// of three wake-ups resumes it, exactly once, on a goroutine of its own:
+// the think's end; the VU's cancellation (the end of the grace period, an
+// interrupt), which ends it at once, counted in vusers.cancelled; or, when
+// the scenario has onReconnect steps and they are not running already, a
+// reconnection, which runs them and then thinks the rest of the time.
+//
+// Whichever goroutine runs the VU's last step ends it: it leaves its
+// groups, closes its connections and counts it completed (with its
+// session length), failed or cancelled. The run ends when every VU has.
+//
 // # Delivery time and reach
 //
 // An emit whose payload renders {{ $trace }} carries a token with a

@@ -1,8 +1,11 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -27,7 +30,7 @@ var parkModes = []struct {
 
 // ioFreeFlow loads a scenario whose steps (thinks, loops, logs) touch no
 // connection, so that one VU of it can run in a synctest bubble.
-func ioFreeFlow(t *testing.T, yml string) *scenario.Script {
+func ioFreeFlow(t testing.TB, yml string) *scenario.Script {
 	t.Helper()
 	s, err := scenario.Parse("flow.yml", []byte(`
 config:
@@ -264,5 +267,200 @@ func TestParkingChangesNoOutcome(t *testing.T) {
 			}
 			t.Logf("log %q, error %q", never.log, never.errorSample)
 		})
+	}
+}
+
+// idleForever is idleScenario's VU thinking far longer than any test.
+const idleForever = `
+config:
+  target: "%s"
+  timeout: 30
+  phases:
+    - duration: 1
+      arrivalCount: %d
+  socketio:
+    transports: ["websocket"]
+scenarios:
+  - name: idle
+    engine: socketio
+    flow:
+      - emit: ["echo", "hello"]
+        acknowledge: {}
+      - think: 3600
+`
+
+// flowGoroutines counts the goroutines running a VU's flow: each started
+// in vu.start (by launch) or vu.resume (by a wake-up).
+func flowGoroutines() int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	count := 0
+	for g := range bytes.SplitSeq(buf, []byte("\n\n")) {
+		if bytes.Contains(g, []byte("engine.(*vu).start(")) || bytes.Contains(g, []byte("engine.(*vu).resume(")) {
+			count++
+		}
+	}
+	return count
+}
+
+// VUs parked in a long think hold no goroutine of their own: against the
+// built-in target, 500 VUs that connected, had their ack and think for an
+// hour leave no goroutine in their flow, and one goroutine fewer each
+// than the same VUs never parked. Their cancellation ends the run at once
+// (it returns long before the hour), every VU counted as cancelled.
+func TestParkedVUsHoldNoGoroutines(t *testing.T) {
+	if testing.Short() {
+		t.Skip("500 connections for a few seconds; go test without -short runs it")
+	}
+	const n = 500
+	srv := startTarget(t)
+	before := runtime.NumGoroutine()
+	perVU := map[string]float64{}
+	// Parked first: goroutines of the first run still ending could only
+	// lower the second's count, against the claim.
+	for _, m := range []struct {
+		name      string
+		parkAfter time.Duration
+		flow      int // goroutines running flows once every VU thinks
+	}{
+		{"parked", defaultParkAfter, 0},
+		{"never parked", 0, n},
+	} {
+		t.Run(m.name, func(t *testing.T) {
+			s := loadScript(t, srv.URL(), fmt.Sprintf(idleForever, "%s", n))
+			reg := metrics.New(time.Now(), metrics.Options{Rates: Rates})
+			r, err := New(Config{Script: s, Plan: PlanOf(s), Registry: reg, Seed: 1, Grace: 2 * time.Hour})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.parkAfter = m.parkAfter
+			start := runtime.NumGoroutine()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			type ran struct {
+				res Result
+				err error
+			}
+			done := make(chan ran, 1)
+			go func() {
+				res, err := r.Run(ctx)
+				done <- ran{res, err}
+			}()
+			eventually(t, "every VU thinking", func() bool {
+				if m.parkAfter > 0 {
+					return r.parked.Load() == n
+				}
+				return flowGoroutines() == n && r.Status().Finished
+			})
+			if got := flowGoroutines(); got != m.flow {
+				t.Errorf("%d goroutines run VUs' flows, want %d", got, m.flow)
+			}
+			perVU[m.name] = float64(runtime.NumGoroutine()-start) / n
+			cancel()
+			got := <-done
+			if got.err != nil {
+				t.Fatal(got.err)
+			}
+			if got.res.Cancelled != n {
+				t.Errorf("%d VUs cancelled, want %d", got.res.Cancelled, n)
+			}
+			expectCounters(t, reg.Rotate(time.Now()), map[string]int64{
+				MetricVUsersCancelled: n, MetricVUsersCompleted: 0, MetricVUsersFailed: 0,
+			})
+			if r.parked.Load() != 0 {
+				t.Errorf("%d VUs still parked after the run", r.parked.Load())
+			}
+			eventually(t, "the run's goroutines ended", func() bool { return runtime.NumGoroutine() <= before+20 })
+		})
+	}
+	t.Logf("goroutines per VU: %v", perVU)
+	if saved := perVU["never parked"] - perVU["parked"]; saved < 0.9 {
+		t.Errorf("a parked VU holds %.2f goroutines fewer than one never parked, want 1", saved)
+	}
+}
+
+// parkedAgainstTarget has VUs think between acked emits in nested loops,
+// or fail a check in a loop: with parking at every think
+// the counts, and the failures' lines, are those of VUs that never park.
+const parkedAgainstTarget = `
+config:
+  target: "%s"
+  timeout: 10
+  phases:
+    - duration: 1
+      arrivalCount: 20
+  socketio:
+    transports: ["websocket"]
+scenarios:
+  - name: loops
+    engine: socketio
+    flow:
+      - loop:
+          - emit: ["echo", "{{ $loopCount }}"]
+            acknowledge:
+              match: {json: "$.0", value: "{{ $loopCount }}"}
+          - think: "5ms"
+          - loop:
+              - emit: ["echo", "{{ $loopElement }}"]
+                acknowledge: {}
+              - think: "3ms"
+            over: ["a", "b", "c"]
+        count: 3
+      - think: "20ms"
+      - emit: ["echo", "{{ $loopCount }}"]
+        acknowledge:
+          match: {json: "$.0", value: 2}
+  - name: fails
+    engine: socketio
+    flow:
+      - loop:
+          - think: "5ms"
+          - emit: ["echo", "{{ $loopCount }}"]
+            acknowledge:
+              match: {json: "$.0", value: 0}
+        count: 3
+`
+
+func TestParkingChangesNoCountAgainstTheTarget(t *testing.T) {
+	if testing.Short() {
+		t.Skip("two runs of a second each; go test without -short runs it")
+	}
+	srv := startTarget(t)
+	run := func(parkAfter time.Duration) (map[string]int64, []string) {
+		s := loadScript(t, srv.URL(), parkedAgainstTarget)
+		reg := metrics.New(time.Now(), metrics.Options{Rates: Rates})
+		r, err := New(Config{Script: s, Plan: PlanOf(s), Registry: reg, Seed: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.parkAfter = parkAfter
+		if _, err := r.Run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		counters := reg.Rotate(time.Now()).Counters
+		delete(counters, MetricCPU)
+		var steps []string
+		for _, s := range reg.ErrorSamples() {
+			steps = append(steps, filepath.Base(s.Step)+" "+s.Message)
+		}
+		return counters, steps
+	}
+	never, neverSteps := run(0)
+	parked, parkedSteps := run(time.Millisecond)
+	if never[MetricVUsersFailed] == 0 || never[MetricVUsersCompleted] == 0 {
+		t.Fatalf("want VUs that complete and VUs that fail, got %v", never)
+	}
+	if fmt.Sprint(parked) != fmt.Sprint(never) {
+		t.Errorf("parked, counted\n%v\nnot parked\n%v", parked, never)
+	}
+	if !slices.Equal(parkedSteps, neverSteps) || len(neverSteps) == 0 {
+		t.Errorf("parked, the errors were %q; not parked, %q", parkedSteps, neverSteps)
 	}
 }
