@@ -9,6 +9,8 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/sockload/sockload/socketio/wire"
 )
 
@@ -22,6 +24,7 @@ type bubblePoller struct {
 	t      *testing.T
 	srv    *Server
 	client *http.Client
+	ln     *pipeListener
 	v      wire.EngineVersion
 	sid    string
 }
@@ -37,7 +40,7 @@ func newBubblePoller(t *testing.T, cfg Config) *bubblePoller {
 	t.Cleanup(func() { srv.Close() })
 	client := &http.Client{Transport: &http.Transport{DialContext: ln.dial}}
 	t.Cleanup(client.CloseIdleConnections)
-	p := &bubblePoller{t: t, srv: srv, client: client, v: cfg.EngineVersion}
+	p := &bubblePoller{t: t, srv: srv, client: client, ln: ln, v: cfg.EngineVersion}
 	status, body := p.get()
 	if status != http.StatusOK {
 		t.Fatalf("handshake: HTTP %d %s", status, body)
@@ -220,4 +223,38 @@ func TestConnectTimeoutClosesPollingInOrder(t *testing.T) {
 			t.Errorf("closed by reason %v, want one connect timeout", st.Closed)
 		}
 	})
+}
+
+// TestGETAfterTheUpgradeIsRefused: the client opens the websocket, sends
+// "2probe" and "5" and then a GET on another connection (the suites'
+// "ignores HTTP requests with same sid after upgrade"). However the two
+// connections' goroutines are scheduled, the GET is refused: the session
+// runs on websocket.
+func TestGETAfterTheUpgradeIsRefused(t *testing.T) {
+	for _, v := range versions {
+		synctest.Test(t, func(t *testing.T) {
+			p := newBubblePoller(t, Config{EngineVersion: v, EngineOnly: true})
+			d := websocket.Dialer{NetDialContext: p.ln.dial}
+			ws, _, err := d.Dial(engineURL(p.srv, "ws", v, "websocket", p.sid), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ws.Close()
+			go func() { // the answers: 3probe, then whatever comes
+				for {
+					if _, _, err := ws.ReadMessage(); err != nil {
+						return
+					}
+				}
+			}()
+			for _, frame := range []string{"2probe", "5"} {
+				if err := ws.WriteMessage(websocket.TextMessage, []byte(frame)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if status, body := p.get(); status != http.StatusBadRequest {
+				t.Errorf("EIO%d: a GET after the upgrade: HTTP %d %q, want 400", v, status, body)
+			}
+		})
+	}
 }

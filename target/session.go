@@ -46,10 +46,12 @@ type session struct {
 	closed        bool
 	polling       bool // a GET is waiting
 	upgrading     bool // a websocket probe is under way
-	probed        bool // the probe was answered: GETs are released with a noop
-	cookie        string
-	pingTimer     *time.Timer // v4: sends the next ping
-	deadTimer     *time.Timer // closes a session that went silent
+	// upgradeEnded is closed when the upgrade under way ends, either way.
+	upgradeEnded chan struct{}
+	probed       bool // the probe was answered: GETs are released with a noop
+	cookie       string
+	pingTimer    *time.Timer // v4: sends the next ping
+	deadTimer    *time.Timer // closes a session that went silent
 	// liveUntil is when the session dies unless the client is heard: the
 	// next pong is due (v4, from when the ping is due, not from when its
 	// timer ran) or the next packet (v3). A request arriving later ends
@@ -434,6 +436,7 @@ func (s *session) answerClosedPoll(w http.ResponseWriter) {
 // send, or for at most pollWait (a noop then), and sends everything queued.
 func (s *session) servePoll(w http.ResponseWriter, r *http.Request) {
 	s.timedOut()
+	held := s.awaitUpgrade(r)
 	s.mu.Lock()
 	switch {
 	case s.closed:
@@ -461,8 +464,10 @@ func (s *session) servePoll(w http.ResponseWriter, r *http.Request) {
 	// intervals until the upgrade ends: the client may have polled again
 	// before it saw the probe's answer, and waits for this GET to return
 	// before it sends the upgrade packet.
+	// A GET held during the upgrade has waited already: if the probe was
+	// answered it is released at once.
 	wait := s.pollWait()
-	if s.probed {
+	if s.probed && !held {
 		wait = probeNoopDelay
 	}
 	s.mu.Unlock()
@@ -502,6 +507,33 @@ func (s *session) servePoll(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+}
+
+// awaitUpgrade holds a GET that arrives while a websocket upgrade is under
+// way until the upgrade ends or probeNoopDelay passes (engine.io releases
+// such GETs every 100 ms), and reports whether it held it. A client that
+// upgrades sends "2probe" and "5" on the websocket before any GET that
+// follows them; here the two connections are read by two goroutines, and
+// the hold lets the websocket's reader act on what it has received before
+// the GET is answered, so that a GET sent after the upgrade is refused as
+// it is once the session runs on websocket. (socket.io clients never poll
+// after sending "5": they wait for their pending GET first.)
+func (s *session) awaitUpgrade(r *http.Request) bool {
+	s.mu.Lock()
+	upgrading, ended := s.upgrading, s.upgradeEnded
+	s.mu.Unlock()
+	if !upgrading {
+		return false
+	}
+	hold := time.NewTimer(probeNoopDelay)
+	defer hold.Stop()
+	select {
+	case <-ended:
+	case <-hold.C:
+	case <-s.gone:
+	case <-r.Context().Done():
+	}
+	return true
 }
 
 // pollWait is the longest a GET waits with nothing to send. In v3 that is
@@ -634,6 +666,7 @@ func (s *session) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.upgrading = true
+	s.upgradeEnded = make(chan struct{})
 	s.mu.Unlock()
 
 	ws, err := s.srv.upgrader.Upgrade(w, r, nil)
@@ -647,6 +680,7 @@ func (s *session) serveUpgrade(w http.ResponseWriter, r *http.Request) {
 	closed := s.closed
 	s.mu.Unlock()
 	if closed {
+		s.endUpgrade(nil)
 		_ = ws.Close()
 		return
 	}
@@ -698,6 +732,9 @@ func (s *session) probe(ws *websocket.Conn) error {
 func (s *session) endUpgrade(ws *websocket.Conn) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.upgrading {
+		close(s.upgradeEnded)
+	}
 	s.upgrading = false
 	s.probing = nil
 	s.probed = false
