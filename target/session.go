@@ -784,7 +784,18 @@ func readPacket(ws *websocket.Conn, v wire.EngineVersion) (wire.Packet, error) {
 // readWebsocket is the websocket's only reader; it returns when the session
 // ends, and ends it when the connection fails.
 func (s *session) readWebsocket(ws *websocket.Conn) {
-	defer s.terminate("transport close")
+	defer func() {
+		// A client answering the server's close frame ends the read
+		// before the writer counts why the server closed.
+		reason := "transport close"
+		s.mu.Lock()
+		closing := s.closing
+		s.mu.Unlock()
+		if closing {
+			reason = s.closingWhy()
+		}
+		s.terminate(reason)
+	}()
 	for {
 		kind, data, err := ws.ReadMessage()
 		if err != nil {
