@@ -261,8 +261,7 @@ func (e *engine) maxPayload() int { return e.hs.MaxPayload }
 // a reader goroutine otherwise, and, when allowed, the upgrade to
 // websocket.
 func (e *engine) start() {
-	if ws, ok := e.current().(*wsTransport); ok && ws.raw != nil {
-		ws.startPolling(e)
+	if ws, ok := e.current().(*wsTransport); ok && ws.raw != nil && ws.startPolling(e) {
 		return
 	}
 	go e.run()
@@ -326,8 +325,7 @@ func (e *engine) readLoop() error {
 		err := tr.read(receive)
 		if err == nil && e.pausing.Load() {
 			tr, err = e.pauseIfPolling(tr)
-			if ws, ok := tr.(*wsTransport); ok && err == nil && ws.raw != nil {
-				ws.startPolling(e)
+			if ws, ok := tr.(*wsTransport); ok && err == nil && ws.raw != nil && ws.startPolling(e) {
 				return errOnPoller
 			}
 		}

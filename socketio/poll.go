@@ -22,6 +22,7 @@ const (
 	pollIdle    uint32 = iota // not started
 	pollArmed                 // waiting for the poller, no goroutine
 	pollReading               // a goroutine reads and delivers
+	pollAgain                 // reading, and more arrived meanwhile: read again
 	pollClosing               // closed while reading: the reader ends it
 	pollClosed
 )
@@ -49,53 +50,74 @@ type pollState struct {
 // reason is the closer's, already recorded.
 var errClosedIdle = closeErr(ReasonTransportClose, net.ErrClosed)
 
-// startPolling hands the connection to the poller. A first read delivers
-// what is buffered already (frames that came with the handshake).
-func (t *wsTransport) startPolling(owner pollOwner) {
+// startPolling hands the connection to the poller, or reports that it
+// cannot (the caller reads it with a goroutine then). A first read
+// delivers what is buffered already (frames that came with the handshake).
+func (t *wsTransport) startPolling(owner pollOwner) bool {
 	t.poll.owner = owner
-	thePoller().register(t)
+	p := thePoller()
+	p.register(t)
+	if err := t.watch(); err != nil {
+		p.unregister(t)
+		t.raw = nil
+		return false
+	}
 	if t.poll.state.CompareAndSwap(pollIdle, pollReading) {
 		go t.pollRead()
 	}
+	return true
 }
 
 // readable is the poller's event: bytes (or the end) have arrived.
 func (t *wsTransport) readable() {
-	if t.poll.state.CompareAndSwap(pollArmed, pollReading) {
-		go t.pollRead()
+	for {
+		switch t.poll.state.Load() {
+		case pollArmed:
+			if t.poll.state.CompareAndSwap(pollArmed, pollReading) {
+				go t.pollRead()
+				return
+			}
+		case pollReading:
+			// The reader may have read past these bytes' arrival
+			// already, or not: it reads once more to be sure.
+			if t.poll.state.CompareAndSwap(pollReading, pollAgain) {
+				return
+			}
+		default:
+			return
+		}
 	}
 }
 
-// pollRead delivers what has arrived and arms the poller again, or ends
-// the connection.
+// pollRead delivers what has arrived and waits for the poller again, or
+// ends the connection.
 func (t *wsTransport) pollRead() {
-	err := t.drain()
-	if err == nil {
-		if t.poll.state.CompareAndSwap(pollReading, pollArmed) {
-			if err = t.arm(); err == nil {
-				return
-			}
-			if !t.poll.state.CompareAndSwap(pollArmed, pollClosed) {
-				return // closed meanwhile: the closer ends it
-			}
-			t.endPolling(t.readError(err))
+	for {
+		if err := t.drain(); err != nil {
+			t.poll.state.Store(pollClosed)
+			t.endPolling(err)
 			return
 		}
-		err = errClosedIdle // closed during the read
+		if t.poll.state.CompareAndSwap(pollReading, pollArmed) {
+			return
+		}
+		if !t.poll.state.CompareAndSwap(pollAgain, pollReading) {
+			// Closed during the read.
+			t.poll.state.Store(pollClosed)
+			t.endPolling(errClosedIdle)
+			return
+		}
 	}
-	t.poll.state.Store(pollClosed)
-	t.endPolling(err)
 }
 
 // drain delivers the buffered messages, then reads without blocking until
 // nothing more is there.
 func (t *wsTransport) drain() error {
-	receive := t.poll.owner.receive
 	for {
-		if _, err := t.decoded(receive, false); err != nil {
+		if _, err := t.decoded(nil, false); err != nil {
 			return err
 		}
-		if t.poll.state.Load() == pollClosing {
+		if t.poll.state.Load() >= pollClosing {
 			return errClosedIdle
 		}
 		space, err := t.fr.space()
@@ -115,8 +137,9 @@ func (t *wsTransport) drain() error {
 		}
 		t.fr.filled(n)
 		if n < len(space) {
-			// All there was: deliver it and wait for more.
-			if _, err := t.decoded(receive, false); err != nil {
+			// All there was (a read takes what it has room for):
+			// deliver it and wait for more.
+			if _, err := t.decoded(nil, false); err != nil {
 				return err
 			}
 			t.fr.trim()
@@ -130,7 +153,7 @@ func (t *wsTransport) drain() error {
 // its reader once the read returns.
 func (t *wsTransport) stopPolling() {
 	for {
-		switch t.poll.state.Load() {
+		switch s := t.poll.state.Load(); s {
 		case pollArmed:
 			if t.poll.state.CompareAndSwap(pollArmed, pollClosed) {
 				// Not on the closer's goroutine: it may hold locks
@@ -138,8 +161,8 @@ func (t *wsTransport) stopPolling() {
 				go t.endPolling(errClosedIdle)
 				return
 			}
-		case pollReading:
-			if t.poll.state.CompareAndSwap(pollReading, pollClosing) {
+		case pollReading, pollAgain:
+			if t.poll.state.CompareAndSwap(s, pollClosing) {
 				return
 			}
 		default:

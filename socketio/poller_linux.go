@@ -8,9 +8,11 @@ import (
 	"syscall"
 )
 
-// poller is the process-wide epoll instance that watches idle websocket
-// connections. Events carry a slot index and its generation, never the fd
-// alone: an fd is reused as soon as its connection closes.
+// poller is the process-wide epoll instance that watches websocket
+// connections. Its own fd waits in the runtime's network poller like any
+// socket, so an event wakes one goroutine with no thread of its own. Events
+// carry a slot index and its generation, never the fd alone: an fd is
+// reused as soon as its connection closes.
 type poller struct {
 	epfd  int
 	mu    sync.Mutex
@@ -23,9 +25,11 @@ type pollSlot struct {
 	gen uint32
 }
 
-// pollEvents is what an armed connection waits for: bytes, or the peer's
-// end; one event, then it must be armed again.
-const pollEvents = syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT
+// pollEvents is what a watched connection signals: bytes, or the peer's
+// end, once per arrival (edge-triggered: the reader reads until a read
+// comes back short, so no arrival is left unsignalled).
+// (syscall.EPOLLET is a negative int, so the flag is spelled out).
+const pollEvents uint32 = syscall.EPOLLIN | syscall.EPOLLRDHUP | 1<<31
 
 var (
 	pollerOnce sync.Once
@@ -40,7 +44,7 @@ func thePoller() *poller {
 			return
 		}
 		thePollerP = &poller{epfd: fd}
-		go thePollerP.loop()
+		go thePollerP.run()
 	})
 	return thePollerP
 }
@@ -59,15 +63,34 @@ func pollableConn(c net.Conn) syscall.RawConn {
 	return raw
 }
 
-// loop waits for events for as long as the process runs.
-func (p *poller) loop() {
+// run dispatches events for as long as the process runs, waiting in the
+// runtime's network poller for the epoll fd to become readable; should the
+// runtime refuse the fd, it waits in epoll_wait on a thread of its own.
+func (p *poller) run() {
 	events := make([]syscall.EpollEvent, 128)
-	for {
-		n, err := syscall.EpollWait(p.epfd, events, -1)
+	var n int
+	collect := func(fd uintptr) bool {
+		var err error
+		n, err = syscall.EpollWait(int(fd), events, 0)
 		if err != nil {
-			// EINTR; nothing else can fail with a valid epfd and
-			// buffer.
-			continue
+			n = 0
+			return err != syscall.EINTR && err != syscall.EAGAIN // EINTR: again
+		}
+		return n > 0 // none: wait until there are
+	}
+	var raw syscall.RawConn
+	if syscall.SetNonblock(p.epfd, true) == nil {
+		if f := os.NewFile(uintptr(p.epfd), "epoll"); f != nil {
+			raw, _ = f.SyscallConn()
+		}
+	}
+	for {
+		if raw == nil || raw.Read(collect) != nil {
+			raw = nil
+			var err error
+			if n, err = syscall.EpollWait(p.epfd, events, -1); err != nil {
+				n = 0
+			}
 		}
 		for _, ev := range events[:n] {
 			if t := p.lookup(ev.Fd, uint32(ev.Pad)); t != nil {
@@ -115,17 +138,14 @@ func (p *poller) unregister(t *wsTransport) {
 	p.free = append(p.free, t.poll.slot)
 }
 
-// arm asks the poller for the connection's next event. The socket is added
-// to the poller on first use.
-func (t *wsTransport) arm() error {
+// watch adds the connection's socket to the poller; closing the socket
+// takes it off.
+func (t *wsTransport) watch() error {
 	p := thePoller()
 	ev := syscall.EpollEvent{Events: pollEvents, Fd: t.poll.slot, Pad: int32(t.poll.gen)}
 	var errno error
 	err := t.raw.Control(func(fd uintptr) {
-		errno = syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_MOD, int(fd), &ev)
-		if errno == syscall.ENOENT {
-			errno = syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, int(fd), &ev)
-		}
+		errno = syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, int(fd), &ev)
 	})
 	if err != nil {
 		return err
@@ -136,19 +156,39 @@ func (t *wsTransport) arm() error {
 	return nil
 }
 
+// rawRead is a read without waiting, pooled with its callback so that a
+// read allocates nothing.
+type rawRead struct {
+	b     []byte
+	n     int
+	errno error
+	fn    func(fd uintptr) bool
+}
+
+var rawReads = sync.Pool{New: func() any {
+	r := new(rawRead)
+	r.fn = r.read
+	return r
+}}
+
+func (r *rawRead) read(fd uintptr) bool {
+	for {
+		r.n, r.errno = syscall.Read(int(fd), r.b)
+		if r.errno != syscall.EINTR {
+			return true // never wait: EAGAIN goes back to the caller
+		}
+	}
+}
+
 // readNow reads what has arrived without waiting: errWouldBlock if
 // nothing has, 0 bytes at the end of the stream.
 func (t *wsTransport) readNow(b []byte) (int, error) {
-	var n int
-	var errno error
-	err := t.raw.Read(func(fd uintptr) bool {
-		for {
-			n, errno = syscall.Read(int(fd), b)
-			if errno != syscall.EINTR {
-				return true
-			}
-		}
-	})
+	r := rawReads.Get().(*rawRead)
+	r.b = b
+	err := t.raw.Read(r.fn)
+	n, errno := r.n, r.errno
+	r.b, r.errno = nil, nil
+	rawReads.Put(r)
 	switch {
 	case err != nil:
 		return 0, err

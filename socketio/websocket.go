@@ -58,6 +58,9 @@ type wsTransport struct {
 	pongDue atomic.Bool
 
 	fr frameReader // only the one reader at a time uses it
+	// readFn is what the read in progress delivers to (nil: the poller's
+	// owner).
+	readFn func(time.Time, wire.Packet) error
 
 	// poll is the poller's bookkeeping, when the poller reads this
 	// connection.
@@ -348,26 +351,24 @@ func (t *wsTransport) explain(err error) error {
 	return closeErr(reason, fmt.Errorf("%w while writing a message of %d bytes: %w", cause, n, errTooLargeLikely))
 }
 
-// wsSink delivers the messages of one read to the engine.
-type wsSink struct {
-	t  *wsTransport
-	fn func(time.Time, wire.Packet) error
-}
-
-func (s *wsSink) message(binary bool, data []byte) error {
+// message delivers one message to the reader's fn, or on the poller to
+// its owner (wsTransport is the frameSink of its reads).
+func (t *wsTransport) message(binary bool, data []byte) error {
 	now := time.Now()
-	p, err := wire.DecodeFrame(s.t.v, data, binary)
+	p, err := wire.DecodeFrame(t.v, data, binary)
 	if err != nil {
 		return closeErr(ReasonParseError, err)
 	}
-	s.t.cfg.tracePackets(false, TransportWebsocket, p)
-	return s.fn(now, p)
+	t.cfg.tracePackets(false, TransportWebsocket, p)
+	if t.readFn != nil {
+		return t.readFn(now, p)
+	}
+	return t.poll.owner.receive(now, p)
 }
 
 // ping answers a websocket ping on a short-lived goroutine (the reader
 // never blocks on a write); pings while a pong is being written share it.
-func (s *wsSink) ping(payload []byte) {
-	t := s.t
+func (t *wsTransport) ping(payload []byte) {
 	if !t.pongDue.CompareAndSwap(false, true) {
 		return
 	}
@@ -379,16 +380,18 @@ func (s *wsSink) ping(payload []byte) {
 }
 
 // closeReceived echoes the server's close, as RFC 6455 asks.
-func (s *wsSink) closeReceived(code int) {
-	_ = s.t.writeControl(opClose, websocket.FormatCloseMessage(code, ""))
+func (t *wsTransport) closeReceived(code int) {
+	_ = t.writeControl(opClose, websocket.FormatCloseMessage(code, ""))
 }
 
 // decoded decodes the buffered frames (at most one message when one is
-// set) and reports whether a message was delivered; a failure is
-// classified, and a protocol violation answered with its close code.
+// set) for fn (nil: the poller's owner) and reports whether a message was
+// delivered; a failure is classified, and a protocol violation answered
+// with its close code.
 func (t *wsTransport) decoded(fn func(time.Time, wire.Packet) error, one bool) (bool, error) {
-	sink := wsSink{t: t, fn: fn}
-	delivered, err := t.fr.decode(&sink, one)
+	t.readFn = fn
+	delivered, err := t.fr.decode(t, one)
+	t.readFn = nil
 	if err == nil {
 		return delivered, nil
 	}
