@@ -10,8 +10,8 @@ import (
 	sockmetrics "github.com/sockload/sockload/metrics"
 )
 
-// BenchmarkParkedVUs measures, side by side, the goroutines and goroutine
-// stack bytes one idle VU and its connection keep when its think parks it
+// BenchmarkParkedVUs measures, side by side, the goroutines, goroutine
+// stack bytes and live heap one idle VU and its connection keep when its think parks it
 // (the default) and when it never parks (its goroutine waits in the think,
 // as every VU did before parking): for each, two runs of idleScenario's
 // VUs against the built-in target (in a child process), of fewVUs and
@@ -26,8 +26,9 @@ func BenchmarkParkedVUs(b *testing.B) {
 			name      string
 			parkAfter time.Duration
 		}{{"parked", defaultParkAfter}, {"waiting", 0}} {
-			gFew, stackFew := idleVUStacks(b, url, fewVUs, m.parkAfter)
-			gMany, stackMany := idleVUStacks(b, url, manyVUs, m.parkAfter)
+			gFew, heapFew, stackFew := idleVUStacks(b, url, fewVUs, m.parkAfter)
+			gMany, heapMany, stackMany := idleVUStacks(b, url, manyVUs, m.parkAfter)
+			b.ReportMetric(float64(heapMany-heapFew)/(manyVUs-fewVUs), "heap-bytes/vu-"+m.name)
 			b.ReportMetric(float64(stackMany-stackFew)/(manyVUs-fewVUs), "stack-bytes/vu-"+m.name)
 			b.ReportMetric(float64(gMany-gFew)/(manyVUs-fewVUs), "goroutines/vu-"+m.name)
 		}
@@ -35,9 +36,10 @@ func BenchmarkParkedVUs(b *testing.B) {
 }
 
 // idleVUStacks runs n idle VUs against url, parking at thinks of
-// parkAfter, and returns the goroutines and the stack bytes in use once
+// parkAfter, and returns the goroutines, the live heap and the stack
+// bytes in use once
 // every VU has had its ack (and, when they park, is parked).
-func idleVUStacks(b *testing.B, url string, n int, parkAfter time.Duration) (goroutines int, stack int64) {
+func idleVUStacks(b *testing.B, url string, n int, parkAfter time.Duration) (goroutines int, heap, stack int64) {
 	s := loadScript(b, url, fmt.Sprintf(idleScenario, "%s", n))
 	reg := sockmetrics.New(time.Now(), sockmetrics.Options{Rates: Rates})
 	r, err := New(Config{Script: s, Plan: PlanOf(s), Registry: reg, Seed: 1})
@@ -72,8 +74,8 @@ func idleVUStacks(b *testing.B, url string, n int, parkAfter time.Duration) (gor
 		}
 	}
 	time.Sleep(500 * time.Millisecond) // the last acks' goroutines end
-	_, stack = liveBytes()
-	return runtime.NumGoroutine(), stack
+	heap, stack = liveBytes()
+	return runtime.NumGoroutine(), heap, stack
 }
 
 // BenchmarkThinkParking measures the CPU a think costs the generator when

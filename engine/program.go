@@ -8,11 +8,12 @@ import (
 	"github.com/sockload/sockload/scenario"
 )
 
-// defaultParkAfter is the shortest think that parks its VU. Parking and
-// resuming cost a timer, a context callback and a goroutine start, a few
-// µs (BenchmarkThinkParking); a think this long makes that negligible,
-// while the ack loops of a busy scenario (think of tens of ms) keep their
-// goroutine and its grown stack.
+// defaultParkAfter is the shortest think that parks its VU. A parked
+// think costs a few µs of CPU more than one waited in (a timer reset, a
+// goroutine to resume on and the stack it grows: 1.6-4.1 µs in
+// BenchmarkThinkParking); from 100 ms on that is negligible, while the ack
+// loops of a busy scenario (thinks of tens of ms), whose CPU per ack
+// counts, keep their goroutine.
 const defaultParkAfter = 100 * time.Millisecond
 
 // program is a VU's flow in execution: an explicit stack of frames
@@ -74,19 +75,20 @@ const (
 	wakeReconnect             // a reconnection left a token for onReconnect
 )
 
-// parking is a parked VU's wake-ups: the first of its timer, its
-// context's end and (when the onReconnect steps may run) a reconnection
-// resumes it, the others find it gone.
-type parking struct {
-	timer       *time.Timer
-	stopCancel  func() bool
-	onReconnect bool
-}
-
-// vuParking is the part of a vu that parking needs.
+// vuParking is a VU's wake-ups. The timer and the context callback are
+// made at the VU's first park and serve all the others: a wake-up finds
+// the VU parked or not under mu, and only the first of a park resumes
+// it. One that comes late (a timer that fired as another wake-up stopped
+// it) may find the VU parked again: it resumes it early, and the think
+// parks again for its rest.
 type vuParking struct {
 	mu     sync.Mutex
-	parked *parking // nil unless parked
+	parked bool
+	// onReconnect says that a reconnection resumes the parked VU: its
+	// scenario has onReconnect steps and they are not running.
+	onReconnect bool
+	timer       *time.Timer
+	stopCancel  func() bool
 }
 
 // start runs the VU: its flow, then its end (see finish), on whichever
@@ -277,10 +279,9 @@ func (v *vu) startThink(f *frame, st *scenario.ThinkStep) error {
 // waiting; woke is what resumed it.
 func (v *vu) thinkOn(ctx context.Context, p *program, f *frame, woke wake) (parked bool, err error) {
 	line := f.steps[f.next-1].Position().Line
+	// A timer's wake-up is checked against the think's end below: a late
+	// one of an earlier park may come first.
 	switch woke {
-	case wakeTimer:
-		f.thinking = false
-		return false, nil
 	case wakeCancel:
 		return false, ctx.Err()
 	case wakeReconnect:
@@ -314,37 +315,49 @@ func (v *vu) thinkOn(ctx context.Context, p *program, f *frame, woke wake) (park
 	}
 }
 
-// park arms the wake-ups of a think of d, unless a reconnection's token
-// waits for the onReconnect steps (false). The caller's goroutine then
-// returns; the first wake-up resumes the VU on its own.
+// park arms the wake-ups of a think of d, unless the VU's context has
+// ended or a reconnection's token waits for the onReconnect steps
+// (false). The caller's goroutine then returns; the first wake-up resumes
+// the VU on its own.
 func (v *vu) park(ctx context.Context, d time.Duration) bool {
-	pk := &parking{onReconnect: v.reconnectSignal() != nil}
-	v.parking.mu.Lock()
-	defer v.parking.mu.Unlock()
-	if pk.onReconnect && len(v.reconnected) > 0 {
+	pk := &v.parking
+	onReconnect := v.reconnectSignal() != nil
+	pk.mu.Lock()
+	defer pk.mu.Unlock()
+	// Checked under the lock, as the wake-ups are: one that came before
+	// found the VU not parked.
+	if ctx.Err() != nil || onReconnect && len(v.reconnected) > 0 {
 		return false
 	}
 	// Armed under the lock: a wake-up that comes at once waits for it,
 	// and so sees everything the VU wrote before parking.
-	v.parking.parked = pk
-	pk.timer = time.AfterFunc(d, func() { v.wake(pk, wakeTimer) })
-	pk.stopCancel = context.AfterFunc(ctx, func() { v.wake(pk, wakeCancel) })
+	pk.parked, pk.onReconnect = true, onReconnect
+	if pk.timer == nil {
+		pk.timer = time.AfterFunc(d, func() { v.wake(wakeTimer) })
+	} else {
+		pk.timer.Reset(d)
+	}
+	if pk.stopCancel == nil {
+		pk.stopCancel = context.AfterFunc(ctx, func() { v.wake(wakeCancel) })
+	}
 	v.r.parked.Add(1)
 	return true
 }
 
-// wake resumes the VU parked as pk, on the calling goroutine, unless
-// another wake-up came first.
-func (v *vu) wake(pk *parking, why wake) {
-	v.parking.mu.Lock()
-	if v.parking.parked != pk {
-		v.parking.mu.Unlock()
+// wake resumes the VU, if it is parked where why resumes it, on the
+// calling goroutine.
+func (v *vu) wake(why wake) {
+	pk := &v.parking
+	pk.mu.Lock()
+	if !pk.parked || why == wakeReconnect && !pk.onReconnect {
+		pk.mu.Unlock()
 		return
 	}
-	v.parking.parked = nil
-	v.parking.mu.Unlock()
-	pk.timer.Stop()
-	pk.stopCancel()
+	pk.parked = false
+	pk.mu.Unlock()
+	if why != wakeTimer {
+		pk.timer.Stop()
+	}
 	v.r.parked.Add(-1)
 	v.resume(why)
 }
@@ -353,10 +366,22 @@ func (v *vu) wake(pk *parking, why wake) {
 // runs the onReconnect steps: called after the token is left, on a
 // client's goroutine, so the VU runs on a new one.
 func (v *vu) wakeForReconnect() {
-	v.parking.mu.Lock()
-	pk := v.parking.parked
-	v.parking.mu.Unlock()
-	if pk != nil && pk.onReconnect {
-		go v.wake(pk, wakeReconnect)
+	pk := &v.parking
+	pk.mu.Lock()
+	resumes := pk.parked && pk.onReconnect
+	pk.mu.Unlock()
+	if resumes {
+		go v.wake(wakeReconnect)
+	}
+}
+
+// unpark releases the wake-ups of a VU that has ended.
+func (v *vu) unpark() {
+	pk := &v.parking
+	if pk.timer != nil {
+		pk.timer.Stop()
+	}
+	if pk.stopCancel != nil {
+		pk.stopCancel()
 	}
 }

@@ -112,6 +112,7 @@ func (r *Runner) newVU(id uint64, scenarioIndex int, index int64) *vu {
 // groups, closes its connections and counts it completed, cancelled (its
 // context ended) or failed.
 func (v *vu) finish(err error) {
+	v.unpark()
 	v.leaveGroups()
 	v.closeAll()
 	m := &v.r.m
