@@ -133,6 +133,7 @@ type Runner struct {
 	// options (*scenario.SocketIOOptions -> *preparedClient), made once.
 	prepared sync.Map
 	perVU    perVUCounters
+	hooks    runHooks
 }
 
 // New checks cfg and prepares a Runner.
@@ -169,6 +170,7 @@ func New(cfg Config) (*Runner, error) {
 	}
 	r.m = newEngineMetrics(cfg.Registry)
 	r.perVU = newPerVUCounters(cfg.Registry, r.names)
+	r.hooks = newRunHooks(r)
 	for _, sc := range cfg.Script.Scenarios {
 		if sc.SocketIO.Backend.IsSet() {
 			r.backends = newBackendSet(cfg.Registry)

@@ -338,6 +338,27 @@ func (r *Runner) clientOptions(o *scenario.SocketIOOptions) socketio.Options {
 	}
 }
 
+// runHooks are the client callbacks that count only run-wide metrics:
+// made once per run, not per VU.
+type runHooks struct {
+	onUpgrade                       func(err *socketio.UpgradeError)
+	onReconnectAttempt, onReconnect func(attempt int)
+}
+
+func newRunHooks(r *Runner) runHooks {
+	return runHooks{
+		onUpgrade: func(err *socketio.UpgradeError) {
+			if err == nil {
+				r.m.upgrades.Inc()
+				return
+			}
+			r.cfg.Registry.Counter(MetricUpgradeFailed + MetricSuffix(err.Kind)).Inc()
+		},
+		onReconnectAttempt: func(int) { r.m.attempts.Inc() },
+		onReconnect:        func(int) { r.m.reconnects.Inc() },
+	}
+}
+
 // connOptions renders the options of o that are the VU's own (see
 // socketio.Prepared.NewManager): its query, headers and auth, its cookie
 // jar, its wire trace and the callbacks that count its connection's
@@ -363,15 +384,9 @@ func (v *vu) connOptions(o *scenario.SocketIOOptions) (socketio.Options, error) 
 			v.r.countSession(transport)
 			v.landedOn(o.Backend, header)
 		},
-		OnUpgrade: func(err *socketio.UpgradeError) {
-			if err == nil {
-				v.r.m.upgrades.Inc()
-				return
-			}
-			cfg.Registry.Counter(MetricUpgradeFailed + MetricSuffix(err.Kind)).Inc()
-		},
-		OnReconnectAttempt: func(int) { v.r.m.attempts.Inc() },
-		OnReconnect:        func(int) { v.r.m.reconnects.Inc() },
+		OnUpgrade:          v.r.hooks.onUpgrade,
+		OnReconnectAttempt: v.r.hooks.onReconnectAttempt,
+		OnReconnect:        v.r.hooks.onReconnect,
 	}
 	if len(o.Query) > 0 {
 		opts.Query = url.Values{}
