@@ -464,3 +464,33 @@ func TestParkingChangesNoCountAgainstTheTarget(t *testing.T) {
 		t.Errorf("parked, the errors were %q; not parked, %q", parkedSteps, neverSteps)
 	}
 }
+
+// A think parks from defaultParkAfter on, for all its time; a shorter one
+// waits on the VU's goroutine.
+func TestThinksFromTheThresholdOnPark(t *testing.T) {
+	for _, c := range []struct {
+		think  string
+		parked int64
+	}{
+		{"99ms", 0},
+		{"100ms", 1},
+		{"1s", 1},
+	} {
+		t.Run(c.think, func(t *testing.T) {
+			s := ioFreeFlow(t, fmt.Sprintf(`
+    flow:
+      - think: %q
+      - log: "done"
+`, c.think))
+			// The reconnection wakes nothing (no onReconnect steps): it
+			// only looks at the VU 90 ms into its think.
+			got := runIOFree(t, s, defaultParkAfter, vuEvent{at: 90 * time.Millisecond})
+			if !slices.Equal(got.parkedAt, []int64{c.parked}) {
+				t.Errorf("%v VUs parked in the think, want %d", got.parkedAt, c.parked)
+			}
+			if len(got.log) != 1 || got.ended.String() != c.think {
+				t.Errorf("logged %q, ended at %s; want done at %s", got.log, got.ended, c.think)
+			}
+		})
+	}
+}

@@ -41,9 +41,9 @@ type frame struct {
 	// rejoin marks the onReconnect steps, which do not nest.
 	rejoin bool
 	// thinking says that steps[next-1] is a think in progress, which
-	// ends at thinkUntil.
-	thinking   bool
-	thinkUntil time.Time
+	// ends at thinkUntil; parks, that it is long enough to park in.
+	thinking, parks bool
+	thinkUntil      time.Time
 }
 
 // loopState is where a loop stands: iteration i of elements (over a
@@ -164,7 +164,7 @@ func (v *vu) nextStep(ctx context.Context, p *program, f *frame) error {
 	case *scenario.LoopStep:
 		err = v.openLoop(p, st)
 	case *scenario.ThinkStep:
-		err = v.startThink(f, st)
+		err = v.startThink(p, f, st)
 	default:
 		err = v.step(ctx, st)
 	}
@@ -263,12 +263,13 @@ func (v *vu) takeReconnect() bool {
 	}
 }
 
-func (v *vu) startThink(f *frame, st *scenario.ThinkStep) error {
+func (v *vu) startThink(p *program, f *frame, st *scenario.ThinkStep) error {
 	d, err := st.Pause(v.tctx, v.r.cfg.Script.Config.DefaultJitter)
 	if err != nil {
 		return failf("bad think", "think at line %d: %v", st.Pos.Line, err)
 	}
 	f.thinking, f.thinkUntil = true, time.Now().Add(d)
+	f.parks = p.parkAfter > 0 && d >= p.parkAfter
 	return nil
 }
 
@@ -295,7 +296,7 @@ func (v *vu) thinkOn(ctx context.Context, p *program, f *frame, woke wake) (park
 		f.thinking = false
 		return false, nil
 	}
-	if p.parkAfter > 0 && d >= p.parkAfter {
+	if f.parks {
 		if v.park(ctx, d) {
 			return true, nil
 		}
