@@ -2,6 +2,7 @@ package socketio
 
 import (
 	"context"
+	"net"
 	"runtime"
 	"strings"
 	"sync"
@@ -94,11 +95,18 @@ func BenchmarkEmitAckParallel(b *testing.B) {
 }
 
 // BenchmarkIdleClients measures the memory of idle connected websocket
-// clients: heap in use plus goroutine stacks, after a GC, per client. Run it
-// with -benchtime=1x: each iteration connects idleClients clients.
+// clients: heap in use plus goroutine stacks, after a GC, per client, on the
+// poller and, side by side, read by a goroutine each (as over TLS or
+// without the poller). Run it with -benchtime=1x: each iteration connects
+// idleClients clients.
 func BenchmarkIdleClients(b *testing.B) {
-	const idleClients = 1000
 	srv := refserver.Start(b, refserver.V4)
+	b.Run("poller", func(b *testing.B) { benchmarkIdleClients(b, srv, nil) })
+	b.Run("goroutine-reader", func(b *testing.B) { benchmarkIdleClients(b, srv, goroutineReaderDialer(nil)) })
+}
+
+func benchmarkIdleClients(b *testing.B, srv *refserver.Server, dial func(context.Context, string, string) (net.Conn, error)) {
+	const idleClients = 1000
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	for b.Loop() {
@@ -110,7 +118,7 @@ func BenchmarkIdleClients(b *testing.B) {
 		for w := range parallel {
 			wg.Go(func() {
 				for i := w; i < idleClients; i += parallel {
-					s, err := Dial(ctx, srv.URL, "/", Options{Transports: []string{TransportWebsocket}})
+					s, err := Dial(ctx, srv.URL, "/", Options{Transports: []string{TransportWebsocket}, DialContext: dial})
 					if err != nil {
 						errs <- err
 						return

@@ -44,6 +44,8 @@ type pollState struct {
 	owner pollOwner
 	slot  int32  // in the poller's table
 	gen   uint32 // the slot's generation: events of a former use are ignored
+	// ended is set once the poller signalled the peer's end or an error.
+	ended atomic.Bool
 }
 
 // errClosedIdle ends a connection closed while nothing was read: the
@@ -68,8 +70,12 @@ func (t *wsTransport) startPolling(owner pollOwner) bool {
 	return true
 }
 
-// readable is the poller's event: bytes (or the end) have arrived.
-func (t *wsTransport) readable() {
+// readable is the poller's event: bytes have arrived, or with ended the
+// peer's end (or an error) too.
+func (t *wsTransport) readable(ended bool) {
+	if ended {
+		t.poll.ended.Store(true)
+	}
 	for {
 		switch t.poll.state.Load() {
 		case pollArmed:
@@ -136,9 +142,12 @@ func (t *wsTransport) drain() error {
 			return t.readError(errUnexpectedEOF)
 		}
 		t.fr.filled(n)
-		if n < len(space) {
+		if n < len(space) && !t.poll.ended.Load() {
 			// All there was (a read takes what it has room for):
-			// deliver it and wait for more.
+			// deliver it and wait for more. Not so once the peer's
+			// end was signalled: a read returns the bytes before the
+			// end without the end, and no later event will say it,
+			// so the reader reads on until the end.
 			if _, err := t.decoded(nil, false); err != nil {
 				return err
 			}

@@ -94,7 +94,7 @@ func (p *poller) run() {
 		}
 		for _, ev := range events[:n] {
 			if t := p.lookup(ev.Fd, uint32(ev.Pad)); t != nil {
-				t.readable()
+				t.readable(ev.Events&(syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0)
 			}
 		}
 	}
