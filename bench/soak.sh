@@ -18,7 +18,12 @@
 # spread exceeds 10%. With OUT=dir it keeps there the run's log and a heap
 # profile of sockload taken 30 s after every restart and at the flows' end
 # (heap-<seconds>.pprof, from --listen's /debug/pprof/heap), to compare
-# with `go tool pprof -base`. Not run in CI. Everything stays on 127.0.0.0/8
+# with `go tool pprof -base`; MEMPROFILERATE=65536 samples the heap every
+# 64 KiB allocated instead of Go's 512 KiB, for finer profiles. It also
+# prints, for every interval between restarts, the median RSS and the
+# highest live heap, and the RSS's spread over the samples taken 60 s or
+# more after a restart (the reconnection of every VU at once is a
+# transient peak). Not run in CI. Everything stays on 127.0.0.0/8
 # and stops by itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +36,7 @@ SAMPLE=${SAMPLE:-10}                # seconds
 PORT=${PORT:-3911}
 LISTEN=${LISTEN:-127.0.0.1:3912}
 OUT=${OUT:-}
+MEMPROFILERATE=${MEMPROFILERATE:-}
 
 work=$(mktemp -d)
 target_pid=""
@@ -74,7 +80,11 @@ YAML
 
 start_target
 sleep 1
-GODEBUG=gctrace=1 "$work/sockload" run -q --allow-dead-run --grace "${DURATION}s" --listen "$LISTEN" \
+godebug=gctrace=1
+[ -z "$MEMPROFILERATE" ] || godebug="$godebug,memprofilerate=$MEMPROFILERATE"
+# The grace leaves the flows time to finish: each reconnection costs a VU
+# its reconnection delay on top of the 5 s thinks.
+GODEBUG=$godebug "$work/sockload" run -q --allow-dead-run --grace "$((DURATION + 300))s" --listen "$LISTEN" \
   -o "$work/soak.json" "$work/soak.yml" >"$work/run.log" 2>"$work/gctrace.log" &
 run_pid=$!
 
@@ -92,7 +102,7 @@ echo "seconds,rss_mb,live_heap_mb,stacks_mb"
 elapsed=0
 next_restart=$RESTART_EVERY
 samples=() heaps=()
-while kill -0 "$run_pid" 2>/dev/null && [ "$elapsed" -le $((DURATION + 60)) ]; do
+while kill -0 "$run_pid" 2>/dev/null && [ "$elapsed" -le $((DURATION + 360)) ]; do
   rss_kb=$(ps -o rss= -p "$run_pid" 2>/dev/null | tr -d ' ' || true)
   [ -n "$rss_kb" ] || break
   read -r live stacks <<<"$(last_gc)" || true
@@ -102,6 +112,7 @@ while kill -0 "$run_pid" 2>/dev/null && [ "$elapsed" -le $((DURATION + 60)) ]; d
   if [ "$elapsed" -ge $((RESTART_EVERY + 30)) ] && [ "$elapsed" -le $((DURATION - 10)) ]; then
     samples+=("$rss_kb")
     [ -z "${live:-}" ] || heaps+=("$live")
+    echo "$elapsed $rss_kb ${live:-0}" >>"$work/judged"
   fi
   if [ $(((elapsed - 30) % RESTART_EVERY)) -eq 0 ] && [ "$elapsed" -gt 30 ]; then
     profile "$elapsed"
@@ -143,4 +154,18 @@ if [ "${#heaps[@]}" -ge 2 ]; then
   done
   printf '# after warm-up: live heap %d..%d MB (at the last collection before each sample)\n' "$hlo" "$hhi"
 fi
+# Per interval between restarts: the median RSS and the highest live heap;
+# then the spread of the samples 60 s or more after a restart.
+awk -v every="$RESTART_EVERY" '
+  { cycle = int($1 / every); rss[cycle] = rss[cycle] " " int($2 / 1024)
+    if ($3 > live[cycle]) live[cycle] = $3
+    if ($1 % every >= 60) { s = $2; if (!n++ || s < lo) lo = s; if (s > hi) hi = s } }
+  END {
+    for (c in rss) {
+      k = split(substr(rss[c], 2), v, " ")
+      for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (v[j] + 0 < v[i] + 0) { t = v[i]; v[i] = v[j]; v[j] = t }
+      printf "# from %d s: median RSS %d MB over %d samples, live heap at most %d MB\n", c * every, v[int((k + 1) / 2)], k, live[c]
+    }
+    if (n) printf "# 60 s or more after a restart: RSS %d..%d MB, spread %.1f%% over %d samples\n", lo / 1024, hi / 1024, (hi - lo) * 100 / lo, n
+  }' "$work/judged" | sort -t' ' -k3n
 [ "$spread" -le 100 ]
