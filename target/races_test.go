@@ -258,3 +258,28 @@ func TestGETAfterTheUpgradeIsRefused(t *testing.T) {
 		})
 	}
 }
+
+// TestEngineOnlyOpenComesApartFromTheHandshake: in EngineOnly mode (the
+// Engine.IO suites') the Open packet follows the websocket handshake's
+// response by suiteOpenDelay, so that the suites' client, which listens
+// for messages only once the socket is open, has it in a read of its own;
+// the Socket.IO target sends it at once.
+func TestEngineOnlyOpenComesApartFromTheHandshake(t *testing.T) {
+	for _, tt := range []struct {
+		engineOnly bool
+		want       time.Duration
+	}{{true, suiteOpenDelay}, {false, 0}} {
+		synctest.Test(t, func(t *testing.T) {
+			cfg, _ := Config{EngineOnly: tt.engineOnly}.withDefaults()
+			ln := newPipeListener()
+			srv := serve(t.Context(), cfg, ln)
+			defer srv.Close()
+			c := dialBubble(t, srv, ln)
+			start := time.Now()
+			p := <-c.packets
+			if p.Type != wire.Open || time.Since(start) != tt.want {
+				t.Errorf("EngineOnly %v: first packet %v after %v, want the Open packet after %v", tt.engineOnly, p.Type, time.Since(start), tt.want)
+			}
+		})
+	}
+}

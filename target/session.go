@@ -640,10 +640,21 @@ func (s *session) runWebsocket(ws *websocket.Conn) {
 	}
 	s.websocket = ws
 	s.mu.Unlock()
+	if s.srv.cfg.EngineOnly {
+		time.Sleep(suiteOpenDelay)
+	}
 	s.send(s.openPackets([]string{})...)
 	s.startHeartbeat()
 	s.readWebsocket(ws)
 }
+
+// suiteOpenDelay separates, in EngineOnly mode, the Open packet from the
+// websocket handshake's response. The official Engine.IO suites' client
+// (Node's ws) waits for its socket's "open" event and only then listens
+// for messages; a frame that reaches it in the same read as the response
+// is delivered before it listens, and lost (engine.io itself loses about a
+// quarter of them so; a Go server, writing the frame at once, more).
+const suiteOpenDelay = 20 * time.Millisecond
 
 // serveUpgrade moves a polling session to websocket: the client probes
 // (2probe), the server answers (3probe) and releases the waiting GET with a
