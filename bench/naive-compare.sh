@@ -26,7 +26,10 @@
 # the upgrade to websocket) and locust (Locust 2.12 with python-socketio 5.7,
 # bench/locust/idle_locustfile.py, its default transports too; Debian's
 # python3-locust, python3-socketio and python3-websocket), for the startup and
-# idle shapes; a second table lists every generator's idle run:
+# idle shapes; a second table lists every generator's idle run, with the
+# server's CPU split into the arrivals (to IDLE_RAMP + 1 s), the idle time
+# (to IDLE_RAMP + IDLE_HOLD - 1 s) and the leaving, and the connections that
+# failed (such a run is kept, not fatal, in the idle shape):
 #
 #   BENCH_ONLY=idle GENERATORS="sockload sockload-default naive nodeclient nodeclient-default locust" \
 #     RUNS=3 bash bench/naive-compare.sh
@@ -168,23 +171,46 @@ locust_command() {
 # server's table (a polling-first client on a loaded machine may lose some);
 # any other failed run stops the script. LABEL names the row (GENERATOR).
 measure() {
-  local cmd before after label=${3:-$1} failed=0 ok=1
+  local cmd before after label=${3:-$1} failed=0 ok=1 sampler=
   cmd=$(command_for "$1" "$2")
   [[ -n "$cmd" ]] || return 0
   log "$2: $label"
   before=$(server_cpu)
+  # The server's CPU also at the end of the arrivals and before the first
+  # idle connection leaves, for the split by phase.
+  if [[ $2 == idle ]]; then
+    (sleep $((IDLE_RAMP + 1)); server_cpu; sleep $((IDLE_HOLD > 2 ? IDLE_HOLD - 2 : 0)); server_cpu) >"$WORK/phases" 2>/dev/null &
+    sampler=$!
+  else
+    : >"$WORK/phases"
+  fi
   # shellcheck disable=SC2086
   timeout -k 10 300 /usr/bin/time -o "$WORK/time" -f '%e %U %S %M' $cmd >"$WORK/$1.$2.log" 2>&1 || ok=0
   after=$(server_cpu)
+  if [[ -n $sampler ]]; then
+    kill "$sampler" 2>/dev/null || true
+    wait "$sampler" 2>/dev/null || true
+  fi
   failed=$(failures "$1" "$2" "$ok")
   if [[ $failed != 0 ]]; then
     [[ $2 == idle ]] || die "$1 failed on $2: $(tail -n 5 "$WORK/$1.$2.log")"
     log "warning: $failed of $IDLE_VUS connections of $label failed: $(grep -m 1 -i 'error\|fail' "$WORK/$1.$2.log" | cut -c1-200)"
   fi
   read -r wall user sys maxrss < <(tail -n 1 "$WORK/time")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$2" "$(awk -v u="$user" -v s="$sys" 'BEGIN {print u + s}')" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$2" "$(awk -v u="$user" -v s="$sys" 'BEGIN {print u + s}')" \
     "$maxrss" "$wall" "$(awk -v a="$after" -v b="$before" -v hz="$(getconf CLK_TCK)" 'BEGIN {print (a - b) / hz}')" \
-    "$failed" >>"$WORK/results.tsv"
+    "$failed" "$(phases "$2" "$before" "$after")" >>"$WORK/results.tsv"
+}
+
+# phases SHAPE BEFORE AFTER: the server's CPU (s) over an idle run's arrivals, its
+# idle time and its leaving, as "a/i/l" ("-" for other shapes or when a run
+# ended before the samples).
+phases() {
+  local s1 s2
+  [[ $1 == idle && -s "$WORK/phases" ]] || { echo -; return; }
+  { read -r s1 && read -r s2; } <"$WORK/phases" || { echo -; return; }
+  awk -v b="$2" -v s1="$s1" -v s2="$s2" -v a="$3" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { printf "%.2f/%.2f/%.2f\n", (s1 - b) / hz, (s2 - s1) / hz, (a - s2) / hz }'
 }
 
 # failures GENERATOR SHAPE OK: how many connections of the run failed (from
@@ -284,14 +310,18 @@ server_table() {
     }
     $2 == "idle" { if (!($1 in srv)) order[++g] = $1
       srv[$1] = srv[$1] " " $6; cpu[$1] = cpu[$1] " " $3; rss[$1] = rss[$1] " " $4; wall[$1] = wall[$1] " " $5
-      lost[$1] = lost[$1] " " $7 }
+      lost[$1] = lost[$1] " " $7
+      if (split($8, p, "/") == 3) { pa[$1] = pa[$1] " " p[1]; pi[$1] = pi[$1] " " p[2]; pl[$1] = pl[$1] " " p[3] } }
     END {
       if (!g) exit
-      print "| generator (idle run) | server CPU | generator CPU | generator peak RSS | wall | server CPU, run by run | failed connections, run by run |"
-      print "| --- | ---: | ---: | ---: | ---: | --- | --- |"
-      for (i = 1; i <= g; i++)
-        printf "| %s | %.2f s | %.2f s | %.0f MiB | %.1f s | %s | %s |\n", order[i], median(srv[order[i]]), median(cpu[order[i]]),
-          median(rss[order[i]]) / 1024, median(wall[order[i]]), substr(srv[order[i]], 2), substr(lost[order[i]], 2)
+      print "| generator (idle run) | server CPU | arrivals / idle / leaving | generator CPU | generator peak RSS | wall | server CPU, run by run | failed connections, run by run |"
+      print "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"
+      for (i = 1; i <= g; i++) {
+        k = order[i]
+        split_ = (k in pa) ? sprintf("%.2f / %.2f / %.2f s", median(pa[k]), median(pi[k]), median(pl[k])) : ""
+        printf "| %s | %.2f s | %s | %.2f s | %.0f MiB | %.1f s | %s | %s |\n", k, median(srv[k]), split_, median(cpu[k]),
+          median(rss[k]) / 1024, median(wall[k]), substr(srv[k], 2), substr(lost[k], 2)
+      }
     }' "$WORK/results.tsv"
 }
 
