@@ -494,3 +494,38 @@ func TestThinksFromTheThresholdOnPark(t *testing.T) {
 		})
 	}
 }
+
+// The end of the grace period cancels parked VUs at once, through the
+// run's own launch and wind-down: a run of VUs parked for an hour lasts
+// its phase and its grace, every VU counted as cancelled.
+func TestGracePeriodCancelsParkedVUs(t *testing.T) {
+	for _, m := range parkModes {
+		t.Run(m.name, func(t *testing.T) {
+			s := ioFreeFlow(t, `
+    flow:
+      - think: 3600
+`)
+			s.Config.Phases[0].ArrivalCount = 4
+			synctest.Test(t, func(t *testing.T) {
+				reg := metrics.New(time.Now(), metrics.Options{})
+				r, err := New(Config{Script: s, Plan: PlanOf(s), Registry: reg, Seed: 1, Grace: 5 * time.Second})
+				if err != nil {
+					t.Fatal(err)
+				}
+				r.parkAfter = m.parkAfter
+				begin := time.Now()
+				res, err := r.Run(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if took := time.Since(begin); took != 6*time.Second {
+					t.Errorf("the run took %s, want the 1 s phase and the 5 s grace", took)
+				}
+				if res.Cancelled != 4 || r.Status().Active != 0 || r.parked.Load() != 0 {
+					t.Errorf("cancelled %d, active %d, parked %d; want 4, 0, 0", res.Cancelled, r.Status().Active, r.parked.Load())
+				}
+				expectCounters(t, reg.Rotate(time.Now()), map[string]int64{MetricVUsersCancelled: 4, MetricVUsersCompleted: 0})
+			})
+		})
+	}
+}
