@@ -18,7 +18,7 @@ type Message struct {
 	Event string
 	// Namespace is the namespace it arrived on.
 	Namespace string
-	// ReceivedAt is when the reader goroutine finished reading it (its last
+	// ReceivedAt is when the connection's reader finished reading it (its last
 	// attachment, for binary packets), from the monotonic clock.
 	ReceivedAt time.Time
 	// SentAt is, for an ack, when the emit it answers was handed to the

@@ -630,7 +630,7 @@ func (s *Socket) call(h *handler, m Message) {
 	h.fn(m)
 }
 
-// On calls fn for every event named event, on the reader goroutine. It
+// On calls fn for every event named event, on the connection's reader. It
 // returns a function that removes the listener.
 func (s *Socket) On(event string, fn func(Message)) (off func()) {
 	return s.add(&handler{event: event, fn: fn})

@@ -263,13 +263,13 @@ func (t *wsTransport) frameSize(p wire.Packet) int {
 func (t *wsTransport) write(pkts []wire.Packet) (time.Time, error) {
 	var batch int64
 	for _, p := range pkts {
-		if n := t.frameSize(p); t.maxPayload > 0 && n > t.maxPayload && !t.cfg.SendOverMaxPayload {
+		n := t.frameSize(p)
+		if t.maxPayload > 0 && n > t.maxPayload && !t.cfg.SendOverMaxPayload {
 			return time.Time{}, &PayloadTooLargeError{Size: n, MaxPayload: t.maxPayload}
-		} else {
-			batch = max(batch, int64(n))
-			if int64(n) > t.largest.Load() {
-				t.largest.Store(int64(n))
-			}
+		}
+		batch = max(batch, int64(n))
+		if int64(n) > t.largest.Load() {
+			t.largest.Store(int64(n))
 		}
 	}
 	t.cfg.tracePackets(true, TransportWebsocket, pkts...)
