@@ -190,8 +190,18 @@ func (s *Socket) finishJoinLocked(err error) {
 		s.joinErr = err
 		s.joinFinished = true
 		close(s.joinDone)
+		// Any closed channel says the same; the shared one lets a
+		// connected socket drop its own.
+		s.joinDone = closedChan
 	}
 }
+
+// closedChan is a closed channel, for waits that are over.
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
 
 // join sends the namespace CONNECT on e unless already sent there, and
 // returns the channel closed when it is answered.
