@@ -3,7 +3,7 @@
 # subtracted, at CONNECTIONS connections in one process: sockload beside the
 # simplest Go client (bench/naiveclient), one after the other.
 #
-#   bash bench/idle-rss.sh                         # 19,000 connections, about 3 minutes
+#   bash bench/idle-rss.sh                         # 19,000 connections, about 4 minutes
 #   CONNECTIONS=2000 RAMP=5 HOLD=10 bash bench/idle-rss.sh   # a quick check
 #
 # The target is TARGETS `sockload serve --reuse-port` processes sharing one
@@ -12,14 +12,15 @@
 # PING_INTERVAL. Each generator first makes one connection (the start-up
 # run), then CONNECTIONS over RAMP s, each connected over websocket, emitting
 # "ping" once with an acknowledgement and then idle HOLD s answering
-# heartbeats. The peak RSS of the generator's process (GNU time) over the
+# heartbeats: HOLD must be longer than RAMP, so that all CONNECTIONS are
+# held at once after the last arrives. The peak RSS of the generator's process (GNU time) over the
 # second run, less the start-up run's, divided by CONNECTIONS, is its RSS per
 # idle connection. The script checks that every connection was held (the
 # sockload report's VUs, the naive client's count) and prints a Markdown row
 # per generator and the ratio. Everything stays on 127.0.0.1 and stops by
 # itself.
 #
-# Environment: CONNECTIONS (19000) RAMP (40) HOLD (30) TARGETS (2)
+# Environment: CONNECTIONS (19000) RAMP (40) HOLD (RAMP + 30) TARGETS (2)
 # PING_INTERVAL (25s) RUNS (1: with more, medians) GENERATORS (sockload naive)
 # GOGC and GOMEMLIMIT (passed on to both generators as set) BENCH_WORK
 # (bench/work-idle-rss).
@@ -27,7 +28,8 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 WORK=${BENCH_WORK:-$ROOT/bench/work-idle-rss}
-CONNECTIONS=${CONNECTIONS:-19000} RAMP=${RAMP:-40} HOLD=${HOLD:-30} TARGETS=${TARGETS:-2}
+CONNECTIONS=${CONNECTIONS:-19000} RAMP=${RAMP:-40} TARGETS=${TARGETS:-2}
+HOLD=${HOLD:-$((RAMP + 30))}
 PING_INTERVAL=${PING_INTERVAL:-25s} RUNS=${RUNS:-1}
 GENERATORS=${GENERATORS:-sockload naive}
 TARGET_PIDS=()
@@ -49,6 +51,7 @@ prepare() {
   done
   [[ -x /usr/bin/time ]] || die "GNU time (/usr/bin/time) is needed: apt-get install time"
   local hard per_target
+  ((HOLD > RAMP)) || die "HOLD=$HOLD must be longer than RAMP=$RAMP: the first connections would leave before the last arrive"
   hard=$(ulimit -Hn)
   ((CONNECTIONS + 100 <= hard)) ||
     die "one generator process holds CONNECTIONS=$CONNECTIONS sockets, but a process may open $hard files: lower CONNECTIONS"
