@@ -3,6 +3,7 @@ package socketio
 import (
 	"errors"
 	"net"
+	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -65,7 +66,7 @@ func (t *wsTransport) startPolling(owner pollOwner) bool {
 		return false
 	}
 	if t.poll.state.CompareAndSwap(pollIdle, pollReading) {
-		go t.pollRead()
+		runPollRead(t)
 	}
 	return true
 }
@@ -80,7 +81,7 @@ func (t *wsTransport) readable(ended bool) {
 		switch t.poll.state.Load() {
 		case pollArmed:
 			if t.poll.state.CompareAndSwap(pollArmed, pollReading) {
-				go t.pollRead()
+				runPollRead(t)
 				return
 			}
 		case pollReading:
@@ -92,6 +93,40 @@ func (t *wsTransport) readable(ended bool) {
 		default:
 			return
 		}
+	}
+}
+
+// pollWork hands a read to an idle poll worker.
+var pollWork = make(chan *wsTransport)
+
+// idlePollWorkers counts the workers waiting on pollWork; at most
+// maxIdlePollWorkers wait, the others end.
+var idlePollWorkers atomic.Int32
+
+// maxIdlePollWorkers bounds the goroutines kept for reads between events.
+// A goroutine started for every read would grow its stack on every read
+// (the handlers' calls are deep), a measurable share of the CPU per
+// message; a few kept workers serve every connection in turn.
+var maxIdlePollWorkers = int32(2 * runtime.GOMAXPROCS(0))
+
+// runPollRead runs t's read on an idle worker, or a new one.
+func runPollRead(t *wsTransport) {
+	select {
+	case pollWork <- t:
+	default:
+		go pollWorker(t)
+	}
+}
+
+func pollWorker(t *wsTransport) {
+	for {
+		t.pollRead()
+		if idlePollWorkers.Add(1) > maxIdlePollWorkers {
+			idlePollWorkers.Add(-1)
+			return
+		}
+		t = <-pollWork
+		idlePollWorkers.Add(-1)
 	}
 }
 
