@@ -87,10 +87,11 @@
 // # Timing and cost
 //
 // A websocket connection on Linux has no goroutine while it is idle: a
-// process-wide epoll poller watches its socket, and when bytes arrive a
-// short-lived goroutine reads what is there without blocking, runs the
-// handlers of every complete message (one at a time and in order, as a
-// reader goroutine would) and hands the socket back to the poller. HTTP
+// process-wide epoll poller watches its socket, and when bytes arrive one of
+// a few goroutines the poller keeps for all connections reads what is there
+// without blocking, runs the handlers of every complete message (one at a
+// time and in order, as a reader goroutine would) and hands the socket back
+// to the poller. HTTP
 // long-polling, the websocket being probed during an upgrade, websockets over
 // TLS, connections from a custom DialContext that are not TCP connections,
 // and every connection on other systems are read by one reader goroutine

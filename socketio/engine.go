@@ -44,7 +44,7 @@ var (
 // receiver is what the engine delivers to: the Manager.
 type receiver interface {
 	// onMessage is called by the connection's reader (its goroutine, or
-	// the poller's short-lived one: never two at once) for each Message
+	// one of the poller's workers: never two at once) for each Message
 	// packet; an error closes the connection with ReasonParseError.
 	onMessage(e *engine, now time.Time, p wire.Packet) error
 	// onClose is called once, by the reader, after the last onMessage.

@@ -12,10 +12,11 @@ import (
 
 // An idle websocket connection on the poller has no goroutine: a
 // process-wide poller (epoll on Linux) watches its socket, and when bytes
-// arrive a short-lived goroutine reads what is there without blocking,
-// delivers every complete message in order, and arms the poller again. One
-// read at a time per connection keeps the handlers running one at a time
-// and in order, as on a reader goroutine.
+// arrive one of a few workers shared by all connections reads what is
+// there without blocking, delivers every complete message in order, and
+// leaves the socket to the poller again. One read at a time per connection
+// keeps the handlers running one at a time and in order, as on a reader
+// goroutine.
 
 // The states of a connection on the poller. Exactly one party moves it to
 // pollClosed, and that party reports the end (pollOwner.finish) once.

@@ -17,7 +17,7 @@ import (
 // Socket is one namespace of a Manager's connection, like socket.io-client's
 // Socket. All methods are safe for concurrent use. Handlers registered with
 // On, Once and OnAny run on the goroutine reading the connection (the
-// connection's own, or a short-lived one of the poller's), one at a time and
+// connection's own, or one of the poller's workers), one at a time and
 // in arrival order: they must not block (an Emit from a handler is fine; it holds the
 // reader for at most WriteTimeout).
 type Socket struct {
