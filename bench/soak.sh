@@ -99,6 +99,7 @@ profile() { # name
 }
 
 echo "seconds,rss_mb,live_heap_mb,stacks_mb"
+started=$SECONDS
 elapsed=0
 next_restart=$RESTART_EVERY
 samples=() heaps=()
@@ -120,8 +121,10 @@ while kill -0 "$run_pid" 2>/dev/null && [ "$elapsed" -le $((DURATION + 360)) ]; 
   if [ "$elapsed" -ge $((DURATION - 10)) ] && [ "$elapsed" -lt $((DURATION - 10 + SAMPLE)) ]; then
     profile "$elapsed"
   fi
-  sleep "$SAMPLE"
-  elapsed=$((elapsed + SAMPLE))
+  # The next sample on the wall clock's next multiple of SAMPLE: the
+  # sampling itself takes time on a loaded machine.
+  sleep $((SAMPLE - (SECONDS - started) % SAMPLE))
+  elapsed=$(((SECONDS - started) / SAMPLE * SAMPLE))
   if [ "$elapsed" -ge "$next_restart" ] && [ "$elapsed" -lt "$DURATION" ]; then
     kill "$target_pid" 2>/dev/null || true
     wait "$target_pid" 2>/dev/null || true
