@@ -35,24 +35,43 @@ func ParseDuration(s string, bare time.Duration) (time.Duration, error) {
 	if t == "" {
 		return 0, fmt.Errorf("empty duration: write seconds (30) or a duration (\"500ms\", \"2m\", \"1h\")")
 	}
+	// A number with a unit ("50ms") is read first when it ends in a
+	// letter, which no number ParseFloat reads with a unit after it does:
+	// a failed ParseFloat allocates its error, and a think reads its
+	// duration at every pass.
+	if c := t[len(t)-1]; c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
+		if ns, ok := numberWithUnit(t); ok {
+			return checkDuration(s, ns)
+		}
+	}
 	if f, err := strconv.ParseFloat(t, 64); err == nil {
 		return checkDuration(s, f*float64(bare))
 	}
-	i := 0
-	for i < len(t) && (t[i] >= '0' && t[i] <= '9' || t[i] == '.' || t[i] == '-' || t[i] == '+') {
-		i++
-	}
-	if i > 0 {
-		if f, err := strconv.ParseFloat(t[:i], 64); err == nil {
-			if unit, ok := durationUnits[strings.ToLower(strings.TrimSpace(t[i:]))]; ok {
-				return checkDuration(s, f*float64(unit))
-			}
-		}
+	if ns, ok := numberWithUnit(t); ok {
+		return checkDuration(s, ns)
 	}
 	if d, err := time.ParseDuration(t); err == nil {
 		return checkDuration(s, float64(d))
 	}
 	return 0, fmt.Errorf("%q is not a duration: write seconds (30) or a number with a unit (\"500ms\", \"30s\", \"2m\", \"1h\")", s)
+}
+
+// numberWithUnit reads a number followed by a unit of durationUnits
+// ("1.5 hours") as nanoseconds.
+func numberWithUnit(t string) (float64, bool) {
+	i := 0
+	for i < len(t) && (t[i] >= '0' && t[i] <= '9' || t[i] == '.' || t[i] == '-' || t[i] == '+') {
+		i++
+	}
+	if i == 0 {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(t[:i], 64)
+	if err != nil {
+		return 0, false
+	}
+	unit, ok := durationUnits[strings.ToLower(strings.TrimSpace(t[i:]))]
+	return f * float64(unit), ok
 }
 
 func checkDuration(s string, ns float64) (time.Duration, error) {
