@@ -297,12 +297,21 @@ func (v *vu) thinkOn(ctx context.Context, p *program, f *frame, woke wake) (park
 		return false, nil
 	}
 	if f.parks {
+		// A parked VU keeps no timers: an idle VU's memory counts.
+		v.releaseWaits()
 		if v.park(ctx, d) {
 			return true, nil
 		}
 		// A reconnection's token came first.
 	}
-	t := time.NewTimer(d)
+	// The VU's think timer serves all its waited thinks: a Reset timer
+	// delivers no value of an earlier arming.
+	if v.thinkTimer == nil {
+		v.thinkTimer = time.NewTimer(d)
+	} else {
+		v.thinkTimer.Reset(d)
+	}
+	t := v.thinkTimer
 	defer t.Stop()
 	select {
 	case <-t.C:

@@ -55,7 +55,7 @@ func (v *vu) emit(ctx context.Context, st *scenario.EmitStep) error {
 	for i, a := range st.Args {
 		args[i] = a.Render(v.tctx)
 	}
-	stepCtx, cancel := context.WithTimeout(ctx, v.timeout)
+	stepCtx, cancel := v.stepWait(ctx)
 	defer cancel()
 
 	sentAt := time.Now()
@@ -234,6 +234,9 @@ func (v *vu) waitFor(ctx context.Context, st *scenario.WaitForStep) error {
 // atLine tells a step's error where the step is written, unless an inner
 // step (of a loop) already did.
 func atLine(err error, line int) error {
+	if err == nil {
+		return nil // and errors.As's target is not made at every step
+	}
 	var se *stepError
 	if errors.As(err, &se) && se.line == 0 {
 		se.line = line

@@ -68,6 +68,11 @@ type vu struct {
 	// is parked in a think.
 	prog    program
 	parking vuParking
+	// stepCtx bounds the waits of the VU's steps (see stepWait);
+	// thinkTimer times its waited thinks. Both are made at first use
+	// and released when it parks or ends.
+	stepCtx    *stepContext
+	thinkTimer *time.Timer
 }
 
 // stepError is a failed step: code names it in errors.<code> and is one of
@@ -113,6 +118,7 @@ func (r *Runner) newVU(id uint64, scenarioIndex int, index int64) *vu {
 // context ended) or failed.
 func (v *vu) finish(err error) {
 	v.unpark()
+	v.releaseWaits()
 	v.leaveGroups()
 	v.closeAll()
 	m := &v.r.m

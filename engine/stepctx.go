@@ -1,0 +1,166 @@
+package engine
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// stepContext is the context of one step's wait, bounded by
+// config.timeout as context.WithTimeout(vuCtx, timeout) would bound it,
+// made once per VU and armed for each step instead: a WithTimeout per
+// emit allocates a context and a timer and registers a child under the
+// lock of the run's VU context, which all VUs share (a tenth of the CPU
+// of an ack loop). Its timer and its callback on the VU's context are
+// kept from step to step.
+//
+// One step at a time uses it, on the goroutine running the VU's flow
+// (arm, then disarm when the step returns); the timer's and the VU
+// context's callbacks end its wait from their goroutines, under mu. A
+// step's Done channel is closed when its time is up or the VU's context
+// ends; one that was not closed serves the next step, so nothing may keep
+// the context past its step's disarm.
+type stepContext struct {
+	parent context.Context
+
+	mu       sync.Mutex
+	done     chan struct{}
+	err      error // nil until done is closed
+	armed    bool
+	deadline time.Time
+
+	timer      *time.Timer
+	stopParent func() bool
+	// disarmFunc is disarm, made once.
+	disarmFunc func()
+}
+
+var _ context.Context = (*stepContext)(nil)
+
+// newStepContext returns a stepContext of parent, not armed.
+func newStepContext(parent context.Context) *stepContext {
+	c := &stepContext{parent: parent, done: make(chan struct{})}
+	c.stopParent = context.AfterFunc(parent, c.parentDone)
+	c.disarmFunc = c.disarm
+	return c
+}
+
+// arm starts a step's wait of at most d (or until the parent's deadline,
+// if that comes first).
+func (c *stepContext) arm(d time.Duration) {
+	deadline := time.Now().Add(d)
+	if pd, ok := c.parent.Deadline(); ok && pd.Before(deadline) {
+		deadline = pd
+	}
+	c.mu.Lock()
+	if c.err != nil {
+		c.done, c.err = make(chan struct{}), nil
+	}
+	c.armed, c.deadline = true, deadline
+	if err := c.parent.Err(); err != nil {
+		// Ended before this step: its callback has run or runs soon,
+		// and may have found the step not armed.
+		c.expireLocked(err)
+	}
+	c.mu.Unlock()
+	if c.timer == nil {
+		c.timer = time.AfterFunc(d, c.timeUp)
+	} else {
+		c.timer.Reset(d)
+	}
+}
+
+// disarm ends the step's wait.
+func (c *stepContext) disarm() {
+	c.mu.Lock()
+	c.armed = false
+	c.mu.Unlock()
+	c.timer.Stop()
+}
+
+// release stops the callbacks; the context is not used after it.
+func (c *stepContext) release() {
+	c.stopParent()
+	if c.timer != nil {
+		c.timer.Stop()
+	}
+}
+
+// timeUp ends the armed step whose time is up. A timer's call that comes
+// late, for a step that was disarmed meanwhile, finds the next step's
+// time not up and leaves it alone (timers never fire early).
+func (c *stepContext) timeUp() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.armed && !time.Now().Before(c.deadline) {
+		c.expireLocked(context.DeadlineExceeded)
+	}
+}
+
+// parentDone ends the armed step when the VU's context ends.
+func (c *stepContext) parentDone() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.armed {
+		c.expireLocked(c.parent.Err())
+	}
+}
+
+func (c *stepContext) expireLocked(err error) {
+	if c.err == nil {
+		c.err = err
+		close(c.done)
+	}
+}
+
+// Deadline is the armed step's deadline.
+func (c *stepContext) Deadline() (time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.deadline, true
+}
+
+// Done is closed when the step's time is up or the VU's context ends.
+func (c *stepContext) Done() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.done
+}
+
+// Err is nil until Done is closed, then context.DeadlineExceeded or the
+// VU context's error.
+func (c *stepContext) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// Value is the VU context's value.
+func (c *stepContext) Value(key any) any { return c.parent.Value(key) }
+
+// stepWait returns the context bounding a step's wait by config.timeout
+// within ctx, and the func ending it, to call when the step returns.
+// Within the VU's own context it is the VU's reused stepContext.
+func (v *vu) stepWait(ctx context.Context) (context.Context, func()) {
+	if ctx != v.ctx {
+		return context.WithTimeout(ctx, v.timeout)
+	}
+	if v.stepCtx == nil {
+		v.stepCtx = newStepContext(ctx)
+	}
+	v.stepCtx.arm(v.timeout)
+	return v.stepCtx, v.stepCtx.disarmFunc
+}
+
+// releaseWaits releases the VU's step context and think timer, made
+// again at their next use.
+func (v *vu) releaseWaits() {
+	if v.stepCtx != nil {
+		v.stepCtx.release()
+		v.stepCtx = nil
+	}
+	if v.thinkTimer != nil {
+		v.thinkTimer.Stop()
+		v.thinkTimer = nil
+	}
+}
