@@ -172,7 +172,7 @@ while [ "$(date +%s)" -lt "$deadline" ]; do
     server_rss=$(rss_kib "${server_pids[@]}")
     break
   fi
-  sleep 0.5
+  sleep 2 # ss walks every socket: sampling it often would load the machine it measures
 done
 
 for pid in "${shard_pids[@]}"; do wait "$pid" || true; done
