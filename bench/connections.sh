@@ -133,13 +133,16 @@ scenarios:
       - emit: ["ping"]
         acknowledge:
           data: "pong"
-      - think: $((RAMP + HOLD))
+      - think: $((RAMP + HOLD + 600))
 YAML
 
 start_at=$(date -u -d '+3 sec' +%FT%TZ)
 shard_pids=()
 for i in $(seq "$SHARDS"); do
-  args=(run -q --shard "$i/$SHARDS" --start-at "$start_at" -o "$work/shard-$i.json")
+  # Every VU thinks past the run's end; the grace period ends them all at
+  # once, HOLD s after the last phase, so that the last to arrive is held
+  # HOLD s and none leaves early.
+  args=(run -q --grace "${HOLD}s" --shard "$i/$SHARDS" --start-at "$start_at" -o "$work/shard-$i.json")
   [ -n "$SOURCES" ] && args+=(--source-addrs "$SOURCES")
   "$work/sockload" "${args[@]}" "$work/hold.yml" >"$work/shard-$i.log" 2>&1 &
   shard_pids+=($!)
@@ -187,7 +190,7 @@ if [ -s "$work/run.json" ] && command -v jq >/dev/null; then
   jq -r '.aggregate as $a |
     "arrival lag: p50 \($a.summaries["engine.arrival_lag"].p50) ms, p99 \($a.summaries["engine.arrival_lag"].p99) ms, max \($a.summaries["engine.arrival_lag"].max) ms",
     "heartbeats missed (closed for a ping timeout): \($a.counters["socketio.disconnects.ping timeout"] // 0)",
-    "VUs: \($a.counters["vusers.created"] // 0) created, \($a.counters["vusers.completed"] // 0) completed, \($a.counters["vusers.failed"] // 0) failed; acknowledged emits \($a.counters["socketio.emit"] // 0)",
+    "VUs: \($a.counters["vusers.created"] // 0) created, \($a.counters["vusers.cancelled"] // 0) held to the end, \($a.counters["vusers.failed"] // 0) failed; acknowledged emits \($a.counters["socketio.emit"] // 0)",
     ($a.counters | to_entries[] | select(.key | startswith("errors.")) | "  \(.key): \(.value)")' \
     "$work/run.json"
 fi
