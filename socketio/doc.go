@@ -91,7 +91,9 @@
 // a few goroutines the poller keeps for all connections reads what is there
 // without blocking, runs the handlers of every complete message (one at a
 // time and in order, as a reader goroutine would) and hands the socket back
-// to the poller. HTTP
+// to the poller. A goroutine waiting in EmitWithAck on such a connection
+// reads it itself while no other goroutine does, up to its ack, so that
+// handlers may also run on the goroutine that emitted. HTTP
 // long-polling, the websocket being probed during an upgrade, websockets over
 // TLS, connections from a custom DialContext that are not TCP connections,
 // and every connection on other systems are read by one reader goroutine

@@ -31,6 +31,8 @@ type peer struct {
 	pingInterval time.Duration
 	pingTimeout  time.Duration
 	misbehave    string // "", "garbage", "close packet", "hang up", "huge message", "too big"
+	// gate, if set, holds the misbehaviour until it is closed.
+	gate chan struct{}
 
 	mu    sync.Mutex
 	pongs int // v4: client answers to our pings
@@ -117,6 +119,9 @@ func (p *peer) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 				p.acks = append(p.acks, string(pkt.Data))
 			}
 			// The client emits "go" once connected: misbehave then.
+			if strings.Contains(string(pkt.Data), `"go"`) && p.gate != nil {
+				<-p.gate
+			}
 			if strings.Contains(string(pkt.Data), `"go"`) && !p.breakProtocol(ws, send) {
 				p.mu.Unlock()
 				return

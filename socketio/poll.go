@@ -133,9 +133,15 @@ func pollWorker(t *wsTransport) {
 
 // pollRead delivers what has arrived and waits for the poller again, or
 // ends the connection.
-func (t *wsTransport) pollRead() {
+func (t *wsTransport) pollRead() { t.handBack(t.drain()) }
+
+// handBack ends a read whose last delivery returned err: it leaves the
+// connection to the poller again, reading once more if bytes arrived
+// meanwhile, or ends the connection (exactly once: only the reader gets
+// here).
+func (t *wsTransport) handBack(err error) {
 	for {
-		if err := t.drain(); err != nil {
+		if err != nil {
 			t.poll.state.Store(pollClosed)
 			t.endPolling(err)
 			return
@@ -149,6 +155,7 @@ func (t *wsTransport) pollRead() {
 			t.endPolling(errClosedIdle)
 			return
 		}
+		err = t.drain()
 	}
 }
 

@@ -190,10 +190,61 @@ func (t *wsTransport) readNow(b []byte) (int, error) {
 	r.b, r.errno = nil, nil
 	rawReads.Put(r)
 	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// An inline read's wait is over (inline.go): for the reader,
+		// nothing more to read now.
+		return 0, errWouldBlock
 	case err != nil:
 		return 0, err
 	case errors.Is(errno, syscall.EAGAIN):
 		return 0, errWouldBlock
+	case errno != nil:
+		return 0, &net.OpError{Op: "read", Net: "tcp", Source: t.conn.LocalAddr(), Addr: t.conn.RemoteAddr(), Err: os.NewSyscallError("read", errno)}
+	}
+	return n, nil
+}
+
+// waitingRead is a read that waits in the runtime's network poller until
+// bytes arrive, pooled as rawRead is.
+type waitingRead struct {
+	b     []byte
+	n     int
+	errno error
+	fn    func(fd uintptr) bool
+}
+
+var waitingReads = sync.Pool{New: func() any {
+	r := new(waitingRead)
+	r.fn = r.read
+	return r
+}}
+
+func (r *waitingRead) read(fd uintptr) bool {
+	for {
+		r.n, r.errno = syscall.Read(int(fd), r.b)
+		switch r.errno {
+		case syscall.EINTR:
+		case syscall.EAGAIN:
+			return false // wait for the socket to be readable
+		default:
+			return true
+		}
+	}
+}
+
+// readWait reads at least a byte, waiting for it within the connection's
+// read deadline (os.ErrDeadlineExceeded after it); 0 bytes at the end of
+// the stream.
+func (t *wsTransport) readWait(b []byte) (int, error) {
+	r := waitingReads.Get().(*waitingRead)
+	r.b = b
+	err := t.raw.Read(r.fn)
+	n, errno := r.n, r.errno
+	r.b, r.errno = nil, nil
+	waitingReads.Put(r)
+	switch {
+	case err != nil:
+		return 0, err
 	case errno != nil:
 		return 0, &net.OpError{Op: "read", Net: "tcp", Source: t.conn.LocalAddr(), Addr: t.conn.RemoteAddr(), Err: os.NewSyscallError("read", errno)}
 	}

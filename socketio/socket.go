@@ -464,6 +464,9 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Me
 		ackWaiterPool.Put(w)
 		return Message{}, err
 	}
+	if readAcksInline {
+		s.readAckInline(ctx, w.ch)
+	}
 	var r ackResult
 	select {
 	case r = <-w.ch:
@@ -480,6 +483,16 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Me
 	}
 	r.msg.SentAt = sentAt
 	return r.msg, nil
+}
+
+// readAckInline reads the connection on the caller's goroutine until the
+// ack is in done, if the connection waits for the poller (inline.go).
+func (s *Socket) readAckInline(ctx context.Context, done chan ackResult) {
+	if e := s.connectedEngine(); e != nil {
+		if ws, ok := e.current().(*wsTransport); ok {
+			ws.readInline(ctx, done)
+		}
+	}
 }
 
 // send encodes and writes an event or ack packet.

@@ -1,0 +1,116 @@
+package socketio
+
+import (
+	"context"
+	"errors"
+	"os"
+	"time"
+)
+
+// A goroutine waiting for an ack on a websocket connection on the poller
+// reads the connection itself rather than waiting to be handed the ack:
+// the hand-offs from the poller to a worker and from the worker to the
+// waiter cost more CPU per ack than the read. It takes the read only when
+// no one else has it (the connection waits for the poller), so handlers
+// still run one at a time and in order, and gives it back as a worker
+// does; the poller's events meanwhile only ask it to read once more.
+
+// readAcksInline makes ack waiters read their connection themselves
+// (tests run both ways).
+var readAcksInline = true
+
+// inlineReadTaken, if set, is called as an ack waiter takes the read
+// (tests).
+var inlineReadTaken func()
+
+// errWaitOver is an inline read's wait that ended by its deadline or
+// cancellation: not the connection's end.
+var errWaitOver = errors.New("the wait is over")
+
+// readInline reads t on the caller's goroutine, delivering every message
+// in order, until done holds a value, ctx ends or the connection ends;
+// it does nothing if another goroutine reads t (the caller waits on done
+// then, as it would anyway).
+func (t *wsTransport) readInline(ctx context.Context, done chan ackResult) {
+	if t.raw == nil || !t.poll.state.CompareAndSwap(pollArmed, pollReading) {
+		return
+	}
+	if inlineReadTaken != nil {
+		inlineReadTaken()
+	}
+	bounded := t.boundWait(ctx)
+	t.fr.until = done
+	var err error
+	for err == nil && len(done) == 0 && ctx.Err() == nil {
+		err = t.readOnce()
+		if errors.Is(err, errWaitOver) {
+			err = nil
+			if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+				break // ctx's: the caller sees it end
+			}
+			t.boundWait(ctx) // a slice over: look at ctx again
+		}
+	}
+	t.fr.until = nil
+	if bounded {
+		_ = t.conn.SetReadDeadline(time.Time{})
+	}
+	t.fr.trim()
+	if err == nil && t.fr.buffered() {
+		// What came after the ack, or the start of a message: a
+		// worker delivers it, not the waiter.
+		runPollRead(t)
+		return
+	}
+	t.handBack(err)
+}
+
+// readOnce waits for bytes in the runtime's network poller and delivers
+// the messages they complete, up to the ack (t.fr.until).
+func (t *wsTransport) readOnce() error {
+	space, err := t.fr.space()
+	if err != nil {
+		return t.readError(err)
+	}
+	n, err := t.readWait(space)
+	switch {
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return errWaitOver
+	case t.poll.state.Load() >= pollClosing:
+		return errClosedIdle
+	case err != nil:
+		return t.readError(err)
+	case n == 0:
+		return t.readError(errUnexpectedEOF)
+	}
+	t.fr.filled(n)
+	// Whatever more there is (a read takes what it has room for, and the
+	// peer's end comes after the bytes) the next read returns at once.
+	if _, err := t.decoded(nil, false); err != nil {
+		return err
+	}
+	if t.poll.state.Load() >= pollClosing {
+		return errClosedIdle
+	}
+	return nil
+}
+
+// waitSlice bounds each of an inline read's waits in the runtime's
+// poller, so that a cancellation of its context (which has no cheap
+// callback on every Context: context.AfterFunc starts a goroutine for one
+// of another package's types) is seen within it.
+const waitSlice = 100 * time.Millisecond
+
+// boundWait sets t's read deadline to ctx's, or to waitSlice from now if
+// that is sooner, and reports whether it set one.
+func (t *wsTransport) boundWait(ctx context.Context) bool {
+	if ctx.Done() == nil {
+		return false // no deadline, no cancellation
+	}
+	d := time.Now().Add(waitSlice)
+	if cd, ok := ctx.Deadline(); ok && cd.Before(d) {
+		d = cd
+	}
+	_ = t.conn.SetReadDeadline(d)
+	return true
+}
