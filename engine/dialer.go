@@ -24,6 +24,7 @@ func NewRotatingDialer(addrs []netip.Addr) *RotatingDialer {
 	d := &RotatingDialer{dialers: make([]net.Dialer, len(addrs))}
 	for i, a := range addrs {
 		d.dialers[i].LocalAddr = &net.TCPAddr{IP: a.AsSlice()}
+		d.dialers[i].Control = deferPortChoice
 	}
 	return d
 }
