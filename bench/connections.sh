@@ -10,7 +10,7 @@
 # PER_PROCESS connections each.
 #
 #   bash bench/connections.sh                        # 30,000 through 127.0.0.1-127.0.0.2
-#   CONNECTIONS=100000 bash bench/connections.sh     # 100,000 through 127.0.0.1-127.0.0.4, 10 shards
+#   CONNECTIONS=100000 RAMP=400 bash bench/connections.sh  # 100,000 through 127.0.0.1-127.0.0.4, 10 shards, 250 a second
 #   CONNECTIONS=100000 bash bench/connections.sh --check  # only check the machine
 #   bash bench/connections.sh --without-source-addrs # one source address: fails, and says why
 #
