@@ -57,23 +57,25 @@ func BenchmarkIdleVUs(b *testing.B) {
 	const fewVUs, manyVUs = 200, 1200
 	url := startTargetProcess(b)
 	for b.Loop() {
-		heapFew, stackFew := idleVUsInUse(b, url, fewVUs, "")
-		heapMany, stackMany := idleVUsInUse(b, url, manyVUs, os.Getenv("SOCKLOAD_IDLE_HEAP"))
+		_, heapFew, stackFew := idleVUs(b, url, fewVUs, defaultParkAfter, "")
+		_, heapMany, stackMany := idleVUs(b, url, manyVUs, defaultParkAfter, os.Getenv("SOCKLOAD_IDLE_HEAP"))
 		b.ReportMetric(float64(heapMany-heapFew)/(manyVUs-fewVUs), "heap-bytes/vu")
 		b.ReportMetric(float64(stackMany-stackFew)/(manyVUs-fewVUs), "stack-bytes/vu")
 	}
 }
 
-// idleVUsInUse runs n idle VUs against url and returns the live heap and
-// stack bytes in use once all are idle, having written a heap profile
-// then to profile when it is not "".
-func idleVUsInUse(b *testing.B, url string, n int, profile string) (heap, stack int64) {
+// idleVUs runs n idle VUs against url, parking at thinks of parkAfter (0:
+// never), and returns the goroutines, the live heap and the stack bytes in
+// use once every VU has had its ack (and, when they park, is parked),
+// having written a heap profile then to profile when it is not "".
+func idleVUs(b *testing.B, url string, n int, parkAfter time.Duration, profile string) (goroutines int, heap, stack int64) {
 	s := loadScript(b, url, fmt.Sprintf(idleScenario, "%s", n))
 	reg := sockmetrics.New(time.Now(), sockmetrics.Options{Rates: Rates})
 	r, err := New(Config{Script: s, Plan: PlanOf(s), Registry: reg, Seed: 1})
 	if err != nil {
 		b.Fatal(err)
 	}
+	r.parkAfter = parkAfter
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
@@ -87,9 +89,9 @@ func idleVUsInUse(b *testing.B, url string, n int, profile string) (heap, stack 
 		}
 	}()
 	acked := int64(0)
-	for deadline := time.Now().Add(time.Minute); acked < int64(n); {
+	for deadline := time.Now().Add(time.Minute); acked < int64(n) || parkAfter > 0 && r.parked.Load() < int64(n); {
 		if time.Now().After(deadline) {
-			b.Fatalf("%d of %d VUs had their ack within a minute", acked, n)
+			b.Fatalf("%d of %d VUs had their ack, %d parked, within a minute", acked, n, r.parked.Load())
 		}
 		time.Sleep(100 * time.Millisecond)
 		snap := reg.Rotate(time.Now())
@@ -100,7 +102,7 @@ func idleVUsInUse(b *testing.B, url string, n int, profile string) (heap, stack 
 			b.Fatalf("%d VUs failed", failed)
 		}
 	}
-	time.Sleep(500 * time.Millisecond) // the last acks' leftovers become garbage
+	time.Sleep(500 * time.Millisecond) // the last acks' leftovers become garbage, their goroutines end
 	if active := r.Status().Active; active != int64(n) {
 		b.Fatalf("%d VUs running, want %d", active, n)
 	}
@@ -108,7 +110,7 @@ func idleVUsInUse(b *testing.B, url string, n int, profile string) (heap, stack 
 	if profile != "" {
 		writeHeapProfile(b, profile)
 	}
-	return heap, stack
+	return runtime.NumGoroutine(), heap, stack
 }
 
 // liveBytes is the heap held by live objects and the goroutine stacks in

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"testing"
 	"time"
 
@@ -26,56 +25,13 @@ func BenchmarkParkedVUs(b *testing.B) {
 			name      string
 			parkAfter time.Duration
 		}{{"parked", defaultParkAfter}, {"waiting", 0}} {
-			gFew, heapFew, stackFew := idleVUStacks(b, url, fewVUs, m.parkAfter)
-			gMany, heapMany, stackMany := idleVUStacks(b, url, manyVUs, m.parkAfter)
+			gFew, heapFew, stackFew := idleVUs(b, url, fewVUs, m.parkAfter, "")
+			gMany, heapMany, stackMany := idleVUs(b, url, manyVUs, m.parkAfter, "")
 			b.ReportMetric(float64(heapMany-heapFew)/(manyVUs-fewVUs), "heap-bytes/vu-"+m.name)
 			b.ReportMetric(float64(stackMany-stackFew)/(manyVUs-fewVUs), "stack-bytes/vu-"+m.name)
 			b.ReportMetric(float64(gMany-gFew)/(manyVUs-fewVUs), "goroutines/vu-"+m.name)
 		}
 	}
-}
-
-// idleVUStacks runs n idle VUs against url, parking at thinks of
-// parkAfter, and returns the goroutines, the live heap and the stack
-// bytes in use once
-// every VU has had its ack (and, when they park, is parked).
-func idleVUStacks(b *testing.B, url string, n int, parkAfter time.Duration) (goroutines int, heap, stack int64) {
-	s := loadScript(b, url, fmt.Sprintf(idleScenario, "%s", n))
-	reg := sockmetrics.New(time.Now(), sockmetrics.Options{Rates: Rates})
-	r, err := New(Config{Script: s, Plan: PlanOf(s), Registry: reg, Seed: 1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	r.parkAfter = parkAfter
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		_, err := r.Run(ctx)
-		done <- err
-	}()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			b.Error(err)
-		}
-	}()
-	acked := int64(0)
-	for deadline := time.Now().Add(time.Minute); acked < int64(n) || parkAfter > 0 && r.parked.Load() < int64(n); {
-		if time.Now().After(deadline) {
-			b.Fatalf("%d of %d VUs had their ack, %d parked, within a minute", acked, n, r.parked.Load())
-		}
-		time.Sleep(100 * time.Millisecond)
-		snap := reg.Rotate(time.Now())
-		if h := snap.Histograms[MetricResponseTime]; h != nil {
-			acked += h.TotalCount()
-		}
-		if failed := snap.Counters[MetricVUsersFailed]; failed > 0 {
-			b.Fatalf("%d VUs failed", failed)
-		}
-	}
-	time.Sleep(500 * time.Millisecond) // the last acks' goroutines end
-	heap, stack = liveBytes()
-	return runtime.NumGoroutine(), heap, stack
 }
 
 // BenchmarkThinkParking measures the CPU a think costs the generator when
