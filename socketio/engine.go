@@ -559,13 +559,28 @@ func (e *engine) upgrade() {
 	case <-e.done:
 		return
 	}
+	// The switch holds mu from the check of done to the new transport in
+	// place, so a close either sees polling and no upgrade is sent (it
+	// closes the probe), or sees the websocket after the 5: never a close
+	// POST to a session the server has already moved to the websocket,
+	// which engine.io refuses with 400 "Bad request".
 	e.wmu.Lock()
-	_, err = ws.write([]wire.Packet{{Type: wire.Upgrade}})
-	if err == nil {
-		e.mu.Lock()
-		old := e.tr
-		e.tr, e.probe = ws, nil
+	e.mu.Lock()
+	select {
+	case <-e.done: // shutdown closes done before it reads tr under mu
 		e.mu.Unlock()
+		e.wmu.Unlock()
+		return
+	default:
+	}
+	_, err = ws.write([]wire.Packet{{Type: wire.Upgrade}})
+	var old transport
+	if err == nil {
+		old = e.tr
+		e.tr, e.probe = ws, nil
+	}
+	e.mu.Unlock()
+	if old != nil {
 		old.close(false)
 		e.http.CloseIdleConnections()
 	}
