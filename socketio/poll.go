@@ -56,12 +56,21 @@ var errClosedIdle = closeErr(ReasonTransportClose, net.ErrClosed)
 
 // startPolling hands the connection to the poller, or reports that it
 // cannot (the caller reads it with a goroutine then). A first read
-// delivers what is buffered already (frames that came with the handshake).
+// delivers what is buffered already (frames that came with the handshake);
+// with nothing buffered the connection waits for the poller at once: bytes
+// that came before the watch began are signalled by it all the same (epoll
+// reports a socket already readable when it is added), so no worker is
+// woken for a read that would find nothing.
 func (t *wsTransport) startPolling(owner pollOwner) bool {
 	t.poll.owner = owner
 	p := thePoller()
 	p.register(t)
+	if !t.fr.buffered() {
+		// Armed before the watch: its first event may come at once.
+		t.poll.state.Store(pollArmed)
+	}
 	if err := t.watch(); err != nil {
+		t.poll.state.Store(pollIdle)
 		p.unregister(t)
 		t.raw = nil
 		return false
