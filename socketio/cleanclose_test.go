@@ -2,6 +2,7 @@ package socketio
 
 import (
 	"context"
+	"maps"
 	"sync"
 	"testing"
 	"time"
@@ -81,4 +82,59 @@ func transportsName(ts []string) string {
 		return "default"
 	}
 	return ts[0]
+}
+
+// TestLeavingSaysDisconnect closes sockets as a leaving VU does and checks
+// that the server saw each leave its namespace ("client namespace
+// disconnect"), not merely lose its connection: the DISCONNECT that goes
+// with the websocket's close frame in one write must reach the server
+// first.
+func TestLeavingSaysDisconnect(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the Node reference servers")
+	}
+	for _, tc := range []struct {
+		v          refserver.Version
+		engine     wire.EngineVersion
+		transports []string
+	}{
+		{refserver.V4, wire.EngineV4, []string{TransportWebsocket}},
+		{refserver.V2, wire.EngineV3, []string{TransportWebsocket}},
+		{refserver.V4, wire.EngineV4, []string{TransportPolling}},
+		{refserver.V4, wire.EngineV4, nil},
+	} {
+		t.Run(string(tc.v)+"/"+transportsName(tc.transports), func(t *testing.T) {
+			srv := refserver.Start(t, tc.v)
+			const sockets = 10
+			for range sockets {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				s, err := Dial(ctx, srv.URL, "/", Options{EngineVersion: tc.engine, Transports: tc.transports, DisableReconnection: true})
+				if err != nil {
+					cancel()
+					t.Fatal(err)
+				}
+				if _, err := s.EmitWithAck(ctx, "ping"); err != nil {
+					t.Error(err)
+				}
+				s.Close()
+				cancel()
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			var got map[string]int
+			for time.Now().Before(deadline) {
+				got = srv.Stats().Disconnects
+				n := 0
+				for _, c := range got {
+					n += c
+				}
+				if n >= sockets {
+					break
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			if want := map[string]int{"client namespace disconnect": sockets}; !maps.Equal(got, want) {
+				t.Errorf("the server's disconnect reasons: %v, want %v", got, want)
+			}
+		})
+	}
 }

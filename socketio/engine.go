@@ -503,6 +503,26 @@ func foundEnded(err error) bool {
 		errors.Is(err, syscall.EPIPE) || errors.Is(err, net.ErrClosed)
 }
 
+// leave ends the connection from the client's side ("io client
+// disconnect") after writing pkts, its last packets: on a websocket they
+// go with the close frame in one write.
+func (e *engine) leave(pkts []wire.Packet) {
+	if ws, ok := e.current().(*wsTransport); ok {
+		e.wmu.Lock()
+		select {
+		case <-e.done:
+		default:
+			if e.writeEnded == nil {
+				_ = ws.writeLast(pkts)
+			}
+		}
+		e.wmu.Unlock()
+	} else {
+		_, _ = e.send(pkts)
+	}
+	e.shutdown(ReasonClientDisconnect, nil, true)
+}
+
 // shutdown closes the connection with reason; the first reason wins. It does
 // not wait for the reader.
 func (e *engine) shutdown(reason string, err error, graceful bool) {

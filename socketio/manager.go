@@ -295,6 +295,23 @@ func (m *Manager) releaseIfIdle() {
 	}
 }
 
+// leaveIfIdle closes e after writing pkts, its last packets, when e is
+// the open connection and no socket wants it any more (see releaseIfIdle),
+// and reports whether it did.
+func (m *Manager) leaveIfIdle(e *engine, pkts []wire.Packet) bool {
+	m.mu.Lock()
+	if m.eng != e || m.anyActiveLocked() {
+		m.mu.Unlock()
+		return false
+	}
+	m.stopReconnectLocked()
+	m.backoff.reset()
+	m.eng = nil
+	m.mu.Unlock()
+	e.leave(pkts)
+	return true
+}
+
 // onMessage reassembles binary packets and routes Socket.IO packets to
 // their namespace. It runs on the reader goroutine.
 func (m *Manager) onMessage(e *engine, now time.Time, p wire.Packet) error {

@@ -388,7 +388,12 @@ func (s *Socket) Close() error {
 	s.mu.Unlock()
 	if e != nil && wasConnected {
 		p := wire.SocketPacket{Type: wire.Disconnect, Namespace: s.nsp, ID: wire.NoID}
-		_, _ = e.send([]wire.Packet{{Type: wire.Message, Data: wire.AppendSocketPacket(nil, &p)}})
+		bye := []wire.Packet{{Type: wire.Message, Data: wire.AppendSocketPacket(nil, &p)}}
+		// The last socket of the connection leaves with it: the
+		// DISCONNECT goes with the websocket's close frame.
+		if !s.m.leaveIfIdle(e, bye) {
+			_, _ = e.send(bye)
+		}
 	}
 	failAcks(acks, closeErr(ReasonClientDisconnect, nil))
 	if cb := s.m.cfg.OnDisconnect; cb != nil && wasConnected {

@@ -261,6 +261,20 @@ func (t *wsTransport) frameSize(p wire.Packet) int {
 
 // write sends pkts as consecutive messages in one Write.
 func (t *wsTransport) write(pkts []wire.Packet) (time.Time, error) {
+	return t.writeFrames(pkts, false)
+}
+
+// writeLast sends pkts and a close frame (1000) after them in one Write,
+// as the client leaves: the server reads its last messages and the end of
+// the websocket together, and no write may follow.
+func (t *wsTransport) writeLast(pkts []wire.Packet) error {
+	_, err := t.writeFrames(pkts, true)
+	return err
+}
+
+// writeFrames writes pkts as consecutive messages, and a close frame after
+// them when closing, in one Write.
+func (t *wsTransport) writeFrames(pkts []wire.Packet, closing bool) (time.Time, error) {
 	var batch int64
 	for _, p := range pkts {
 		n := t.frameSize(p)
@@ -293,10 +307,13 @@ func (t *wsTransport) write(pkts []wire.Packet) (time.Time, error) {
 		}
 		buf.b = frame
 	}
+	if closing {
+		buf.b = appendCloseFrame(buf.b, websocket.CloseNormalClosure)
+	}
 	t.wmu.Lock()
 	defer t.wmu.Unlock()
 	sentAt := time.Now()
-	if t.closeSent.Load() {
+	if closing && t.closeSent.Swap(true) || !closing && t.closeSent.Load() {
 		return sentAt, closeErr(ReasonTransportError, fmt.Errorf("websocket write: %w", websocket.ErrCloseSent))
 	}
 	if err := t.conn.SetWriteDeadline(sentAt.Add(t.writeTimeout)); err != nil {
@@ -338,6 +355,15 @@ func (t *wsTransport) writeControl(op byte, payload []byte) error {
 	}
 	_, err := t.conn.Write(frame)
 	return err
+}
+
+// appendCloseFrame appends a close frame with code and no reason.
+func appendCloseFrame(b []byte, code int) []byte {
+	b, start := appendFrameStart(b)
+	b = append(b, byte(code>>8), byte(code))
+	from := finishFrame(b, start, opClose)
+	// Close the gap left before the frame's head.
+	return b[:start+copy(b[start:], b[from:])]
 }
 
 // explain adds the likely cause to a failure during or after the write of a

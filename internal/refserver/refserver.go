@@ -193,6 +193,9 @@ type Stats struct {
 	// HTTPRequests counts the requests of the HTTP routes (POST /login,
 	// GET /me, /status, /delay, /echo) the server answered.
 	HTTPRequests int `json:"httpRequests"`
+	// Disconnects counts the sockets that left, by the reason the server
+	// gave ("client namespace disconnect", "transport close", ...).
+	Disconnects map[string]int `json:"disconnects"`
 }
 
 func (s *Server) start() {

@@ -79,7 +79,7 @@ function serverOptions(flags, major) {
 
 // Counts every event received, per namespace and event name, for tests that
 // check exact totals (GET /__stats).
-const stats = { connections: 0, received: {}, engineErrors: [], httpRequests: 0 };
+const stats = { connections: 0, received: {}, engineErrors: [], httpRequests: 0, disconnects: {} };
 
 // Every Engine.IO request the server refuses (an HTTP status of 400 or more
 // on its path, such as 400 {"code":1,"message":"Session ID unknown"}) is
@@ -264,7 +264,10 @@ function attachHandlers(io, nsp, flags) {
       let n = 0;
       pushTimer = setInterval(() => socket.emit('tick', ++n), flags.pushInterval);
     }
-    socket.on('disconnect', () => pushTimer && clearInterval(pushTimer));
+    socket.on('disconnect', (reason) => {
+      stats.disconnects[reason] = (stats.disconnects[reason] || 0) + 1;
+      if (pushTimer) clearInterval(pushTimer);
+    });
     const anyHandler = (event) => countEvent(nsp, event);
 
     // Handlers that answer take the ack as their last argument, whatever
