@@ -34,11 +34,31 @@
 #   BENCH_ONLY=idle GENERATORS="sockload sockload-default naive nodeclient nodeclient-default locust" \
 #     RUNS=3 bash bench/naive-compare.sh
 #
+# Fairness: the same client costs a server that has just started a third to a
+# half more CPU than a warmed one (V8 compiles, the heap grows), so by default
+# every run has a fresh server of its own (SERVER=fresh; SERVER=shared: one
+# server for the whole script, as before, with one naive idle run first as a
+# warm-up, listed apart, unless WARMUP=0). With SERVER=fresh and WARMUP=1,
+# each fresh server first serves a short naive warm-up (IDLE_VUS / 4
+# connections over 2 s, each idle 1 s), not measured. In every case each run
+# starts with the next generator in turn, so no generator keeps a position.
+#
+# What each client makes the server do, per session (WIRE=1): the server is
+# started with bench/wire-count.js preloaded, and a third table lists, per
+# idle run, TCP connections, HTTP requests by kind (the polling handshake
+# GET, GETs and POSTs of a session, websocket upgrades), requests on a
+# kept-alive connection, the connections the server closed itself, the bytes
+# read and written, and the reads and writes of the upgraded sockets, all per
+# session; and the extensions the upgrades offered (Sec-WebSocket-Extensions).
+# Counting costs the server a little CPU: compare CPU figures of runs with
+# the same WIRE. WIRE=1 implies SERVER=fresh.
+#
 # Environment: ACK_VUS (100) ACKS (50) THINK_MS (50) ARRIVAL_RATE (100)
 # ARRIVAL_SECONDS (10) IDLE_VUS (1000) IDLE_RAMP (10) IDLE_HOLD (20) RUNS (1:
 # with more, the medians are compared) BENCH_ONLY (subset of: ack arrivals
 # idle) GENERATORS (sockload naive nodeclient) PING_INTERVAL (5000, the
-# server's, ms) BENCH_WORK (bench/work-naive).
+# server's, ms) SERVER (fresh, or shared) WARMUP (0 with a fresh server, 1
+# with a shared one) WIRE (0) BENCH_WORK (bench/work-naive).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -50,9 +70,14 @@ RUNS=${RUNS:-1}
 BENCHES=${BENCH_ONLY:-ack arrivals idle}
 GENERATORS=${GENERATORS:-sockload naive nodeclient}
 PING_INTERVAL=${PING_INTERVAL:-5000}
+WIRE=${WIRE:-0}
+SERVER=${SERVER:-fresh}
+[[ $WIRE == 1 ]] && SERVER=fresh
+[[ $SERVER == fresh || $SERVER == shared ]] || { echo "SERVER is fresh or shared, not $SERVER" >&2; exit 2; }
+if [[ $SERVER == fresh ]]; then WARMUP=${WARMUP:-0}; else WARMUP=${WARMUP:-1}; fi
 LOCUST=${LOCUST:-/usr/bin/locust}
 CLIENT_DIR="$ROOT/target/testdata/node-client-v4"
-SERVER_PID=""
+SERVER_PID="" TARGET=""
 
 log() { printf '[%s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -84,7 +109,14 @@ prepare() {
 }
 
 start_server() {
-  node "$ROOT/testdata/node/v4/server.js" --port 0 --ping-interval "$PING_INTERVAL" --ping-timeout 20000 >"$WORK/server.log" 2>&1 &
+  local preload=()
+  if [[ $WIRE == 1 ]]; then
+    preload=(-r "$ROOT/bench/wire-count.js")
+    : >"$WORK/wire.jsonl"
+  fi
+  : >"$WORK/server.log"
+  WIRE_COUNT_OUT=$WORK/wire.jsonl node "${preload[@]}" "$ROOT/testdata/node/v4/server.js" --port 0 \
+    --ping-interval "$PING_INTERVAL" --ping-timeout 20000 >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   local port=""
   for _ in $(seq 100); do
@@ -94,6 +126,28 @@ start_server() {
   done
   [[ -n "$port" ]] || die "the reference server did not start: $(cat "$WORK/server.log")"
   TARGET="http://127.0.0.1:$port"
+}
+
+# stop_server: ends the server (with WIRE=1 its counts are then final).
+stop_server() {
+  [[ -n "$SERVER_PID" ]] || return 0
+  kill "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+}
+
+# fresh_server: with SERVER=fresh, a new server for the next run (after a
+# naive warm-up when WARMUP=1).
+fresh_server() {
+  [[ $SERVER == fresh ]] || return 0
+  stop_server
+  start_server
+  if [[ $WARMUP == 1 ]]; then
+    timeout -k 10 120 "$WORK/naiveclient" -target "$TARGET" -shape idle -vus $(((IDLE_VUS + 3) / 4)) -duration 2s -hold 1s \
+      >"$WORK/warmup.log" 2>&1 || log "warning: the warm-up run failed: $(tail -n 1 "$WORK/warmup.log")"
+    [[ $WIRE == 1 ]] && kill -HUP "$SERVER_PID" # the counts start after the warm-up
+  fi
+  return 0
 }
 
 # server_cpu: the server's user + system CPU so far, in clock ticks.
@@ -172,8 +226,9 @@ locust_command() {
 # any other failed run stops the script. LABEL names the row (GENERATOR).
 measure() {
   local cmd before after label=${3:-$1} failed=0 ok=1 sampler=
+  [[ -n "$(command_for "$1" "$2")" ]] || return 0
+  fresh_server
   cmd=$(command_for "$1" "$2")
-  [[ -n "$cmd" ]] || return 0
   log "$2: $label"
   before=$(server_cpu)
   # The server's CPU also at the end of the arrivals and before the first
@@ -190,6 +245,10 @@ measure() {
   if [[ -n $sampler ]]; then
     kill "$sampler" 2>/dev/null || true
     wait "$sampler" 2>/dev/null || true
+  fi
+  if [[ $WIRE == 1 && $2 == idle ]]; then
+    stop_server
+    wire_counts "$label" >>"$WORK/wire.tsv"
   fi
   failed=$(failures "$1" "$2" "$ok")
   if [[ $failed != 0 ]]; then
@@ -268,15 +327,16 @@ table() {
 
 main() {
   prepare
-  start_server
-  log "server $TARGET; $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+  [[ $SERVER == shared ]] && start_server
+  log "server: $SERVER$([[ $SERVER == fresh ]] && echo ' for every run')$([[ $WARMUP == 1 ]] && echo ', warmed up'); $(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
   : >"$WORK/results.tsv"
+  : >"$WORK/wire.tsv"
   local run shape gen gens
   read -r -a gens <<<"$GENERATORS"
-  # The first idle run against a fresh server pays for its JIT and for
-  # growing its heap to hold the connections: one naive run of the idle
-  # shape comes first (WARMUP=0: none) and is listed apart.
-  if [[ ${WARMUP:-1} == 1 && " $BENCHES " == *" idle "* ]]; then
+  # With one shared server, the first idle run against it pays for its JIT
+  # and for growing its heap to hold the connections: one naive run of the
+  # idle shape comes first (WARMUP=0: none) and is listed apart.
+  if [[ $SERVER == shared && $WARMUP == 1 && " $BENCHES " == *" idle "* ]]; then
     measure naive idle "naive (warm-up, first against the fresh server)"
   fi
   for run in $(seq "$RUNS"); do
@@ -297,6 +357,63 @@ main() {
   table
   echo
   server_table
+  if [[ $WIRE == 1 ]]; then
+    echo
+    wire_table
+  fi
+}
+
+# wire_counts LABEL: the server's counts (bench/wire-count.js) of the run
+# that just ended, per session, as one line of wire.tsv: label, then
+# name=value pairs.
+wire_counts() {
+  node -e '
+    const fs = require("fs");
+    const lines = fs.readFileSync(process.argv[1], "utf8").trim().split("\n").filter(Boolean);
+    if (!lines.length) process.exit(0);
+    const c = JSON.parse(lines[lines.length - 1]);
+    const n = Number(process.argv[3]);
+    const req = (k) => c.requests[k] || 0;
+    const per = (v) => (v / n).toFixed(2);
+    const sessions = req("GET polling open") + req("GET websocket open");
+    const out = {
+      sessions, tcp: per(c.tcp), "polling GET open": per(req("GET polling open")),
+      "polling GET": per(req("GET polling sid")), "polling POST": per(req("POST polling sid")),
+      upgrades: per(c.upgrades), "kept-alive requests": per(c.reusedRequests),
+      "closed by server": per(c.closedByServer),
+      "HTTP bytes in/out": per(c.http.bytesRead) + "/" + per(c.http.bytesWritten),
+      "websocket bytes in/out": per(c.ws.bytesRead) + "/" + per(c.ws.bytesWritten),
+      "websocket reads/writes": per(c.ws.reads) + "/" + per(c.ws.writes),
+      "request head bytes": per(c.headBytes),
+      extensions: Object.entries(c.extensionsOffered).map(([k, v]) => `${k} (${v})`).join("; "),
+    };
+    console.log([process.argv[2], ...Object.entries(out).map(([k, v]) => `${k}=${v}`)].join("\t"));
+  ' "$WORK/wire.jsonl" "$1" "$IDLE_VUS"
+}
+
+# wire_table: what each client made the server do per session, medians
+# over the runs (the extensions offered: those of the last run).
+wire_table() {
+  [[ -s "$WORK/wire.tsv" ]] || return 0
+  awk -F'\t' '
+    function median(s,   n, v, i, j, t) {
+      n = split(s, v, " ")
+      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] + 0 < v[i] + 0) { t = v[i]; v[i] = v[j]; v[j] = t }
+      return n ? v[int((n + 1) / 2)] : ""
+    }
+    { if (!($1 in seen)) { seen[$1] = 1; order[++g] = $1 }
+      for (i = 2; i <= NF; i++) { k = substr($i, 1, index($i, "=") - 1); v = substr($i, index($i, "=") + 1)
+        if (!(k in col)) { col[k] = ++nc; cols[nc] = k }
+        if (k == "extensions" || v ~ /\//) last[$1, k] = v; else vals[$1, k] = vals[$1, k] " " v } }
+    END {
+      printf "| per session, idle run (server side) |"; for (c = 1; c <= nc; c++) printf " %s |", cols[c]; print ""
+      printf "| --- |"; for (c = 1; c <= nc; c++) printf " ---: |"; print ""
+      for (i = 1; i <= g; i++) {
+        printf "| %s |", order[i]
+        for (c = 1; c <= nc; c++) { k = cols[c]; printf " %s |", ((order[i], k) in last) ? last[order[i], k] : median(vals[order[i], k]) }
+        print ""
+      }
+    }' "$WORK/wire.tsv"
 }
 
 # server_table: every generator's idle run: the server's CPU, the
