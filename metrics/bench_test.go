@@ -132,6 +132,22 @@ func BenchmarkEncodeDecode(b *testing.B) {
 	}
 }
 
+// BenchmarkEncode encodes one second of acks' latencies (600 values), what
+// the report does for every one-second window.
+func BenchmarkEncode(b *testing.B) {
+	h := NewHistogram()
+	next := latencies(1)
+	for range 600 {
+		_ = h.RecordValue(next())
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := EncodeHistogram(h); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // timeParallel runs ops operations spread over goroutines, each goroutine
 // getting its own op function from newOp, and returns the wall time taken.
 func timeParallel(goroutines, ops int, newOp func(id uint64) func()) time.Duration {
