@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sockload/sockload/engine"
+	"github.com/sockload/sockload/internal/memtrim"
 	"github.com/sockload/sockload/metrics"
 	"github.com/sockload/sockload/phases"
 	"github.com/sockload/sockload/report"
@@ -261,7 +262,11 @@ func runTest(ctx context.Context, pio *processIO, path string, f runFlags) error
 	collected := make(chan struct{})
 	go func() { collector.Run(collectCtx); close(collected) }()
 	printPlan(pio, f, script, plan)
+	// When every VU reconnects at once the heap peaks; what the peak leaves
+	// free goes back to the system instead of staying in the RSS.
+	stopTrimming := memtrim.Start(memtrim.DefaultPolicy)
 	res, runErr := runner.Run(runCtx)
+	stopTrimming()
 	stopCollecting()
 	<-collected
 	if err := stopProfiles(); err != nil {
