@@ -37,6 +37,8 @@ PORT=${PORT:-3911}
 LISTEN=${LISTEN:-127.0.0.1:3912}
 OUT=${OUT:-}
 MEMPROFILERATE=${MEMPROFILERATE:-}
+BURST_PROFILE_AFTER=${BURST_PROFILE_AFTER:-} # seconds after each restart
+GODEBUG_EXTRA=${GODEBUG_EXTRA:-}             # e.g. scavtrace=1
 
 work=$(mktemp -d)
 target_pid=""
@@ -80,7 +82,7 @@ YAML
 
 start_target
 sleep 1
-godebug=gctrace=1
+godebug=gctrace=1${GODEBUG_EXTRA:+,$GODEBUG_EXTRA}
 [ -z "$MEMPROFILERATE" ] || godebug="$godebug,memprofilerate=$MEMPROFILERATE"
 # The grace leaves the flows time to finish: each reconnection costs a VU
 # its reconnection delay on top of the 5 s thinks.
@@ -129,6 +131,9 @@ while kill -0 "$run_pid" 2>/dev/null && [ "$elapsed" -le $((DURATION + 360)) ]; 
     kill "$target_pid" 2>/dev/null || true
     wait "$target_pid" 2>/dev/null || true
     start_target
+    # What the reconnection of every VU holds while it is under way (the
+    # profile's forced collection changes the peak it looks at: opt-in).
+    [ -z "$BURST_PROFILE_AFTER" ] || { sleep "$BURST_PROFILE_AFTER" && profile "$elapsed-burst"; } &
     next_restart=$((next_restart + RESTART_EVERY))
   fi
 done
