@@ -28,8 +28,9 @@
 # python3-locust, python3-socketio and python3-websocket), for the startup and
 # idle shapes; a second table lists every generator's idle run, with the
 # server's CPU split into the arrivals (to IDLE_RAMP + 1 s), the idle time
-# (to IDLE_RAMP + IDLE_HOLD - 1 s) and the leaving, and the connections that
-# failed (such a run is kept, not fatal, in the idle shape):
+# (to IDLE_HOLD - 1 s, before the first connection, which arrived at 0, leaves;
+# a split needs IDLE_HOLD > IDLE_RAMP + 2) and the leaving, and the
+# connections that failed (such a run is kept, not fatal, in the idle shape):
 #
 #   BENCH_ONLY=idle GENERATORS="sockload sockload-default naive nodeclient nodeclient-default locust" \
 #     RUNS=3 bash bench/naive-compare.sh
@@ -232,9 +233,10 @@ measure() {
   log "$2: $label"
   before=$(server_cpu)
   # The server's CPU also at the end of the arrivals and before the first
-  # idle connection leaves, for the split by phase.
-  if [[ $2 == idle ]]; then
-    (sleep $((IDLE_RAMP + 1)); server_cpu; sleep $((IDLE_HOLD > 2 ? IDLE_HOLD - 2 : 0)); server_cpu) >"$WORK/phases" 2>/dev/null &
+  # idle connection leaves (it arrived at 0 and leaves at IDLE_HOLD), for
+  # the split by phase.
+  if [[ $2 == idle ]] && ((IDLE_HOLD > IDLE_RAMP + 2)); then
+    (sleep $((IDLE_RAMP + 1)); server_cpu; sleep $((IDLE_HOLD - IDLE_RAMP - 2)); server_cpu) >"$WORK/phases" 2>/dev/null &
     sampler=$!
   else
     : >"$WORK/phases"
