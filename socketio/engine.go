@@ -119,6 +119,13 @@ type engine struct {
 	pausing atomic.Bool
 	paused  chan struct{}
 	resume  chan transport
+	// upgrading is set while an upgrade is under way (see upgradeGates);
+	// nil otherwise, so an idle connection holds nothing for it.
+	upgrading atomic.Pointer[upgradeGates]
+	// delivering is set while the polling reader hands a response's
+	// packets over: a write from a handler on the reader does not wait
+	// for the upgrade, which itself waits for the reader.
+	delivering atomic.Bool
 
 	liveness *time.Timer // closes with ReasonPingTimeout
 	pinger   *time.Timer // v3: sends the next ping
@@ -321,8 +328,14 @@ func (e *engine) deliverEarly() error {
 func (e *engine) readLoop() error {
 	tr := e.current()
 	receive := e.receive
+	if tr.name() == TransportPolling {
+		receive = e.receivePolled
+	}
 	for {
 		err := tr.read(receive)
+		if err == nil && tr.name() == TransportPolling {
+			e.awaitProbe()
+		}
 		if err == nil && e.pausing.Load() {
 			tr, err = e.pauseIfPolling(tr)
 			if ws, ok := tr.(*wsTransport); ok && err == nil && ws.raw != nil && ws.startPolling(e) {
@@ -362,6 +375,17 @@ func (e *engine) pauseIfPolling(tr transport) (transport, error) {
 	case <-e.done:
 		return nil, closeErr(e.reason, e.closeErr)
 	}
+}
+
+// receivePolled is receive for the packets of a polling response, marked
+// as delivered by the reader (see delivering).
+func (e *engine) receivePolled(now time.Time, p wire.Packet) error {
+	if g := e.upgrading.Load(); g != nil && !passed(g.probed) {
+		g.holding.Store(true) // the reader will hold its next poll (awaitProbe)
+	}
+	e.delivering.Store(true)
+	defer e.delivering.Store(false)
+	return e.receive(now, p)
 }
 
 // receive handles one packet on the reader goroutine.
@@ -419,6 +443,7 @@ func (e *engine) queuePong() {
 
 func (e *engine) writePong() {
 	pkts := [1]wire.Packet{{Type: wire.Pong}}
+	e.waitUpgrade()
 	e.wmu.Lock()
 	defer e.wmu.Unlock()
 	// From here a new ping needs a pong of its own: this one may be on the
@@ -436,6 +461,7 @@ func (e *engine) sendControl(p wire.Packet) {
 // send writes packets as one unit. A failed write is returned and ends the
 // connection (see writeFailed); a PayloadTooLargeError leaves it open.
 func (e *engine) send(pkts []wire.Packet) (time.Time, error) {
+	e.waitUpgrade()
 	e.wmu.Lock()
 	defer e.wmu.Unlock()
 	return e.sendLocked(pkts)
@@ -549,10 +575,110 @@ func (e *engine) shutdown(reason string, err error, graceful bool) {
 	})
 }
 
+// upgradeGates are the moments of an upgrade that the reader and the
+// writers wait for, each a channel closed when it has passed.
+//
+// While the websocket is being opened and probed the reader does not poll
+// again after a response: a poll sent then would be the one the upgrade has
+// to wait for, and with nothing for the client the server answers it only
+// when it forces a polling cycle, 100 ms after the probe (engine.io's
+// upgrade check). While the reader holds, and once the probe is on its way,
+// writes wait for the switch and go over the websocket (engine.io-client
+// holds its write buffer from the probe's answer), instead of a POST whose
+// answer the server would have to keep for the websocket anyway: a
+// polling-first session then costs the server the handshake GET, the
+// CONNECT's POST and one poll, as socket.io-client's does when its probe is
+// quick. Every wait is bounded, so a probe or a pause that never ends costs
+// a delay, not a stuck connection.
+type upgradeGates struct {
+	probing  chan struct{} // the websocket is open and the probe sent
+	probed   chan struct{} // the probe was answered, or failed
+	switched chan struct{} // the upgrade is over: switched, failed, or closed
+	once     [3]sync.Once
+	// holding is set from the moment the reader hands over a response
+	// until it polls again, when it will hold that poll for the probe:
+	// an answer to a write made meanwhile could only come on the
+	// websocket, so the write waits for it too.
+	holding atomic.Bool
+}
+
+func newUpgradeGates() *upgradeGates {
+	return &upgradeGates{probing: make(chan struct{}), probed: make(chan struct{}), switched: make(chan struct{})}
+}
+
+func (g *upgradeGates) probeSent()  { g.once[0].Do(func() { close(g.probing) }) }
+func (g *upgradeGates) probeOver()  { g.once[1].Do(func() { close(g.probed) }) }
+func (g *upgradeGates) switchOver() { g.once[2].Do(func() { close(g.switched) }) }
+
+// passed reports whether ch is closed.
+func passed(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// maxProbeHold bounds how long the reader holds its next poll for a probe;
+// a probe on a working server takes a few round trips.
+const maxProbeHold = time.Second
+
+// awaitProbe holds the reader's next poll while a probe is under way.
+func (e *engine) awaitProbe() {
+	g := e.upgrading.Load()
+	if g == nil {
+		return
+	}
+	defer g.holding.Store(false)
+	if passed(g.probed) {
+		return
+	}
+	t := time.NewTimer(min(maxProbeHold, e.cfg.ConnectTimeout))
+	defer t.Stop()
+	select {
+	case <-g.probed:
+	case <-e.done:
+	case <-t.C:
+	}
+}
+
+// waitUpgrade holds a write until the switch, from the probe (at most
+// WriteTimeout) or while the reader holds its poll for the probe (at most
+// maxProbeHold), unless it comes from a handler on the polling reader.
+func (e *engine) waitUpgrade() {
+	g := e.upgrading.Load()
+	if g == nil || e.delivering.Load() || passed(g.switched) {
+		return
+	}
+	limit := e.cfg.WriteTimeout
+	if !passed(g.probing) {
+		if !g.holding.Load() {
+			return // no probe yet and the reader polls: the write goes on polling
+		}
+		limit = maxProbeHold
+	}
+	t := time.NewTimer(limit)
+	defer t.Stop()
+	select {
+	case <-g.switched:
+	case <-e.done:
+	case <-t.C:
+	}
+}
+
 // upgrade probes a websocket on the polling session and switches to it:
 // 2probe, 3probe, pause polling, 5 (as engine.io-client does). A failed
 // probe leaves the connection on polling.
 func (e *engine) upgrade() {
+	g := newUpgradeGates()
+	e.upgrading.Store(g)
+	defer func() {
+		e.upgrading.Store(nil)
+		g.probeSent()
+		g.probeOver()
+		g.switchOver()
+	}()
 	ctx, cancel := context.WithTimeout(e.ctx, e.cfg.ConnectTimeout)
 	defer cancel()
 	ws, err := dialWebsocket(ctx, e.cfg, e.jar, e.hs.SID)
@@ -567,13 +693,14 @@ func (e *engine) upgrade() {
 		e.probe = ws
 	}
 	e.mu.Unlock()
-	if closed || !e.probe1(ctx, ws) {
+	if closed || !e.probe1(ctx, ws, g) {
 		ws.close(false)
 		e.upgradeFailed(&UpgradeError{Kind: UpgradeNoProbeAnswer, Err: errors.New("the server did not answer the websocket probe (2probe)")})
 		return
 	}
 	e.paused, e.resume = make(chan struct{}), make(chan transport)
 	e.pausing.Store(true)
+	g.probeOver()
 	select {
 	case <-e.paused:
 	case <-e.done:
@@ -605,6 +732,7 @@ func (e *engine) upgrade() {
 		e.http.CloseIdleConnections()
 	}
 	e.wmu.Unlock()
+	g.switchOver()
 	if err != nil {
 		e.shutdown(ReasonTransportError, fmt.Errorf("upgrading to websocket: %w", err), false)
 		return
@@ -620,10 +748,11 @@ func (e *engine) upgrade() {
 }
 
 // probe1 sends 2probe and waits for 3probe.
-func (e *engine) probe1(ctx context.Context, ws *wsTransport) bool {
+func (e *engine) probe1(ctx context.Context, ws *wsTransport, g *upgradeGates) bool {
 	if _, err := ws.write([]wire.Packet{{Type: wire.Ping, Data: []byte("probe")}}); err != nil {
 		return false
 	}
+	g.probeSent()
 	ok := false
 	err := ws.readWithin(ctx, func(_ time.Time, p wire.Packet) error {
 		ok = p.Type == wire.Pong && string(p.Data) == "probe"
