@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -474,6 +475,36 @@ func (c *config) engineURL(transport, sid string) string {
 // engineURLAt is engineURL on another host (where a followed cross-host
 // redirect of the handshake led).
 func (c *config) engineURLAt(base *url.URL, transport, sid string) string {
+	u := *base
+	u.Path = c.Path
+	u.RawPath = ""
+	u.RawQuery = c.engineQuery(base, transport, sid)
+	if transport == TransportWebsocket {
+		if u.Scheme == "https" {
+			u.Scheme = "wss"
+		} else {
+			u.Scheme = "ws"
+		}
+	}
+	return u.String()
+}
+
+// engineQuery is the query string of engineURLAt: base's own query, Query,
+// (in Engine.IO v3) Auth, and the Engine.IO parameters, encoded as
+// url.Values does (sorted by key).
+func (c *config) engineQuery(base *url.URL, transport, sid string) string {
+	if base.RawQuery == "" && len(c.Query) == 0 && (c.EngineVersion != wire.EngineV3 || len(c.Auth) == 0) {
+		// The parameters alone, in url.Values' order: "EIO" sorts before
+		// "b64", "sid" and "transport".
+		q := "EIO=" + strconv.Itoa(int(c.EngineVersion))
+		if c.EngineVersion == wire.EngineV3 && transport == TransportPolling {
+			q += "&b64=1"
+		}
+		if sid != "" {
+			q += "&sid=" + url.QueryEscape(sid)
+		}
+		return q + "&transport=" + url.QueryEscape(transport)
+	}
 	q := url.Values{}
 	for k, v := range base.Query() {
 		q[k] = v
@@ -494,16 +525,5 @@ func (c *config) engineURLAt(base *url.URL, transport, sid string) string {
 	if sid != "" {
 		q.Set("sid", sid)
 	}
-	u := *base
-	u.Path = c.Path
-	u.RawPath = ""
-	u.RawQuery = q.Encode()
-	if transport == TransportWebsocket {
-		if u.Scheme == "https" {
-			u.Scheme = "wss"
-		} else {
-			u.Scheme = "ws"
-		}
-	}
-	return u.String()
+	return q.Encode()
 }

@@ -24,9 +24,10 @@ import (
 // handshake is over.
 const wsHandshakeBufferSize = 1024
 
-// wsTransport is Engine.IO over one websocket: gorilla's Dialer makes the
-// HTTP handshake, and the frames are the client's own (frame.go), so that
-// an idle connection holds no read buffer and, on the poller, no goroutine.
+// wsTransport is Engine.IO over one websocket: the HTTP handshake
+// (handshake.go; gorilla's Dialer for the options it does not cover) and
+// the frames (frame.go) are the client's own, so that an idle connection
+// holds no read buffer and, on the poller, no goroutine.
 type wsTransport struct {
 	conn net.Conn
 	// raw is the plain TCP connection's, for the poller; nil when the
@@ -196,7 +197,45 @@ func (h *handshakeDial) interrupt() {
 	}
 }
 
+// dialWebsocket opens the websocket of the session sid ("" for a new
+// session), with the client's own handshake unless the options need
+// gorilla's Dialer.
 func dialWebsocket(ctx context.Context, cfg *config, jar http.CookieJar, sid string) (*wsTransport, error) {
+	if !ownHandshake(cfg.ExtraHeaders) {
+		return dialWebsocketGorilla(ctx, cfg, jar, sid)
+	}
+	h := wsHandshake{cfg: cfg, jar: jar, sid: sid}
+	conn, header, extra, resp, err := h.dial(ctx)
+	if cfg.Trace != nil {
+		traced := resp
+		if err == nil {
+			traced = &http.Response{StatusCode: http.StatusSwitchingProtocols}
+		}
+		cfg.traceRequest(TransportWebsocket, http.MethodGet, cfg.engineURL(TransportWebsocket, sid), traced, err)
+	}
+	if err != nil {
+		return nil, handshakeFailed(ctx, cfg, resp, err)
+	}
+	return newWSTransport(cfg, conn, header, extra)
+}
+
+// handshakeFailed is the error of a failed handshake, with the refusing
+// response when there was one.
+func handshakeFailed(ctx context.Context, cfg *config, resp *http.Response, err error) error {
+	if ctx.Err() != nil {
+		if resp != nil {
+			resp.Body.Close()
+		}
+		return fmt.Errorf("socketio: websocket connection to %s: %w", cfg.base.Host, context.Cause(ctx))
+	}
+	if resp != nil {
+		return withRedirect(resp, wsHandshakeError(cfg, resp, err))
+	}
+	return fmt.Errorf("socketio: websocket connection to %s: %w", cfg.base.Host, err)
+}
+
+// dialWebsocketGorilla is dialWebsocket through gorilla's Dialer.
+func dialWebsocketGorilla(ctx context.Context, cfg *config, jar http.CookieJar, sid string) (*wsTransport, error) {
 	hd := &handshakeDial{dial: cfg.DialContext, tls: cfg.tlsConfig()}
 	d := websocket.Dialer{
 		NetDialContext:    hd.dialContext,
@@ -215,25 +254,22 @@ func dialWebsocket(ctx context.Context, cfg *config, jar http.CookieJar, sid str
 		hd.conn.Conn.Close()
 		err = ctx.Err()
 	}
-	if err != nil && ctx.Err() != nil {
-		if resp != nil {
-			resp.Body.Close()
-		}
-		return nil, fmt.Errorf("socketio: websocket connection to %s: %w", cfg.base.Host, context.Cause(ctx))
-	}
 	if err != nil {
-		if resp != nil {
-			return nil, withRedirect(resp, wsHandshakeError(cfg, resp, err))
-		}
-		return nil, fmt.Errorf("socketio: websocket connection to %s: %w", cfg.base.Host, err)
+		return nil, handshakeFailed(ctx, cfg, resp, err)
 	}
 	// gorilla's Conn is dropped here, not closed: from now on the frames
 	// are read and written on the connection itself.
+	return newWSTransport(cfg, hd.conn.Conn, resp.Header, hd.conn.extra)
+}
+
+// newWSTransport is the transport of a websocket whose handshake is over;
+// extra are the bytes that came after the handshake's response.
+func newWSTransport(cfg *config, conn net.Conn, header http.Header, extra []byte) (*wsTransport, error) {
 	t := &wsTransport{
-		conn: hd.conn.Conn, cfg: cfg, v: cfg.EngineVersion, writeTimeout: cfg.WriteTimeout, header: resp.Header,
+		conn: conn, cfg: cfg, v: cfg.EngineVersion, writeTimeout: cfg.WriteTimeout, header: header,
 		fr: frameReader{limit: cfg.MaxReadBytes, budget: cfg.ReadBudget},
 	}
-	if extra := hd.conn.extra; len(extra) > 0 {
+	if len(extra) > 0 {
 		space, err := t.fr.space()
 		for err == nil && len(space) < len(extra) {
 			err = t.fr.in.grow()
