@@ -38,8 +38,9 @@ var ErrEncoding = errors.New("invalid encoded histogram")
 // encoding, base64, as HdrHistogram's tools read it. The encoding is exact:
 // DecodeHistogram returns a histogram with the same count in every bucket.
 // It writes the bytes hdrhistogram-go's Encode writes (a test checks), but
-// with a pooled compressor: Encode makes a new one, about 1 MB, for every
-// histogram, and the report encodes several a second.
+// with one compressor kept for the process: Encode makes a new one, about
+// 1 MB, for every histogram, and the report encodes several a second. It
+// is safe for concurrent use.
 func EncodeHistogram(h *hdrhistogram.Histogram) (string, error) {
 	snap := h.Export()
 	body := make([]byte, headerLen, headerLen+len(snap.Counts))
@@ -57,13 +58,7 @@ func EncodeHistogram(h *hdrhistogram.Histogram) (string, error) {
 	binary.BigEndian.PutUint64(body[32:40], math.Float64bits(ratio))
 
 	out := bytes.NewBuffer(make([]byte, 8, 8+len(body)/2))
-	z := compressors.Get().(*zlib.Writer)
-	defer compressors.Put(z)
-	z.Reset(out)
-	if _, err := z.Write(body); err != nil {
-		return "", fmt.Errorf("encoding histogram: %w", err)
-	}
-	if err := z.Close(); err != nil {
+	if err := compress(out, body); err != nil {
 		return "", fmt.Errorf("encoding histogram: %w", err)
 	}
 	raw := out.Bytes()
@@ -72,11 +67,30 @@ func EncodeHistogram(h *hdrhistogram.Histogram) (string, error) {
 	return base64.StdEncoding.EncodeToString(raw), nil
 }
 
-// compressors are zlib writers at the level HdrHistogram's encoders use.
-var compressors = sync.Pool{New: func() any {
-	z, _ := zlib.NewWriterLevel(nil, zlib.BestCompression) // a valid level: no error
-	return z
-}}
+// compressor is the one zlib writer of the process, at the level
+// HdrHistogram's encoders use. One, not a sync.Pool of them: it holds about
+// 0.9 MB, a pool as many as encodings ran at once until a collection or
+// two later, and the encodings (the report's, a few a second) seldom
+// overlap.
+var compressor struct {
+	sync.Mutex
+	z *zlib.Writer
+}
+
+// compress writes body to out, zlib-compressed.
+func compress(out io.Writer, body []byte) error {
+	compressor.Lock()
+	defer compressor.Unlock()
+	if compressor.z == nil {
+		compressor.z, _ = zlib.NewWriterLevel(out, zlib.BestCompression) // a valid level: no error
+	} else {
+		compressor.z.Reset(out)
+	}
+	if _, err := compressor.z.Write(body); err != nil {
+		return err
+	}
+	return compressor.z.Close()
+}
 
 // appendCounts appends counts as the V2 payload: up to the last bucket
 // with a count (the first bucket at least), each count a zig-zag varint,

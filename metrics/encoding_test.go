@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -91,6 +92,26 @@ func TestEncodeWritesTheLibrarysBytes(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestEncodeConcurrently(t *testing.T) {
+	var wg sync.WaitGroup
+	for g := range 4 {
+		h := record(NewHistogram(), int64(g)+1, 1000*int64(g)+7)
+		want, err := h.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() {
+			for range 50 {
+				if got, err := EncodeHistogram(h); err != nil || got != string(want) {
+					t.Errorf("goroutine %d: EncodeHistogram = %.40s..., %v; want the library's bytes", g, got, err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
 }
 
 func TestEncodeAllocatesLittle(t *testing.T) {
