@@ -70,9 +70,9 @@ type frameReader struct {
 	msgBinary bool
 	limit     int64       // the largest message, 0: no limit
 	budget    *ReadBudget // for buffers past maxPooledBuffer; nil: none
-	// until, if set, stops decode once it holds a value: an ack waiter
-	// reading its own connection delivers no further than its ack.
-	until chan ackResult
+	// until, if set, stops decode once it is over: a waiter reading its
+	// own connection delivers no further than what it waits for.
+	until inlineWait
 }
 
 // minReadSpace is the room a read is given at least.
@@ -128,7 +128,7 @@ func (r *frameReader) decode(sink frameSink, one bool) (delivered bool, err erro
 	}
 	b := r.in.b
 	off := 0
-	for !(one && delivered) && !(r.until != nil && len(r.until) > 0) {
+	for !(one && delivered) && !r.until.over() {
 		n, err := r.frame(b[off:], sink, &delivered)
 		if err != nil {
 			return delivered, err

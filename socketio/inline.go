@@ -27,11 +27,35 @@ var inlineReadTaken func()
 // cancellation: not the connection's end.
 var errWaitOver = errors.New("the wait is over")
 
+// inlineWait is what an inline read waits for: an ack (a value in ack) or
+// a namespace's join (joined closed).
+type inlineWait struct {
+	ack    chan ackResult
+	joined <-chan struct{}
+}
+
+// over reports whether what w waits for has come; never for the zero
+// inlineWait.
+func (w inlineWait) over() bool {
+	if w.ack != nil {
+		return len(w.ack) > 0
+	}
+	if w.joined == nil {
+		return false
+	}
+	select {
+	case <-w.joined:
+		return true
+	default:
+		return false
+	}
+}
+
 // readInline reads t on the caller's goroutine, delivering every message
-// in order, until done holds a value, ctx ends or the connection ends;
-// it does nothing if another goroutine reads t (the caller waits on done
-// then, as it would anyway).
-func (t *wsTransport) readInline(ctx context.Context, done chan ackResult) {
+// in order, until done is over, ctx ends or the connection ends; it does
+// nothing if another goroutine reads t (the caller waits for done then, as
+// it would anyway).
+func (t *wsTransport) readInline(ctx context.Context, done inlineWait) {
 	if t.raw == nil || !t.poll.state.CompareAndSwap(pollArmed, pollReading) {
 		return
 	}
@@ -41,7 +65,7 @@ func (t *wsTransport) readInline(ctx context.Context, done chan ackResult) {
 	bounded := t.boundWait(ctx)
 	t.fr.until = done
 	var err error
-	for err == nil && len(done) == 0 && ctx.Err() == nil {
+	for err == nil && !done.over() && ctx.Err() == nil {
 		err = t.readOnce()
 		if errors.Is(err, errWaitOver) {
 			err = nil
@@ -51,7 +75,7 @@ func (t *wsTransport) readInline(ctx context.Context, done chan ackResult) {
 			t.boundWait(ctx) // a slice over: look at ctx again
 		}
 	}
-	t.fr.until = nil
+	t.fr.until = inlineWait{}
 	if bounded {
 		_ = t.conn.SetReadDeadline(time.Time{})
 	}

@@ -274,6 +274,7 @@ func TestAckWhileAWorkerReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	taken.Store(0) // the connect's wait for its namespace read it
 	ws := websocketOf(t, s)
 	entered, release := make(chan struct{}), make(chan struct{})
 	s.Once("hold", func(Message) {
@@ -311,5 +312,30 @@ func TestAckWhileAWorkerReads(t *testing.T) {
 	}
 	if n := taken.Load(); n != 0 {
 		t.Errorf("%d ack waiters took the read while a worker had it", n)
+	}
+}
+
+// TestConnectReadsItsAnswer: a Connect on a websocket on the poller reads
+// the namespace's answer itself, as an ack waiter reads its ack, for every
+// namespace joined on the connection.
+func TestConnectReadsItsAnswer(t *testing.T) {
+	skipUnlessInline(t)
+	taken := countInlineReads(t)
+	srv := refserver.Start(t, refserver.V4, "--namespaces", "/,/chat")
+	m, err := NewManager(srv.URL, Options{Transports: []string{TransportWebsocket}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for i, nsp := range []string{"/", "/chat"} {
+		if err := m.Socket(nsp).Connect(testContext(t)); err != nil {
+			t.Fatal(err)
+		}
+		if n := taken.Load(); n != int64(i+1) {
+			t.Errorf("after joining %s, %d connects read their answer, want %d", nsp, n, i+1)
+		}
+	}
+	if _, err := m.Socket("/chat").EmitWithAck(testContext(t), "ping"); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -151,6 +151,12 @@ func (s *Socket) Connect(ctx context.Context) error {
 		return fmt.Errorf("socketio: connecting to %s: %w", s.m.cfg.base.Host, err)
 	}
 	done := s.join(e)
+	if readAcksInline {
+		// The answer is read as acks are: by the waiter itself.
+		if ws, ok := e.current().(*wsTransport); ok {
+			ws.readInline(ctx, inlineWait{joined: done})
+		}
+	}
 	select {
 	case <-done:
 		s.mu.Lock()
@@ -495,7 +501,7 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Me
 func (s *Socket) readAckInline(ctx context.Context, done chan ackResult) {
 	if e := s.connectedEngine(); e != nil {
 		if ws, ok := e.current().(*wsTransport); ok {
-			ws.readInline(ctx, done)
+			ws.readInline(ctx, inlineWait{ack: done})
 		}
 	}
 }
