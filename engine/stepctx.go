@@ -20,6 +20,12 @@ import (
 // step's Done channel is closed when its time is up or the VU's context
 // ends; one that was not closed serves the next step, so nothing may keep
 // the context past its step's disarm.
+//
+// The timer is not reset for each step nor stopped at its disarm: steps
+// follow each other far faster than config.timeout, so a timer armed for
+// an earlier step's deadline fires before the current one's, and timeUp
+// sets it again for the rest (a reset and a stop at every step of an ack
+// loop were two changes of the runtime's timer heap per emit).
 type stepContext struct {
 	parent context.Context
 
@@ -28,6 +34,10 @@ type stepContext struct {
 	err      error // nil until done is closed
 	armed    bool
 	deadline time.Time
+	// timerAt is when the timer fires, if timerSet: it is set, and not
+	// yet fired, for at most deadline.
+	timerAt  time.Time
+	timerSet bool
 
 	timer      *time.Timer
 	stopParent func() bool
@@ -53,6 +63,7 @@ func (c *stepContext) arm(d time.Duration) {
 		deadline = pd
 	}
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.err != nil {
 		c.done, c.err = make(chan struct{}), nil
 	}
@@ -62,20 +73,28 @@ func (c *stepContext) arm(d time.Duration) {
 		// and may have found the step not armed.
 		c.expireLocked(err)
 	}
-	c.mu.Unlock()
+	if !c.timerSet || c.timerAt.After(deadline) {
+		c.setTimerLocked(deadline)
+	}
+}
+
+// setTimerLocked makes the timer fire at t.
+func (c *stepContext) setTimerLocked(t time.Time) {
+	d := time.Until(t)
 	if c.timer == nil {
 		c.timer = time.AfterFunc(d, c.timeUp)
 	} else {
 		c.timer.Reset(d)
 	}
+	c.timerAt, c.timerSet = t, true
 }
 
-// disarm ends the step's wait.
+// disarm ends the step's wait. The timer stays set: the next step's
+// deadline is later.
 func (c *stepContext) disarm() {
 	c.mu.Lock()
 	c.armed = false
 	c.mu.Unlock()
-	c.timer.Stop()
 }
 
 // release stops the callbacks; the context is not used after it.
@@ -86,14 +105,22 @@ func (c *stepContext) release() {
 	}
 }
 
-// timeUp ends the armed step whose time is up. A timer's call that comes
-// late, for a step that was disarmed meanwhile, finds the next step's
-// time not up and leaves it alone (timers never fire early).
+// timeUp ends the armed step whose time is up. A timer set for an earlier
+// step's deadline, or whose call comes late, for a step that was
+// disarmed meanwhile, finds the armed step's time not up: it sets the
+// timer again for the rest (timers never fire early).
 func (c *stepContext) timeUp() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.armed && !time.Now().Before(c.deadline) {
+	if !c.timerAt.After(time.Now()) {
+		c.timerSet = false // this is its call, not a late one of a reset
+	}
+	switch {
+	case !c.armed:
+	case !time.Now().Before(c.deadline):
 		c.expireLocked(context.DeadlineExceeded)
+	case !c.timerSet:
+		c.setTimerLocked(c.deadline)
 	}
 }
 
