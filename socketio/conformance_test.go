@@ -448,7 +448,7 @@ func conformance(t *testing.T, main, auth *testServer, tc transportCase) {
 		eventually(t, "the pending ack", func() bool {
 			s.mu.Lock()
 			defer s.mu.Unlock()
-			return len(s.acks) == 1
+			return s.acks.len() == 1
 		})
 		if err := s.Emit("disconnect-me"); err != nil {
 			t.Fatal(err)

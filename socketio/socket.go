@@ -40,7 +40,7 @@ type Socket struct {
 	joinFinished bool
 	connected    bool
 	sid          string
-	acks         map[int64]*ackWaiter
+	acks         pendingAcks
 	// changed is closed (and cleared) when connected or active changes,
 	// waking the emits waiting for a reconnection.
 	changed chan struct{}
@@ -459,10 +459,7 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Me
 		ackWaiterPool.Put(w)
 		return Message{}, ErrNotConnected
 	}
-	if s.acks == nil {
-		s.acks = make(map[int64]*ackWaiter)
-	}
-	s.acks[id] = w
+	s.acks.add(id, w)
 	s.mu.Unlock()
 
 	sentAt, err := s.send(wire.Event, event, args, id)
@@ -480,13 +477,17 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) (Me
 	}
 	var r ackResult
 	select {
-	case r = <-w.ch:
-	case <-ctx.Done():
-		if s.removeAck(id) {
-			ackWaiterPool.Put(w)
-			return Message{}, &NoAckError{Event: event, Namespace: s.nsp, SentAt: sentAt, Err: ctx.Err()}
+	case r = <-w.ch: // read inline: here already, no select of two
+	default:
+		select {
+		case r = <-w.ch:
+		case <-ctx.Done():
+			if s.removeAck(id) {
+				ackWaiterPool.Put(w)
+				return Message{}, &NoAckError{Event: event, Namespace: s.nsp, SentAt: sentAt, Err: ctx.Err()}
+			}
+			r = <-w.ch // it arrived meanwhile
 		}
-		r = <-w.ch // it arrived meanwhile
 	}
 	ackWaiterPool.Put(w)
 	if r.err != nil {
@@ -563,43 +564,84 @@ type ackWaiter struct{ ch chan ackResult }
 
 var ackWaiterPool = sync.Pool{New: func() any { return &ackWaiter{ch: make(chan ackResult, 1)} }}
 
+// pendingAcks are a socket's acks waited for: the first in a field of its
+// own, as an ack loop has one at a time (a map made and dropped at every
+// emit was two allocations and its hashing per ack), the others in a map
+// made when two are pending at once. An idle socket keeps no table of the
+// acks it once waited for.
+type pendingAcks struct {
+	id   int64
+	w    *ackWaiter // nil: no ack in the field
+	more map[int64]*ackWaiter
+}
+
+func (a *pendingAcks) add(id int64, w *ackWaiter) {
+	if a.w == nil {
+		a.id, a.w = id, w
+		return
+	}
+	if a.more == nil {
+		a.more = make(map[int64]*ackWaiter)
+	}
+	a.more[id] = w
+}
+
+// len is how many acks are pending.
+func (a *pendingAcks) len() int {
+	n := len(a.more)
+	if a.w != nil {
+		n++
+	}
+	return n
+}
+
+// take forgets ack id and returns its waiter, nil if it was not pending.
+func (a *pendingAcks) take(id int64) *ackWaiter {
+	if a.w != nil && a.id == id {
+		w := a.w
+		a.w = nil
+		return w
+	}
+	w, ok := a.more[id]
+	if !ok {
+		return nil
+	}
+	delete(a.more, id)
+	if len(a.more) == 0 {
+		a.more = nil
+	}
+	return w
+}
+
+// fail delivers err to every waiter of a.
+func (a pendingAcks) fail(err error) {
+	if a.w != nil {
+		a.w.ch <- ackResult{err: err}
+	}
+	for _, w := range a.more {
+		w.ch <- ackResult{err: err}
+	}
+}
+
 // removeAck forgets a pending ack and reports whether it was still pending
 // (if not, its result is on its way to the waiter's channel).
 func (s *Socket) removeAck(id int64) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.acks[id]; !ok {
-		return false
-	}
-	s.deleteAckLocked(id)
-	return true
+	return s.acks.take(id) != nil
 }
 
-// deleteAckLocked forgets ack id, and the map once empty: an idle socket
-// keeps no table of the acks it once waited for.
-func (s *Socket) deleteAckLocked(id int64) {
-	delete(s.acks, id)
-	if len(s.acks) == 0 {
-		s.acks = nil
-	}
-}
-
-func (s *Socket) takeAcksLocked() map[int64]*ackWaiter {
+func (s *Socket) takeAcksLocked() pendingAcks {
 	acks := s.acks
-	s.acks = nil
+	s.acks = pendingAcks{}
 	return acks
 }
 
-func failAcks(acks map[int64]*ackWaiter, err error) {
-	for _, w := range acks {
-		w.ch <- ackResult{err: err}
-	}
-}
+func failAcks(acks pendingAcks, err error) { acks.fail(err) }
 
 func (s *Socket) onAck(now time.Time, sp wire.SocketPacket, atts [][]byte, owned bool) {
 	s.mu.Lock()
-	w := s.acks[sp.ID]
-	s.deleteAckLocked(sp.ID)
+	w := s.acks.take(sp.ID)
 	s.mu.Unlock()
 	if w == nil {
 		return // answered after its emit gave up
