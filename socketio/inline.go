@@ -13,7 +13,7 @@ import (
 // waiter cost more CPU per ack than the read. It takes the read only when
 // no one else has it (the connection waits for the poller), so handlers
 // still run one at a time and in order, and gives it back as a worker
-// does; the poller's events meanwhile only ask it to read once more.
+// does. The poller is told nothing of the arrivals meanwhile.
 
 // readAcksInline makes ack waiters read their connection themselves
 // (tests run both ways).
@@ -59,6 +59,9 @@ func (t *wsTransport) readInline(ctx context.Context, done inlineWait) {
 	if t.raw == nil || !t.poll.state.CompareAndSwap(pollArmed, pollReading) {
 		return
 	}
+	// The poller would wake at every arrival only to ask for another
+	// read: it signals nothing until the read is handed back.
+	t.disarm()
 	if inlineReadTaken != nil {
 		inlineReadTaken()
 	}

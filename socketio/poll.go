@@ -156,6 +156,7 @@ func (t *wsTransport) handBack(err error) {
 			return
 		}
 		if t.poll.state.CompareAndSwap(pollReading, pollArmed) {
+			t.rearm()
 			return
 		}
 		if !t.poll.state.CompareAndSwap(pollAgain, pollReading) {

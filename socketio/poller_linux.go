@@ -26,10 +26,12 @@ type pollSlot struct {
 }
 
 // pollEvents is what a watched connection signals: bytes, or the peer's
-// end, once per arrival (edge-triggered: the reader reads until a read
-// comes back short, so no arrival is left unsignalled).
-// (syscall.EPOLLET is a negative int, so the flag is spelled out).
-const pollEvents uint32 = syscall.EPOLLIN | syscall.EPOLLRDHUP | 1<<31
+// end, once (EPOLLONESHOT): the reader arms it again as it leaves the
+// connection to the poller (rearm), which signals at once if bytes are
+// there. An ack waiter reading its connection itself disarms it (disarm)
+// and waits in the runtime's network poller, so the poller does not wake
+// for the arrivals it reads.
+const pollEvents uint32 = syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT
 
 var (
 	pollerOnce sync.Once
@@ -140,13 +142,26 @@ func (p *poller) unregister(t *wsTransport) {
 
 // watch adds the connection's socket to the poller; closing the socket
 // takes it off.
-func (t *wsTransport) watch() error {
-	p := thePoller()
-	ev := syscall.EpollEvent{Events: pollEvents, Fd: t.poll.slot, Pad: int32(t.poll.gen)}
-	var errno error
-	err := t.raw.Control(func(fd uintptr) {
-		errno = syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, int(fd), &ev)
-	})
+func (t *wsTransport) watch() error { return t.epollCtl(syscall.EPOLL_CTL_ADD, pollEvents) }
+
+// rearm has the poller signal the connection's next arrival, or the bytes
+// there already. A connection closed meanwhile is not watched any more:
+// its end was or is reported by whoever closed it.
+func (t *wsTransport) rearm() { _ = t.epollCtl(syscall.EPOLL_CTL_MOD, pollEvents) }
+
+// disarm has the poller signal nothing of the connection (but its errors)
+// until it is armed again.
+func (t *wsTransport) disarm() { _ = t.epollCtl(syscall.EPOLL_CTL_MOD, syscall.EPOLLONESHOT) }
+
+// epollCtl changes the connection's registration with the poller, without
+// allocating.
+func (t *wsTransport) epollCtl(op int, events uint32) error {
+	c := epollCtls.Get().(*epollCtlCall)
+	c.op, c.ev = op, syscall.EpollEvent{Events: events, Fd: t.poll.slot, Pad: int32(t.poll.gen)}
+	err := t.raw.Control(c.fn)
+	errno := c.errno
+	c.errno = nil
+	epollCtls.Put(c)
 	if err != nil {
 		return err
 	}
@@ -154,6 +169,24 @@ func (t *wsTransport) watch() error {
 		return os.NewSyscallError("epoll_ctl", errno)
 	}
 	return nil
+}
+
+// epollCtlCall is one epoll_ctl, pooled with its callback as rawRead is.
+type epollCtlCall struct {
+	op    int
+	ev    syscall.EpollEvent
+	errno error
+	fn    func(fd uintptr)
+}
+
+var epollCtls = sync.Pool{New: func() any {
+	c := new(epollCtlCall)
+	c.fn = c.call
+	return c
+}}
+
+func (c *epollCtlCall) call(fd uintptr) {
+	c.errno = syscall.EpollCtl(thePollerP.epfd, c.op, int(fd), &c.ev)
 }
 
 // rawRead is a read without waiting, pooled with its callback so that a

@@ -25,3 +25,5 @@ var errNoPoller = errors.New("no poller on this system")
 func (t *wsTransport) watch() error                 { return errNoPoller }
 func (t *wsTransport) readNow([]byte) (int, error)  { return 0, errNoPoller }
 func (t *wsTransport) readWait([]byte) (int, error) { return 0, errNoPoller }
+func (t *wsTransport) rearm()                       {}
+func (t *wsTransport) disarm()                      {}
