@@ -6,6 +6,7 @@ import (
 	"os"
 	"sync"
 	"syscall"
+	"time"
 )
 
 // poller is the process-wide epoll instance that watches websocket
@@ -282,4 +283,69 @@ func (t *wsTransport) readWait(b []byte) (int, error) {
 		return 0, &net.OpError{Op: "read", Net: "tcp", Source: t.conn.LocalAddr(), Addr: t.conn.RemoteAddr(), Err: os.NewSyscallError("read", errno)}
 	}
 	return n, nil
+}
+
+// rawWrite is a write that sets the connection's write deadline only if
+// it has to wait, pooled with its callback as rawRead is.
+type rawWrite struct {
+	t      *wsTransport
+	b      []byte
+	called bool
+	waits  bool // the deadline is set
+	errno  error
+	fn     func(fd uintptr) bool
+}
+
+var rawWrites = sync.Pool{New: func() any {
+	w := new(rawWrite)
+	w.fn = w.write
+	return w
+}}
+
+func (w *rawWrite) write(fd uintptr) bool {
+	w.called = true
+	for len(w.b) > 0 {
+		n, errno := syscall.Write(int(fd), w.b)
+		if n > 0 {
+			w.b = w.b[n:]
+		}
+		switch errno {
+		case nil, syscall.EINTR:
+		case syscall.EAGAIN:
+			// The socket's buffer is full: wait, within the deadline
+			// every write has.
+			if !w.waits {
+				w.waits = true
+				_ = w.t.conn.SetWriteDeadline(time.Now().Add(w.t.writeTimeout))
+			}
+			return false
+		default:
+			w.errno = errno
+			return true
+		}
+	}
+	return true
+}
+
+// writeNow writes b whole to a connection on the poller, and reports
+// whether it did or failed trying (written). A write that goes at once,
+// as a small frame does, sets no deadline: a deadline set and moved at
+// every write is a change of the runtime's timers each time. One that must
+// wait sets it first. A deadline left in the past by an earlier wait stops
+// the write before it starts (written false, nothing sent): the caller
+// writes as a connection off the poller does.
+func (t *wsTransport) writeNow(b []byte) (written bool, err error) {
+	w := rawWrites.Get().(*rawWrite)
+	w.t, w.b = t, b
+	err = t.raw.Write(w.fn)
+	written, errno := w.called, w.errno
+	*w = rawWrite{fn: w.fn}
+	rawWrites.Put(w)
+	switch {
+	case err == nil && errno != nil:
+		err = os.NewSyscallError("write", errno)
+	case err == nil:
+		return true, nil
+	}
+	return written, &net.OpError{Op: "write", Net: "tcp", Source: t.conn.LocalAddr(), Addr: t.conn.RemoteAddr(), Err: err}
 }

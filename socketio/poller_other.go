@@ -22,8 +22,9 @@ func pollableConn(net.Conn) syscall.RawConn { return nil }
 
 var errNoPoller = errors.New("no poller on this system")
 
-func (t *wsTransport) watch() error                 { return errNoPoller }
-func (t *wsTransport) readNow([]byte) (int, error)  { return 0, errNoPoller }
-func (t *wsTransport) readWait([]byte) (int, error) { return 0, errNoPoller }
-func (t *wsTransport) rearm()                       {}
-func (t *wsTransport) disarm()                      {}
+func (t *wsTransport) watch() error                  { return errNoPoller }
+func (t *wsTransport) readNow([]byte) (int, error)   { return 0, errNoPoller }
+func (t *wsTransport) readWait([]byte) (int, error)  { return 0, errNoPoller }
+func (t *wsTransport) writeNow([]byte) (bool, error) { return false, nil }
+func (t *wsTransport) rearm()                        {}
+func (t *wsTransport) disarm()                       {}

@@ -352,10 +352,18 @@ func (t *wsTransport) writeFrames(pkts []wire.Packet, closing bool) (time.Time, 
 	if closing && t.closeSent.Swap(true) || !closing && t.closeSent.Load() {
 		return sentAt, closeErr(ReasonTransportError, fmt.Errorf("websocket write: %w", websocket.ErrCloseSent))
 	}
+	t.writing.Store(batch)
+	if t.raw != nil {
+		if written, err := t.writeNow(buf.b[first:]); err != nil && written {
+			return sentAt, t.explain(closeErr(ReasonTransportError, fmt.Errorf("websocket write: %w", err)))
+		} else if written {
+			t.writing.Store(0)
+			return sentAt, nil
+		}
+	}
 	if err := t.conn.SetWriteDeadline(sentAt.Add(t.writeTimeout)); err != nil {
 		return sentAt, closeErr(ReasonTransportError, err)
 	}
-	t.writing.Store(batch)
 	if _, err := t.conn.Write(buf.b[first:]); err != nil {
 		return sentAt, t.explain(closeErr(ReasonTransportError, fmt.Errorf("websocket write: %w", err)))
 	}

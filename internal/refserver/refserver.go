@@ -158,6 +158,17 @@ func (s *Server) Stop() {
 	_ = syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 0)
 }
 
+// Pause stops the server's process (SIGSTOP) until the returned func
+// resumes it: its sockets stay open and read nothing, as a server too
+// busy to read does.
+func (s *Server) Pause() (resume func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	pid := s.cmd.Process.Pid
+	_ = syscall.Kill(-pid, syscall.SIGSTOP)
+	return func() { _ = syscall.Kill(-pid, syscall.SIGCONT) }
+}
+
 // Restart stops the server and starts a new one on the same port, as a
 // deployment would. Clients connected before lose their connection.
 func (s *Server) Restart() {
