@@ -533,20 +533,28 @@ func foundEnded(err error) bool {
 // disconnect") after writing pkts, its last packets: on a websocket they
 // go with the close frame in one write.
 func (e *engine) leave(pkts []wire.Packet) {
-	if ws, ok := e.current().(*wsTransport); ok {
-		e.wmu.Lock()
-		select {
-		case <-e.done:
-		default:
-			if e.writeEnded == nil {
-				_ = ws.writeLast(pkts)
-			}
-		}
-		e.wmu.Unlock()
-	} else {
+	ws, ok := e.current().(*wsTransport)
+	if !ok {
 		_, _ = e.send(pkts)
+		e.shutdown(ReasonClientDisconnect, nil, true)
+		return
 	}
+	e.wmu.Lock()
+	select {
+	case <-e.done:
+	default:
+		if e.writeEnded == nil {
+			_ = ws.writeLast(pkts)
+		}
+	}
+	e.wmu.Unlock()
+	ws.leaving.Store(true)
+	// shutdown returns once the connection is closed, by this call or
+	// another's: the end of the poller's connection may be due here.
 	e.shutdown(ReasonClientDisconnect, nil, true)
+	if ws.poll.endDue.CompareAndSwap(true, false) {
+		ws.endPolling(errClosedIdle)
+	}
 }
 
 // shutdown closes the connection with reason; the first reason wins. It does

@@ -48,6 +48,9 @@ type pollState struct {
 	gen   uint32 // the slot's generation: events of a former use are ignored
 	// ended is set once the poller signalled the peer's end or an error.
 	ended atomic.Bool
+	// endDue is set when a close left the end's report to the closer
+	// (see wsTransport.leaving).
+	endDue atomic.Bool
 }
 
 // errClosedIdle ends a connection closed while nothing was read: the
@@ -218,6 +221,10 @@ func (t *wsTransport) stopPolling() {
 		switch s := t.poll.state.Load(); s {
 		case pollArmed:
 			if t.poll.state.CompareAndSwap(pollArmed, pollClosed) {
+				if t.leaving.Load() {
+					t.poll.endDue.Store(true) // the leaver reports it
+					return
+				}
 				// Not on the closer's goroutine: it may hold locks
 				// that the end's report takes.
 				go t.endPolling(errClosedIdle)

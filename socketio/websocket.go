@@ -57,6 +57,10 @@ type wsTransport struct {
 	// pongDue is set while a pong to a websocket ping is being written;
 	// pings meanwhile share it.
 	pongDue atomic.Bool
+	// leaving is set when the client leaves on a goroutine that holds no
+	// lock (engine.leave): the end of a connection waiting for the poller
+	// is reported there, with no goroutine started for it.
+	leaving atomic.Bool
 
 	fr frameReader // only the one reader at a time uses it
 	// readFn is what the read in progress delivers to (nil: the poller's
