@@ -100,9 +100,12 @@ type Handshake struct {
 // id and positive ping timings, since a client cannot keep a session alive
 // without them.
 func ParseHandshake(data []byte) (Handshake, error) {
-	var h Handshake
-	if err := json.Unmarshal(data, &h); err != nil {
-		return Handshake{}, fmt.Errorf("%w: %v", ErrBadHandshake, err)
+	h, ok := parsePlainHandshake(data)
+	if !ok {
+		h = Handshake{}
+		if err := json.Unmarshal(data, &h); err != nil {
+			return Handshake{}, fmt.Errorf("%w: %v", ErrBadHandshake, err)
+		}
 	}
 	switch {
 	case h.SID == "":
@@ -114,6 +117,128 @@ func ParseHandshake(data []byte) (Handshake, error) {
 		return Handshake{}, fmt.Errorf("%w: negative maxPayload %d", ErrBadHandshake, h.MaxPayload)
 	}
 	return h, nil
+}
+
+// parsePlainHandshake reads data as json.Unmarshal would when it is an
+// open packet as servers write it: an object of the Handshake's own keys,
+// each once, spelled as in its tags, with ASCII strings without escapes,
+// integers of at most nine digits and no spaces. Anything else (ok false)
+// is json.Unmarshal's to read.
+func parsePlainHandshake(data []byte) (h Handshake, ok bool) {
+	if len(data) < 2 || data[0] != '{' || data[len(data)-1] != '}' {
+		return h, false
+	}
+	s := data[1 : len(data)-1]
+	var seen uint8
+	for len(s) > 0 {
+		key, rest, ok := plainJSONString(s)
+		if !ok || len(rest) == 0 || rest[0] != ':' {
+			return h, false
+		}
+		s = rest[1:]
+		var bit uint8
+		switch string(key) {
+		case "sid":
+			bit = 1
+			var v []byte
+			if v, s, ok = plainJSONString(s); !ok {
+				return h, false
+			}
+			h.SID = string(v)
+		case "upgrades":
+			bit = 2
+			if h.Upgrades, s, ok = plainJSONStrings(s); !ok {
+				return h, false
+			}
+		case "pingInterval":
+			bit = 4
+			if h.PingInterval, s, ok = plainJSONInt(s); !ok {
+				return h, false
+			}
+		case "pingTimeout":
+			bit = 8
+			if h.PingTimeout, s, ok = plainJSONInt(s); !ok {
+				return h, false
+			}
+		case "maxPayload":
+			bit = 16
+			if h.MaxPayload, s, ok = plainJSONInt(s); !ok {
+				return h, false
+			}
+		default:
+			return h, false
+		}
+		if seen&bit != 0 {
+			return h, false
+		}
+		seen |= bit
+		if len(s) > 0 {
+			if s[0] != ',' || len(s) == 1 {
+				return h, false
+			}
+			s = s[1:]
+		}
+	}
+	return h, true
+}
+
+// plainJSONString reads a string of printable ASCII without escapes at the
+// start of s.
+func plainJSONString(s []byte) (v, rest []byte, ok bool) {
+	if len(s) == 0 || s[0] != '"' {
+		return nil, nil, false
+	}
+	for i := 1; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"':
+			return s[1:i], s[i+1:], true
+		case c < ' ' || c >= 0x7f || c == '\\':
+			return nil, nil, false
+		}
+	}
+	return nil, nil, false
+}
+
+// plainJSONStrings reads an array of plain strings at the start of s
+// (empty, not nil, for []).
+func plainJSONStrings(s []byte) (v []string, rest []byte, ok bool) {
+	if len(s) == 0 || s[0] != '[' {
+		return nil, nil, false
+	}
+	s = s[1:]
+	v = []string{}
+	if len(s) > 0 && s[0] == ']' {
+		return v, s[1:], true
+	}
+	for {
+		var e []byte
+		if e, s, ok = plainJSONString(s); !ok || len(s) == 0 {
+			return nil, nil, false
+		}
+		v = append(v, string(e))
+		switch s[0] {
+		case ']':
+			return v, s[1:], true
+		case ',':
+			s = s[1:]
+		default:
+			return nil, nil, false
+		}
+	}
+}
+
+// plainJSONInt reads a non-negative integer of at most nine digits, with
+// no leading zero, at the start of s.
+func plainJSONInt(s []byte) (v int, rest []byte, ok bool) {
+	i := 0
+	for i < len(s) && i < 10 && s[i] >= '0' && s[i] <= '9' {
+		v = v*10 + int(s[i]-'0')
+		i++
+	}
+	if i == 0 || i > 9 || s[0] == '0' && i > 1 || i < len(s) && (s[i] == '.' || s[i] == 'e' || s[i] == 'E') {
+		return 0, nil, false
+	}
+	return v, s[i:], true
 }
 
 // AppendHandshake appends h as the JSON body of an Open packet, the way

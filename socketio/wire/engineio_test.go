@@ -333,3 +333,27 @@ func TestEnginePath(t *testing.T) {
 		}
 	}
 }
+
+// The open packets socket.io 4.x and 2.x servers send are read without
+// encoding/json.
+func TestPlainHandshake(t *testing.T) {
+	for _, data := range []string{
+		`{"sid":"lv_VI97HAXpY6yYWAAAC","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}`,
+		`{"sid":"Kq1e-Vx9lTn1A2lcAAAA","upgrades":[],"pingInterval":25000,"pingTimeout":5000}`,
+	} {
+		h, ok := parsePlainHandshake([]byte(data))
+		if !ok || h.SID == "" || h.PingInterval != 25000 || h.Upgrades == nil {
+			t.Errorf("parsePlainHandshake(%s) = %+v, %v", data, h, ok)
+		}
+	}
+}
+
+func BenchmarkParseHandshake(b *testing.B) {
+	data := []byte(`{"sid":"lv_VI97HAXpY6yYWAAAC","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseHandshake(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

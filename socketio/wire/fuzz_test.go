@@ -106,7 +106,17 @@ func FuzzParseHandshake(f *testing.F) {
 	f.Add([]byte(`{"sid":"lv_VI97HAXpY6yYWAAAC","upgrades":["websocket"],"pingInterval":25000,"pingTimeout":5000,"maxPayload":1000000}`))
 	f.Add([]byte(`{"sid":"abc","upgrades":[],"pingInterval":25000,"pingTimeout":60000}`))
 	f.Add([]byte(`{"sid":""}`))
+	f.Add([]byte(`{"pingTimeout":20000,"sid":"a","upgrades":["websocket","x"],"pingInterval":0,"maxPayload":0}`))
+	f.Add([]byte(`{"sid":"a","sid":"b","pingInterval":1,"pingTimeout":1}`))
+	f.Add([]byte(`{"sid":"a\u0041","pingInterval":1.5e3,"pingTimeout":01}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// The short cut reads what it reads as encoding/json does.
+		if plain, ok := parsePlainHandshake(data); ok {
+			var want Handshake
+			if err := json.Unmarshal(data, &want); err != nil || !reflect.DeepEqual(plain, want) {
+				t.Fatalf("parsePlainHandshake(%q) = %+v, encoding/json %+v, %v", data, plain, want, err)
+			}
+		}
 		h, err := ParseHandshake(data)
 		if err != nil {
 			if !errors.Is(err, ErrBadHandshake) {
