@@ -590,19 +590,18 @@ func (e *engine) shutdown(reason string, err error, graceful bool) {
 // again after a response: a poll sent then would be the one the upgrade has
 // to wait for, and with nothing for the client the server answers it only
 // when it forces a polling cycle, 100 ms after the probe (engine.io's
-// upgrade check). While the reader holds, and once the probe is on its way,
-// writes wait for the switch and go over the websocket (engine.io-client
-// holds its write buffer from the probe's answer), instead of a POST whose
-// answer the server would have to keep for the websocket anyway: a
+// upgrade check). While the reader holds, and from the probe's answer (as
+// engine.io-client holds its write buffer while upgrading), writes wait for
+// the switch and go over the websocket, instead of a POST whose answer the
+// server would have to keep for the websocket anyway: a
 // polling-first session then costs the server the handshake GET, the
 // CONNECT's POST and one poll, as socket.io-client's does when its probe is
 // quick. Every wait is bounded, so a probe or a pause that never ends costs
 // a delay, not a stuck connection.
 type upgradeGates struct {
-	probing  chan struct{} // the websocket is open and the probe sent
 	probed   chan struct{} // the probe was answered, or failed
 	switched chan struct{} // the upgrade is over: switched, failed, or closed
-	once     [3]sync.Once
+	once     [2]sync.Once
 	// holding is set from the moment the reader hands over a response
 	// until it polls again, when it will hold that poll for the probe:
 	// an answer to a write made meanwhile could only come on the
@@ -611,12 +610,11 @@ type upgradeGates struct {
 }
 
 func newUpgradeGates() *upgradeGates {
-	return &upgradeGates{probing: make(chan struct{}), probed: make(chan struct{}), switched: make(chan struct{})}
+	return &upgradeGates{probed: make(chan struct{}), switched: make(chan struct{})}
 }
 
-func (g *upgradeGates) probeSent()  { g.once[0].Do(func() { close(g.probing) }) }
-func (g *upgradeGates) probeOver()  { g.once[1].Do(func() { close(g.probed) }) }
-func (g *upgradeGates) switchOver() { g.once[2].Do(func() { close(g.switched) }) }
+func (g *upgradeGates) probeOver()  { g.once[0].Do(func() { close(g.probed) }) }
+func (g *upgradeGates) switchOver() { g.once[1].Do(func() { close(g.switched) }) }
 
 // passed reports whether ch is closed.
 func passed(ch chan struct{}) bool {
@@ -651,16 +649,16 @@ func (e *engine) awaitProbe() {
 	}
 }
 
-// waitUpgrade holds a write until the switch, from the probe (at most
-// WriteTimeout) or while the reader holds its poll for the probe (at most
-// maxProbeHold), unless it comes from a handler on the polling reader.
+// waitUpgrade holds a write until the switch, from the probe's answer (at
+// most WriteTimeout) or while the reader holds its poll for the probe (at
+// most maxProbeHold), unless it comes from a handler on the polling reader.
 func (e *engine) waitUpgrade() {
 	g := e.upgrading.Load()
 	if g == nil || e.delivering.Load() || passed(g.switched) {
 		return
 	}
 	limit := e.cfg.WriteTimeout
-	if !passed(g.probing) {
+	if !passed(g.probed) {
 		if !g.holding.Load() {
 			return // no probe yet and the reader polls: the write goes on polling
 		}
@@ -683,7 +681,6 @@ func (e *engine) upgrade() {
 	e.upgrading.Store(g)
 	defer func() {
 		e.upgrading.Store(nil)
-		g.probeSent()
 		g.probeOver()
 		g.switchOver()
 	}()
@@ -701,7 +698,7 @@ func (e *engine) upgrade() {
 		e.probe = ws
 	}
 	e.mu.Unlock()
-	if closed || !e.probe1(ctx, ws, g) {
+	if closed || !e.probe1(ctx, ws) {
 		ws.close(false)
 		e.upgradeFailed(&UpgradeError{Kind: UpgradeNoProbeAnswer, Err: errors.New("the server did not answer the websocket probe (2probe)")})
 		return
@@ -756,11 +753,10 @@ func (e *engine) upgrade() {
 }
 
 // probe1 sends 2probe and waits for 3probe.
-func (e *engine) probe1(ctx context.Context, ws *wsTransport, g *upgradeGates) bool {
+func (e *engine) probe1(ctx context.Context, ws *wsTransport) bool {
 	if _, err := ws.write([]wire.Packet{{Type: wire.Ping, Data: []byte("probe")}}); err != nil {
 		return false
 	}
-	g.probeSent()
 	ok := false
 	err := ws.readWithin(ctx, func(_ time.Time, p wire.Packet) error {
 		ok = p.Type == wire.Pong && string(p.Data) == "probe"

@@ -12,7 +12,7 @@ import (
 
 // TestWritesDuringTheUpgradeWaitForTheWebsocket emits without pause while a
 // polling-first connection upgrades, against the Node servers, and checks
-// that once the probe is on its way no packet is posted over polling: those
+// that once the probe is answered no packet is posted over polling: those
 // writes wait for the switch and go over the websocket, as
 // engine.io-client holds its writes while upgrading, so the server does not
 // answer them on polls it would otherwise serve. The emits need no answer,
@@ -32,15 +32,15 @@ func TestWritesDuringTheUpgradeWaitForTheWebsocket(t *testing.T) {
 		t.Run(string(tc.v), func(t *testing.T) {
 			srv := refserver.Start(t, tc.v)
 			var mu sync.Mutex
-			probed, postedAfter, upgraded := false, 0, false
+			probed, postedAfter, upgraded := false, 0, false // probed: the answer came
 			trace := func(ev TraceEvent) {
 				mu.Lock()
 				defer mu.Unlock()
 				switch {
-				case !ev.Sent || !ev.IsPacket():
-				case ev.Transport == TransportWebsocket && ev.Type == wire.Ping && string(ev.Data) == "probe":
+				case !ev.IsPacket():
+				case !ev.Sent && ev.Transport == TransportWebsocket && ev.Type == wire.Pong && string(ev.Data) == "probe":
 					probed = true
-				case ev.Transport == TransportPolling && probed:
+				case ev.Sent && ev.Transport == TransportPolling && probed:
 					postedAfter++
 				}
 			}
@@ -87,11 +87,11 @@ func TestWritesDuringTheUpgradeWaitForTheWebsocket(t *testing.T) {
 			mu.Lock()
 			defer mu.Unlock()
 			if !probed || !upgraded {
-				t.Fatalf("probe sent %v, upgraded %v", probed, upgraded)
+				t.Fatalf("probe answered %v, upgraded %v", probed, upgraded)
 			}
-			// One write may have passed the wait just before the probe left.
+			// One write may have passed the wait just before the answer.
 			if postedAfter > 1 {
-				t.Errorf("%d packets posted over polling after the probe was sent (%d emits in all), want at most 1", postedAfter, emitted)
+				t.Errorf("%d packets posted over polling after the probe was answered (%d emits in all), want at most 1", postedAfter, emitted)
 			}
 		})
 	}
