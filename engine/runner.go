@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -112,6 +113,10 @@ type Runner struct {
 	parkAfter time.Duration
 	// parked counts the VUs parked now.
 	parked atomic.Int64
+	// vuStarts hands arrivals to idle VU workers (see startVU), counted
+	// by idleVUWorkers; closed when the arrivals are over.
+	vuStarts      chan *vu
+	idleVUWorkers atomic.Int32
 
 	// backends counts the VUs per backend; nil when no scenario names
 	// backends.
@@ -236,6 +241,7 @@ func (r *Runner) Run(ctx context.Context) (Result, error) {
 	r.start.Store(start.UnixNano())
 	res := Result{Start: start}
 
+	r.vuStarts = make(chan *vu)
 	vuCtx, cancelVUs := context.WithCancel(context.Background())
 	defer cancelVUs()
 	var wg sync.WaitGroup
@@ -252,6 +258,7 @@ func (r *Runner) Run(ctx context.Context) (Result, error) {
 	}
 
 	res.Interrupted = r.arrive(ctx, vuCtx, sched, start, &wg)
+	close(r.vuStarts) // the idle VU workers end
 	r.finished.Store(true)
 	r.phase.Store(int64(len(r.cfg.Plan)))
 
@@ -323,10 +330,42 @@ func (r *Runner) launch(vuCtx context.Context, wg *sync.WaitGroup, lag time.Dura
 	v.rec.Record(r.m.arrivalLag, max(lag, time.Microsecond))
 	wg.Add(1)
 	// The VU ends on whichever goroutine runs its last step.
-	go v.start(vuCtx, func() {
+	v.ctx, v.ended = vuCtx, func() {
 		r.active.Add(-1)
 		wg.Done()
-	})
+	}
+	r.startVU(v)
+}
+
+// startVU starts v's flow on an idle VU worker, or a new one. A goroutine
+// started for every arrival grows its stack anew through the connect's
+// deep calls, a measurable share of the CPU per arrival; a few kept
+// workers start every VU in turn, each until it parks or ends.
+func (r *Runner) startVU(v *vu) {
+	select {
+	case r.vuStarts <- v:
+	default:
+		go r.vuWorker(v)
+	}
+}
+
+// maxIdleVUWorkers bounds the workers kept waiting for an arrival.
+var maxIdleVUWorkers = int32(2 * runtime.GOMAXPROCS(0))
+
+func (r *Runner) vuWorker(v *vu) {
+	for {
+		v.start(v.ctx, v.ended)
+		if r.idleVUWorkers.Add(1) > maxIdleVUWorkers {
+			r.idleVUWorkers.Add(-1)
+			return
+		}
+		var ok bool
+		v, ok = <-r.vuStarts
+		r.idleVUWorkers.Add(-1)
+		if !ok {
+			return // the arrivals are over
+		}
+	}
 }
 
 // windDown waits for the running VUs: up to the grace period after a normal
