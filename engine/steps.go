@@ -58,7 +58,10 @@ func (v *vu) emit(ctx context.Context, st *scenario.EmitStep) error {
 	stepCtx, cancel := v.stepWait(ctx)
 	defer cancel()
 
-	sentAt := time.Now()
+	var sentAt time.Time // the ack's own times an acknowledged emit
+	if st.Acknowledge == nil {
+		sentAt = time.Now()
+	}
 	if st.Acknowledge != nil {
 		ack, err := s.sock.EmitWithAck(stepCtx, event, args...)
 		if err != nil && v.resend(stepCtx, s, err) {

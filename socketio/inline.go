@@ -65,7 +65,7 @@ func (t *wsTransport) readInline(ctx context.Context, done inlineWait) {
 	if inlineReadTaken != nil {
 		inlineReadTaken()
 	}
-	bounded := t.boundWait(ctx)
+	t.boundWait(ctx)
 	t.fr.until = done
 	var err error
 	for err == nil && !done.over() && ctx.Err() == nil {
@@ -79,9 +79,9 @@ func (t *wsTransport) readInline(ctx context.Context, done inlineWait) {
 		}
 	}
 	t.fr.until = inlineWait{}
-	if bounded {
-		_ = t.conn.SetReadDeadline(time.Time{})
-	}
+	// The deadline stays: only waiting reads heed it (a worker's read
+	// does not wait), and the next inline read sets its own, one change
+	// of the runtime's timers per ack instead of two.
 	t.fr.trim()
 	if err == nil && t.fr.buffered() {
 		// What came after the ack, or the start of a message: a
@@ -129,15 +129,20 @@ func (t *wsTransport) readOnce() error {
 const waitSlice = 100 * time.Millisecond
 
 // boundWait sets t's read deadline to ctx's, or to waitSlice from now if
-// that is sooner, and reports whether it set one.
-func (t *wsTransport) boundWait(ctx context.Context) bool {
+// that is sooner, or clears the one an earlier wait left when ctx has
+// neither deadline nor cancellation.
+func (t *wsTransport) boundWait(ctx context.Context) {
 	if ctx.Done() == nil {
-		return false // no deadline, no cancellation
+		if t.poll.deadlineSet {
+			_ = t.conn.SetReadDeadline(time.Time{})
+			t.poll.deadlineSet = false
+		}
+		return
 	}
 	d := time.Now().Add(waitSlice)
 	if cd, ok := ctx.Deadline(); ok && cd.Before(d) {
 		d = cd
 	}
 	_ = t.conn.SetReadDeadline(d)
-	return true
+	t.poll.deadlineSet = true
 }

@@ -339,3 +339,40 @@ func TestConnectReadsItsAnswer(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestInlineReadAfterADeadlineLeftSet: an ack waiter leaves its wait's read
+// deadline set; a later one whose context has neither deadline nor
+// cancellation clears it rather than finding its wait over at once, and
+// the poller's workers read past it (an event after the deadline).
+func TestInlineReadAfterADeadlineLeftSet(t *testing.T) {
+	skipUnlessInline(t)
+	taken := countInlineReads(t)
+	srv := refserver.Start(t, refserver.V4)
+	s, err := Dial(testContext(t), srv.URL, "/", Options{Transports: []string{TransportWebsocket}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	taken.Store(0)
+	bounded, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := s.EmitWithAck(bounded, "echo", "with a deadline"); err != nil {
+		t.Fatal(err)
+	}
+	if !websocketOf(t, s).poll.deadlineSet {
+		t.Fatal("the wait left no deadline set: the test tests nothing")
+	}
+	time.Sleep(2 * waitSlice) // the deadline left is past
+	got := make(chan Message, 1)
+	s.Once("pushed", func(m Message) { got <- m })
+	if err := s.Emit("push", "pushed", 1); err != nil {
+		t.Fatal(err)
+	}
+	<-got // read by a worker
+	if _, err := s.EmitWithAck(context.Background(), "echo", "without"); err != nil {
+		t.Fatal(err)
+	}
+	if taken.Load() != 2 {
+		t.Errorf("%d inline reads, want 2", taken.Load())
+	}
+}

@@ -51,6 +51,9 @@ type pollState struct {
 	// endDue is set when a close left the end's report to the closer
 	// (see wsTransport.leaving).
 	endDue atomic.Bool
+	// deadlineSet says that an inline read left the read deadline set
+	// (inline.go); only the reader uses it.
+	deadlineSet bool
 }
 
 // errClosedIdle ends a connection closed while nothing was read: the

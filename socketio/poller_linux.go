@@ -191,12 +191,14 @@ func (c *epollCtlCall) call(fd uintptr) {
 }
 
 // rawRead is a read without waiting, pooled with its callback so that a
-// read allocates nothing.
+// read allocates nothing. It runs under RawConn.Control, not Read: the
+// connection's read deadline, which an ack waiter leaves set after its
+// wait (inline.go), bounds the waiting reads only.
 type rawRead struct {
 	b     []byte
 	n     int
 	errno error
-	fn    func(fd uintptr) bool
+	fn    func(fd uintptr)
 }
 
 var rawReads = sync.Pool{New: func() any {
@@ -205,11 +207,11 @@ var rawReads = sync.Pool{New: func() any {
 	return r
 }}
 
-func (r *rawRead) read(fd uintptr) bool {
+func (r *rawRead) read(fd uintptr) {
 	for {
 		r.n, r.errno = syscall.Read(int(fd), r.b)
 		if r.errno != syscall.EINTR {
-			return true // never wait: EAGAIN goes back to the caller
+			return // never wait: EAGAIN goes back to the caller
 		}
 	}
 }
@@ -219,15 +221,11 @@ func (r *rawRead) read(fd uintptr) bool {
 func (t *wsTransport) readNow(b []byte) (int, error) {
 	r := rawReads.Get().(*rawRead)
 	r.b = b
-	err := t.raw.Read(r.fn)
+	err := t.raw.Control(r.fn)
 	n, errno := r.n, r.errno
 	r.b, r.errno = nil, nil
 	rawReads.Put(r)
 	switch {
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		// An inline read's wait is over (inline.go): for the reader,
-		// nothing more to read now.
-		return 0, errWouldBlock
 	case err != nil:
 		return 0, err
 	case errors.Is(errno, syscall.EAGAIN):
