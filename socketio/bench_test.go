@@ -212,3 +212,34 @@ func BenchmarkEmitAckBaseline(b *testing.B) {
 	used := cpuTime(b) - start
 	b.ReportMetric(float64(used.Microseconds())/float64(n), "cpu-µs/op")
 }
+
+// BenchmarkArrival measures what a load test's arrival costs the client:
+// a new websocket connection, one acknowledged emit, leaving; cpu-µs/op is
+// the client's CPU per arrival.
+func BenchmarkArrival(b *testing.B) {
+	srv := refserver.Start(b, refserver.V4)
+	ctx := context.Background()
+	opts := Options{Transports: []string{TransportWebsocket}, DisableReconnection: true}
+	arrive := func() {
+		s, err := Dial(ctx, srv.URL, "/", opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.EmitWithAck(ctx, "echo", "payload"); err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
+	}
+	for range 100 { // warm up the pools and the server's JIT
+		arrive()
+	}
+	b.ReportAllocs()
+	start := cpuTime(b)
+	n := 0
+	for b.Loop() {
+		arrive()
+		n++
+	}
+	used := cpuTime(b) - start
+	b.ReportMetric(float64(used.Microseconds())/float64(n), "cpu-µs/op")
+}

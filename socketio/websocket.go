@@ -522,12 +522,12 @@ func (t *wsTransport) readMessages(fn func(time.Time, wire.Packet) error, one bo
 }
 
 // readWithin reads one message within ctx's deadline (handshakes); what
-// came after it stays buffered for the reader.
+// came after it stays buffered for the reader. ctx's end, its deadline
+// included, interrupts the read through the callback alone: a read
+// deadline set and cleared around it as well changed the runtime's timers
+// twice more per handshake, and a read ctx ended leaves the connection to
+// be closed.
 func (t *wsTransport) readWithin(ctx context.Context, fn func(time.Time, wire.Packet) error) error {
-	if d, ok := ctx.Deadline(); ok {
-		_ = t.conn.SetReadDeadline(d)
-		defer t.conn.SetReadDeadline(time.Time{})
-	}
 	stop := context.AfterFunc(ctx, func() { _ = t.conn.SetReadDeadline(time.Unix(1, 0)) })
 	err := t.readMessages(fn, true)
 	if !stop() {
