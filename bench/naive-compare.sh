@@ -48,7 +48,8 @@
 # started with bench/wire-count.js preloaded, and a third table lists, per
 # idle run, TCP connections, HTTP requests by kind (the polling handshake
 # GET, GETs and POSTs of a session, websocket upgrades), requests on a
-# kept-alive connection, the connections the server closed itself, the bytes
+# kept-alive connection, the connections the server closed itself (no FIN
+# from the client first) and those the client reset (ECONNRESET), the bytes
 # read and written, and the reads and writes of the upgraded sockets, all per
 # session; and the extensions the upgrades offered (Sec-WebSocket-Extensions).
 # Counting costs the server a little CPU: compare CPU figures of runs with
@@ -382,7 +383,7 @@ wire_counts() {
       sessions, tcp: per(c.tcp), "polling GET open": per(req("GET polling open")),
       "polling GET": per(req("GET polling sid")), "polling POST": per(req("POST polling sid")),
       upgrades: per(c.upgrades), "kept-alive requests": per(c.reusedRequests),
-      "closed by server": per(c.closedByServer),
+      "closed by server": per(c.closedByServer), "reset by client": per((c.socketErrors || {}).ECONNRESET || 0),
       "HTTP bytes in/out": per(c.http.bytesRead) + "/" + per(c.http.bytesWritten),
       "websocket bytes in/out": per(c.ws.bytesRead) + "/" + per(c.ws.bytesWritten),
       "websocket reads/writes": per(c.ws.reads) + "/" + per(c.ws.writes),

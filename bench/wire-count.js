@@ -11,7 +11,8 @@
 // (Sec-WebSocket-Extensions), the bytes of request heads, and, per socket
 // when it closes, the bytes read and written, the reads delivered to
 // JavaScript and the writes handed to the kernel (one write or writev each)
-// of upgraded sockets, and which side ended each connection. Each SIGUSR2,
+// of upgraded sockets, which side ended each connection (closed by the
+// client: its FIN came first) and the sockets' errors by code. Each SIGUSR2,
 // and the SIGTERM that stops the server, appends the counts so far as one
 // JSON line to WIRE_COUNT_OUT (sockets still open are counted as open, with
 // the bytes they moved so far); SIGHUP sets the counts to zero.
@@ -28,6 +29,7 @@ const zero = () => ({
   headBytes: 0,
   closedByClient: 0,
   closedByServer: 0,
+  socketErrors: {},
   http: { bytesRead: 0, bytesWritten: 0 },
   ws: { bytesRead: 0, bytesWritten: 0, reads: 0, writes: 0 },
 });
@@ -108,6 +110,7 @@ function track(server) {
     socket.wire = { requests: 0, upgraded: false, reads: 0, writes: 0, ended: false };
     open.add(socket);
     socket.on('end', () => { socket.wire.ended = true; });
+    socket.on('error', (err) => add(counts.socketErrors, err.code || err.message));
     socket.on('close', () => {
       open.delete(socket);
       if (socket.wire.ended) counts.closedByClient++;
