@@ -375,13 +375,16 @@ func withBasicAuth(h http.Header, auth string) http.Header {
 
 // defaultDialers are the net.Dialers of the default DialContext, one per
 // connect timeout, shared by every config (a Dialer is not modified by
-// dialing).
+// dialing). They turn TCP keep-alive off: Engine.IO's heartbeat already
+// finds a dead peer (the liveness timeout) and keeps a quiet connection's
+// path busy more often than keep-alive probes would, and turning it on
+// took four setsockopt calls per connection.
 var defaultDialers sync.Map // time.Duration -> *net.Dialer
 
 func defaultDialContext(timeout time.Duration) func(ctx context.Context, network, addr string) (net.Conn, error) {
 	d, ok := defaultDialers.Load(timeout)
 	if !ok {
-		d, _ = defaultDialers.LoadOrStore(timeout, &net.Dialer{Timeout: timeout, KeepAlive: 30 * time.Second})
+		d, _ = defaultDialers.LoadOrStore(timeout, &net.Dialer{Timeout: timeout, KeepAlive: -1})
 	}
 	return d.(*net.Dialer).DialContext
 }
