@@ -215,11 +215,11 @@ func (e *engine) armHeartbeat() {
 }
 
 func (e *engine) openWebsocket(ctx context.Context) error {
-	ws, err := dialWebsocket(ctx, e.cfg, e.jar, "")
+	ws, stop, err := dialWebsocketArmed(ctx, e.cfg, e.jar, "")
 	if err != nil {
 		return err
 	}
-	err = ws.readWithin(ctx, func(_ time.Time, p wire.Packet) error {
+	err = ws.readArmed(ctx, stop, func(_ time.Time, p wire.Packet) error {
 		if p.Type != wire.Open {
 			return fmt.Errorf("expected the Engine.IO open packet, got type %d", p.Type)
 		}

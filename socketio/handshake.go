@@ -274,6 +274,16 @@ type wsHandshake struct {
 // response's header and the bytes that came after its head; resp is set,
 // with the start of its body, for a response that refused the handshake.
 func (h *wsHandshake) dial(ctx context.Context) (conn net.Conn, header http.Header, extra []byte, resp *http.Response, err error) {
+	conn, header, extra, resp, _, err = h.dialArmed(ctx, false)
+	return conn, header, extra, resp, err
+}
+
+// dialArmed is dial; with keep and a ctx with a deadline, ctx's end still
+// interrupts the connection's reads and writes after the handshake, until
+// stop (then non-nil) is called: what is read next, within the same bound,
+// needs no callback of its own on ctx. stop returns false if ctx ended
+// first, the connection then being unusable.
+func (h *wsHandshake) dialArmed(ctx context.Context, keep bool) (conn net.Conn, header http.Header, extra []byte, resp *http.Response, stop func() bool, err error) {
 	base := h.cfg.base
 	hostPort := base.Host
 	if base.Port() == "" {
@@ -285,30 +295,33 @@ func (h *wsHandshake) dial(ctx context.Context) (conn net.Conn, header http.Head
 	}
 	raw, err := h.cfg.DialContext(ctx, "tcp", hostPort)
 	if err != nil {
-		return nil, nil, nil, nil, err
+		return nil, nil, nil, nil, nil, err
 	}
 	// A cancelled ctx, or its deadline, interrupts the handshake's reads
 	// and writes.
-	stop := context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
+	stop = context.AfterFunc(ctx, func() { _ = raw.SetDeadline(time.Unix(1, 0)) })
 	_, bounded := ctx.Deadline()
 	if !bounded {
 		_ = raw.SetDeadline(time.Now().Add(h.cfg.ConnectTimeout))
 	}
 	conn, header, extra, resp, err = h.handshake(ctx, raw)
+	if err == nil && keep && bounded {
+		return conn, header, extra, nil, stop, nil
+	}
 	if !stop() {
 		// ctx ended, during the handshake or as it ended: the
 		// connection may be unusable.
 		raw.Close()
-		return nil, nil, nil, resp, ctx.Err()
+		return nil, nil, nil, resp, nil, ctx.Err()
 	}
 	if err != nil {
 		raw.Close()
-		return nil, nil, nil, resp, err
+		return nil, nil, nil, resp, nil, err
 	}
 	if !bounded {
 		_ = raw.SetDeadline(time.Time{})
 	}
-	return conn, header, extra, nil, nil
+	return conn, header, extra, nil, nil, nil
 }
 
 func (h *wsHandshake) handshake(ctx context.Context, conn net.Conn) (_ net.Conn, header http.Header, extra []byte, resp *http.Response, err error) {

@@ -208,8 +208,32 @@ func dialWebsocket(ctx context.Context, cfg *config, jar http.CookieJar, sid str
 	if !ownHandshake(cfg.ExtraHeaders) {
 		return dialWebsocketGorilla(ctx, cfg, jar, sid)
 	}
+	t, _, err := dialWebsocketOwn(ctx, cfg, jar, sid, false)
+	return t, err
+}
+
+// dialWebsocketArmed is dialWebsocket for a first read within ctx (see
+// readArmed): ctx's end interrupts the connection until stop is called.
+// With the client's own handshake the handshake's callback on ctx serves
+// the read too, one registration on ctx and its removal fewer per
+// connection.
+func dialWebsocketArmed(ctx context.Context, cfg *config, jar http.CookieJar, sid string) (t *wsTransport, stop func() bool, err error) {
+	if ownHandshake(cfg.ExtraHeaders) {
+		t, stop, err = dialWebsocketOwn(ctx, cfg, jar, sid, true)
+	} else {
+		t, err = dialWebsocketGorilla(ctx, cfg, jar, sid)
+	}
+	if err == nil && stop == nil {
+		stop = t.interruptOn(ctx)
+	}
+	return t, stop, err
+}
+
+// dialWebsocketOwn is dialWebsocket with the client's own handshake; with
+// keep, see wsHandshake.dialArmed.
+func dialWebsocketOwn(ctx context.Context, cfg *config, jar http.CookieJar, sid string, keep bool) (*wsTransport, func() bool, error) {
 	h := wsHandshake{cfg: cfg, jar: jar, sid: sid}
-	conn, header, extra, resp, err := h.dial(ctx)
+	conn, header, extra, resp, stop, err := h.dialArmed(ctx, keep)
 	if cfg.Trace != nil {
 		traced := resp
 		if err == nil {
@@ -218,9 +242,14 @@ func dialWebsocket(ctx context.Context, cfg *config, jar http.CookieJar, sid str
 		cfg.traceRequest(TransportWebsocket, http.MethodGet, cfg.engineURL(TransportWebsocket, sid), traced, err)
 	}
 	if err != nil {
-		return nil, handshakeFailed(ctx, cfg, resp, err)
+		return nil, nil, handshakeFailed(ctx, cfg, resp, err)
 	}
-	return newWSTransport(cfg, conn, header, extra)
+	t, err := newWSTransport(cfg, conn, header, extra)
+	if err != nil && stop != nil {
+		stop()
+		stop = nil
+	}
+	return t, stop, err
 }
 
 // handshakeFailed is the error of a failed handshake, with the refusing
@@ -528,7 +557,18 @@ func (t *wsTransport) readMessages(fn func(time.Time, wire.Packet) error, one bo
 // twice more per handshake, and a read ctx ended leaves the connection to
 // be closed.
 func (t *wsTransport) readWithin(ctx context.Context, fn func(time.Time, wire.Packet) error) error {
-	stop := context.AfterFunc(ctx, func() { _ = t.conn.SetReadDeadline(time.Unix(1, 0)) })
+	return t.readArmed(ctx, t.interruptOn(ctx), fn)
+}
+
+// interruptOn makes ctx's end interrupt the connection's reads, until the
+// returned stop is called.
+func (t *wsTransport) interruptOn(ctx context.Context) (stop func() bool) {
+	return context.AfterFunc(ctx, func() { _ = t.conn.SetReadDeadline(time.Unix(1, 0)) })
+}
+
+// readArmed is readWithin with the interruption on ctx already armed, to
+// be stopped by stop.
+func (t *wsTransport) readArmed(ctx context.Context, stop func() bool, fn func(time.Time, wire.Packet) error) error {
 	err := t.readMessages(fn, true)
 	if !stop() {
 		return fmt.Errorf("websocket read: %w", context.Cause(ctx))
