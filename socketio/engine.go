@@ -99,7 +99,11 @@ type engine struct {
 	// takeHandshakeHeader hands it over.
 	hsHeader http.Header
 
-	ctx    context.Context // cancelled on close; bounds polling requests
+	// ctx is cancelled on close; it bounds polling requests and the
+	// upgrade. Only a session opened with polling has one (nil cancel
+	// otherwise): a websocket session never used it, and its making and
+	// cancelling were a share of the CPU of each connection.
+	ctx    context.Context
 	cancel context.CancelFunc
 
 	mu sync.Mutex // guards tr, probe
@@ -156,10 +160,8 @@ type engine struct {
 }
 
 func newEngine(cfg *config, recv receiver, jar http.CookieJar) *engine {
-	ctx, cancel := context.WithCancel(context.Background())
 	return &engine{
 		cfg: cfg, recv: recv, jar: jar,
-		ctx: ctx, cancel: cancel,
 		done: make(chan struct{}),
 	}
 }
@@ -175,7 +177,9 @@ func openEngine(ctx context.Context, cfg *config, recv receiver, jar http.Cookie
 		err = e.openPolling(ctx)
 	}
 	if err != nil {
-		e.cancel()
+		if e.cancel != nil {
+			e.cancel()
+		}
 		return nil, err
 	}
 	e.openedAt = time.Now()
@@ -238,6 +242,7 @@ func (e *engine) openWebsocket(ctx context.Context) error {
 }
 
 func (e *engine) openPolling(ctx context.Context) error {
+	e.ctx, e.cancel = context.WithCancel(context.Background())
 	e.http = newHTTPClient(e.cfg, e.jar)
 	hs, early, at, err := pollHandshake(ctx, e.cfg, e.http, &e.hsHeader)
 	if err != nil {
@@ -576,7 +581,9 @@ func (e *engine) shutdown(reason string, err error, graceful bool) {
 		if probe != nil {
 			probe.close(false)
 		}
-		e.cancel()
+		if e.cancel != nil {
+			e.cancel()
+		}
 		if e.http != nil {
 			e.http.CloseIdleConnections()
 		}
