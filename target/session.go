@@ -320,6 +320,14 @@ func (s *session) closeGracefully(reason string) {
 	s.kick()
 }
 
+// isClosing reports whether the session is closing once what is queued
+// is delivered.
+func (s *session) isClosing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
+}
+
 // closingWhy is the reason given to closeGracefully, "server disconnect"
 // if none was.
 func (s *session) closingWhy() string {
@@ -376,6 +384,12 @@ func (s *session) terminate(reason string) {
 // onPacket handles one incoming Engine.IO packet. The caller holds inMu.
 func (s *session) onPacket(p wire.Packet) error {
 	s.heard()
+	if s.isClosing() {
+		// engine.io ignores what arrives once its socket is closing: a
+		// packet the client sent before it saw the server's DISCONNECT
+		// must not cut short the delivery of that DISCONNECT.
+		return nil
+	}
 	switch p.Type {
 	case wire.Ping:
 		if s.v == wire.EngineV3 {

@@ -200,6 +200,32 @@ func TestDisconnectMe(t *testing.T) {
 	}
 }
 
+// TestDisconnectMeDeliveredBeforePacketsThatCrossIt sends packets after
+// "disconnect-me", as a client does that has not yet read the DISCONNECT:
+// once closing, the session ignores them (engine.io does), so they neither
+// cut the DISCONNECT's delivery short nor close the session as packets to
+// a namespace not joined.
+func TestDisconnectMeDeliveredBeforePacketsThatCrossIt(t *testing.T) {
+	srv := startServer(t, Config{})
+	c := dialWebsocket(t, srv)
+	c.connect("/", nil)
+	c.emit("/", wire.NoID, "disconnect-me")
+	text, _, _ := wire.AppendEventPacket(nil, "/", wire.NoID, "hello", nil)
+	hello, _ := wire.AppendFrame(c.v, nil, wire.Packet{Type: wire.Message, Data: text})
+	for range 20 {
+		// Fails once the server has closed, as it should once it is done.
+		_ = c.conn.WriteMessage(websocket.TextMessage, hello)
+	}
+	if sp, _ := c.readSocket(); sp.Type != wire.Disconnect || sp.Namespace != "/" {
+		t.Fatalf("got %v %s, want the DISCONNECT of /", sp.Type, sp.Namespace)
+	}
+	c.waitClosed()
+	waitFor(t, "the session to end", func() bool { return srv.Stats().OpenSessions == 0 })
+	if got := srv.Stats().Closed; !reflect.DeepEqual(got, map[string]int64{"server disconnect": 1}) {
+		t.Fatalf("closed by reason %v, want one server disconnect", got)
+	}
+}
+
 func TestWebsocketMaxHTTPBufferSize(t *testing.T) {
 	// The large message is still being written when the server refuses it:
 	// the client must read the close code, not a connection reset.
