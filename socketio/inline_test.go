@@ -369,6 +369,10 @@ func TestInlineReadAfterADeadlineLeftSet(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-got // read by a worker
+	// The handler runs before the worker hands the read back: an ack
+	// waited for before that is read by the worker, not inline.
+	ws := websocketOf(t, s)
+	eventually(t, "the worker to hand the read back", func() bool { return ws.poll.state.Load() == pollArmed })
 	if _, err := s.EmitWithAck(context.Background(), "echo", "without"); err != nil {
 		t.Fatal(err)
 	}
