@@ -20,17 +20,13 @@ func TestPollingSessionsLeaveNoTraceInServerLogs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the Node reference servers")
 	}
-	for _, tc := range []struct {
-		v          refserver.Version
-		engine     wire.EngineVersion
-		transports []string
-	}{
+	for _, tc := range []nodeCase{
 		{refserver.V4, wire.EngineV4, []string{TransportPolling}},
 		{refserver.V2, wire.EngineV3, []string{TransportPolling}},
 		{refserver.V4, wire.EngineV4, nil},
 		{refserver.V2, wire.EngineV3, nil},
 	} {
-		t.Run(string(tc.v)+"/"+transportsName(tc.transports), func(t *testing.T) {
+		t.Run(tc.name(), func(t *testing.T) {
 			srv := refserver.Start(t, tc.v, "--namespaces", "/,/chat")
 			var wg sync.WaitGroup
 			for i := range 20 {
@@ -77,11 +73,19 @@ func TestPollingSessionsLeaveNoTraceInServerLogs(t *testing.T) {
 	}
 }
 
-func transportsName(ts []string) string {
-	if len(ts) == 0 {
-		return "default"
+// nodeCase is a Node reference server with the client's protocol and
+// transports (nil: the default, polling then the upgrade).
+type nodeCase struct {
+	v          refserver.Version
+	engine     wire.EngineVersion
+	transports []string
+}
+
+func (c nodeCase) name() string {
+	if len(c.transports) == 0 {
+		return string(c.v) + "/default"
 	}
-	return ts[0]
+	return string(c.v) + "/" + c.transports[0]
 }
 
 // TestLeavingSaysDisconnect closes sockets as a leaving VU does and checks
@@ -93,17 +97,13 @@ func TestLeavingSaysDisconnect(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the Node reference servers")
 	}
-	for _, tc := range []struct {
-		v          refserver.Version
-		engine     wire.EngineVersion
-		transports []string
-	}{
+	for _, tc := range []nodeCase{
 		{refserver.V4, wire.EngineV4, []string{TransportWebsocket}},
 		{refserver.V2, wire.EngineV3, []string{TransportWebsocket}},
 		{refserver.V4, wire.EngineV4, []string{TransportPolling}},
 		{refserver.V4, wire.EngineV4, nil},
 	} {
-		t.Run(string(tc.v)+"/"+transportsName(tc.transports), func(t *testing.T) {
+		t.Run(tc.name(), func(t *testing.T) {
 			srv := refserver.Start(t, tc.v)
 			const sockets = 10
 			for range sockets {
