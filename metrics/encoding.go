@@ -42,19 +42,28 @@ var ErrEncoding = errors.New("invalid encoded histogram")
 // 1 MB, for every histogram, and the report encodes several a second. It
 // is safe for concurrent use.
 func EncodeHistogram(h *hdrhistogram.Histogram) (string, error) {
-	snap := h.Export()
-	body := make([]byte, headerLen, headerLen+len(snap.Counts))
-	body = appendCounts(body, snap.Counts)
-	ratio := snap.IntegerToDoubleConversionRatio
+	var body []byte
+	var ratio float64
+	if counts := countsOf(h); counts != nil {
+		// The counts read in place, not copied (Export): only those up to
+		// the largest value are written.
+		counts = usedCounts(counts, h.TotalCount())
+		body = appendCounts(make([]byte, headerLen, headerLen+2*len(counts)), counts)
+		ratio = conversionRatio(h)
+	} else {
+		snap := h.Export()
+		body = appendCounts(make([]byte, headerLen, headerLen+len(snap.Counts)), snap.Counts)
+		ratio = snap.IntegerToDoubleConversionRatio
+	}
 	if ratio == 0 {
 		ratio = 1
 	}
 	binary.BigEndian.PutUint32(body[0:4], bodyCookie|0x10)
 	binary.BigEndian.PutUint32(body[4:8], uint32(len(body)-headerLen))
 	binary.BigEndian.PutUint32(body[8:12], 0) // normalizing index offset
-	binary.BigEndian.PutUint32(body[12:16], uint32(int32(snap.SignificantFigures)))
-	binary.BigEndian.PutUint64(body[16:24], uint64(snap.LowestTrackableValue))
-	binary.BigEndian.PutUint64(body[24:32], uint64(snap.HighestTrackableValue))
+	binary.BigEndian.PutUint32(body[12:16], uint32(int32(h.SignificantFigures())))
+	binary.BigEndian.PutUint64(body[16:24], uint64(h.LowestTrackableValue()))
+	binary.BigEndian.PutUint64(body[24:32], uint64(h.HighestTrackableValue()))
 	binary.BigEndian.PutUint64(body[32:40], math.Float64bits(ratio))
 
 	out := bytes.NewBuffer(make([]byte, 8, 8+len(body)/2))

@@ -313,7 +313,7 @@ func (s *shard) drain(full []*hdrhistogram.Histogram, dst map[string]*hdrhistogr
 			into = NewHistogram()
 			dst[names[id]] = into
 		}
-		into.Merge(h)
+		mergeHistogram(into, h)
 		h.Reset()
 	}
 	s.mu.Lock()

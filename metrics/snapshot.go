@@ -94,7 +94,7 @@ func (s *Snapshot) Add(o Snapshot) error {
 			s.Histograms[name] = h.Clone()
 			continue
 		}
-		if dropped := into.Merge(h); dropped != 0 {
+		if dropped := mergeHistogram(into, h); dropped != 0 {
 			return fmt.Errorf("merging histogram %q: %d values dropped", name, dropped)
 		}
 	}
