@@ -158,3 +158,36 @@ func mergeHistogram(into, from *hdrhistogram.Histogram) (dropped int64) {
 func conversionRatio(h *hdrhistogram.Histogram) float64 {
 	return *(*float64)(unsafe.Add(unsafe.Pointer(h), ratioOffset))
 }
+
+// bucketOfIndex is the bucket of index i of the counts: its values are
+// 1 << bucket apart.
+func bucketOfIndex(i int) int { return max(i>>subBucketHalfCountMagnitude-1, 0) }
+
+// extremes returns what h.Min(), h.Max() and h.Mean() return, reading the
+// counts in place in one pass; ok is false when they cannot be read.
+func extremes(h *hdrhistogram.Histogram) (lo, hi int64, mean float64, ok bool) {
+	counts := countsOf(h)
+	if counts == nil {
+		return 0, 0, 0, false
+	}
+	total := h.TotalCount()
+	if total == 0 {
+		return 0, 0, 0, true
+	}
+	loFound := false
+	for i, c := range usedCounts(counts, total) {
+		if c == 0 {
+			continue
+		}
+		v, step := valueAtIndex(i), int64(1)<<bucketOfIndex(i)
+		// As the library: Min is the lowest value of the first bucket with
+		// a count, Max the highest of the last, Mean the sum, in order, of
+		// each count at its bucket's middle.
+		if !loFound {
+			lo, loFound = v, true
+		}
+		hi = v + step - 1
+		mean += float64(c) * float64(v+step>>1) / float64(total)
+	}
+	return lo, hi, mean, true
+}

@@ -1,7 +1,9 @@
 package metrics
 
 import (
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
 )
@@ -80,4 +82,108 @@ func BenchmarkMerge(b *testing.B) {
 			mergeHistogram(into, from)
 		}
 	})
+}
+
+// TestExtremesAreTheLibrarys compares Min, Max and Mean, bit for bit, on
+// histograms of one value at bucket boundaries and of spread values.
+func TestExtremesAreTheLibrarys(t *testing.T) {
+	var hists []*hdrhistogram.Histogram
+	for _, v := range []int64{0, 1, 2, 1023, 1024, 2047, 2048, 2049, 4095, 4096, 1 << 20, HighestValue} {
+		h := NewHistogram()
+		_ = h.RecordValue(v)
+		hists = append(hists, h)
+		two := NewHistogram()
+		_ = two.RecordValue(0)
+		_ = two.RecordValues(v, 3)
+		hists = append(hists, two)
+	}
+	next := latencies(9)
+	for _, n := range []int{0, 2, 100, 10_000} {
+		h := NewHistogram()
+		for range n {
+			_ = h.RecordValue(next())
+		}
+		hists = append(hists, h)
+	}
+	for _, h := range hists {
+		lo, hi, mean, ok := extremes(h)
+		if !ok {
+			t.Fatal("extremes could not read the counts")
+		}
+		if lo != h.Min() || hi != h.Max() || mean != h.Mean() {
+			t.Errorf("%d values: min/max/mean %d/%d/%v, the library's %d/%d/%v", h.TotalCount(), lo, hi, mean, h.Min(), h.Max(), h.Mean())
+		}
+	}
+}
+
+// TestRotationsReuseReleasedHistograms records into two shards over
+// intervals whose histograms go back to the registry each time: every
+// interval holds exactly its own values, and once the first are back the
+// rotations allocate no histograms (about 190 KB each).
+func TestRotationsReuseReleasedHistograms(t *testing.T) {
+	start := time.Date(2026, 12, 2, 6, 0, 0, 0, time.UTC)
+	r := New(start, Options{Shards: 2})
+	names := []string{"a", "b", "c"}
+	next := latencies(11)
+	var allocated uint64
+	for interval := range 20 {
+		want := map[string]*hdrhistogram.Histogram{}
+		for i, name := range names {
+			if (interval+i)%4 == 3 {
+				continue // nothing recorded into it this time
+			}
+			want[name] = NewHistogram()
+			for id := range uint64(1 + interval%3) {
+				v := next()
+				r.Recorder(id).RecordMicros(r.Histogram(name), v)
+				_ = want[name].RecordValue(v)
+			}
+		}
+		var before runtime.MemStats
+		runtime.ReadMemStats(&before)
+		snap := r.Rotate(start.Add(time.Duration(interval+1) * time.Second))
+		var after runtime.MemStats
+		runtime.ReadMemStats(&after)
+		if interval >= 5 {
+			allocated += after.TotalAlloc - before.TotalAlloc
+		}
+		if len(snap.Histograms) != len(want) {
+			t.Fatalf("interval %d: %d histograms, want %d", interval, len(snap.Histograms), len(want))
+		}
+		for name, h := range want {
+			if !snap.Histograms[name].Equals(h) {
+				t.Fatalf("interval %d: histogram %s holds other values than were recorded in it", interval, name)
+			}
+		}
+		for _, h := range snap.Histograms {
+			r.Release(h)
+		}
+	}
+	if allocated > 190_000 {
+		t.Errorf("15 rotations with their histograms given back allocated %d bytes: they do not reuse them", allocated)
+	}
+}
+
+// TestTakeSharesOrMergesAndSaysWhich takes a snapshot into one that holds
+// one of its two names.
+func TestTakeSharesOrMergesAndSaysWhich(t *testing.T) {
+	a, b, c := NewHistogram(), NewHistogram(), NewHistogram()
+	_ = a.RecordValue(10)
+	_ = b.RecordValue(20)
+	_ = c.RecordValue(30)
+	into := Snapshot{Counters: map[string]int64{"n": 1}, Histograms: map[string]*hdrhistogram.Histogram{"x": a}}
+	o := Snapshot{Counters: map[string]int64{"n": 2}, Histograms: map[string]*hdrhistogram.Histogram{"x": b, "y": c}}
+	merged, err := into.Take(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(merged) != 1 || merged[0] != b {
+		t.Errorf("merged %v, want the one histogram of x", merged)
+	}
+	if into.Histograms["y"] != c || into.Histograms["x"] != a || a.TotalCount() != 2 || into.Counters["n"] != 3 {
+		t.Errorf("after Take: y %p (want %p), x count %d, n %d", into.Histograms["y"], c, a.TotalCount(), into.Counters["n"])
+	}
+	if len(o.Histograms) != 2 || b.TotalCount() != 1 {
+		t.Error("Take changed the snapshot it took")
+	}
 }

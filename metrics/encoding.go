@@ -48,7 +48,7 @@ func EncodeHistogram(h *hdrhistogram.Histogram) (string, error) {
 		// The counts read in place, not copied (Export): only those up to
 		// the largest value are written.
 		counts = usedCounts(counts, h.TotalCount())
-		body = appendCounts(make([]byte, headerLen, headerLen+2*len(counts)), counts)
+		body = appendCounts(make([]byte, headerLen, headerLen+256), counts)
 		ratio = conversionRatio(h)
 	} else {
 		snap := h.Export()

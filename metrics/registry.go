@@ -96,6 +96,11 @@ type Registry struct {
 
 	rotateMu sync.Mutex // serializes Rotate
 	start    time.Time  // guarded by rotateMu
+
+	// free holds emptied histograms given back by Release, which Rotate
+	// puts in the shards in place of those it hands out.
+	freeMu sync.Mutex
+	free   []*hdrhistogram.Histogram
 }
 
 type namedCounter struct {
@@ -281,7 +286,7 @@ func (r *Registry) Rotate(now time.Time) Snapshot {
 		snap.Counters[c.name] = c.cell.v.Swap(0)
 	}
 	for i := range r.shards {
-		r.shards[i].drain(full[i], snap.Histograms, names)
+		r.drain(&r.shards[i], full[i], snap.Histograms, names)
 	}
 	return snap
 }
@@ -296,9 +301,12 @@ func (s *shard) swap() []*hdrhistogram.Histogram {
 	return full
 }
 
-// drain merges the histograms swapped out of the shard into dst by name, and
-// gives them back, emptied, for the next interval.
-func (s *shard) drain(full []*hdrhistogram.Histogram, dst map[string]*hdrhistogram.Histogram, names []string) {
+// drain moves the histograms swapped out of shard s into dst by name, the
+// first of each name as it is and the others merged into it, and gives
+// the shard emptied ones for the next interval: an interval costs a merge
+// and a clearing only for a name recorded on several shards, and, once
+// the histograms handed out come back (Release), no allocation.
+func (r *Registry) drain(s *shard, full []*hdrhistogram.Histogram, dst map[string]*hdrhistogram.Histogram, names []string) {
 	for id, h := range full {
 		if h == nil {
 			continue
@@ -310,8 +318,9 @@ func (s *shard) drain(full []*hdrhistogram.Histogram, dst map[string]*hdrhistogr
 		}
 		into := dst[names[id]]
 		if into == nil {
-			into = NewHistogram()
-			dst[names[id]] = into
+			dst[names[id]] = h
+			full[id] = r.emptyHistogram()
+			continue
 		}
 		mergeHistogram(into, h)
 		h.Reset()
@@ -319,6 +328,43 @@ func (s *shard) drain(full []*hdrhistogram.Histogram, dst map[string]*hdrhistogr
 	s.mu.Lock()
 	s.spare = full
 	s.mu.Unlock()
+}
+
+// emptyHistogram returns a histogram given back by Release, or a new one.
+func (r *Registry) emptyHistogram() *hdrhistogram.Histogram {
+	r.freeMu.Lock()
+	defer r.freeMu.Unlock()
+	if n := len(r.free); n > 0 {
+		h := r.free[n-1]
+		r.free[n-1] = nil
+		r.free = r.free[:n-1]
+		return h
+	}
+	return NewHistogram()
+}
+
+// Release gives back histograms of a snapshot Rotate returned, once the
+// caller is done with them, for later rotations to reuse instead of
+// allocating new ones (about 190 KB each). They are emptied; the caller
+// must not use them afterwards, nor give the same one twice. Histograms of
+// another geometry are ignored, and the registry keeps at most two per
+// name registered: as many as a rotation hands out, and as many again
+// for a collector that gives back a second's and an interval's at once.
+func (r *Registry) Release(hists ...*hdrhistogram.Histogram) {
+	r.mu.Lock()
+	keep := 2 * len(r.histNames)
+	r.mu.Unlock()
+	for _, h := range hists {
+		if h == nil || countsOf(h) == nil && checkGeometry(h) != nil {
+			continue
+		}
+		h.Reset()
+		r.freeMu.Lock()
+		if len(r.free) < keep {
+			r.free = append(r.free, h)
+		}
+		r.freeMu.Unlock()
+	}
 }
 
 // OnBoundaries calls tick at every multiple of every on the wall clock (at

@@ -101,6 +101,36 @@ func (s *Snapshot) Add(o Snapshot) error {
 	return nil
 }
 
+// Take merges o into s as Add does, but where s has no histogram of a
+// name it takes o's own instead of a copy: s and o then share it, and it
+// belongs to s (o must not be changed, nor that histogram given to
+// Registry.Release, while s is in use). It returns the histograms of o it
+// merged, which are o's alone: once done with o, the caller may give them
+// to Registry.Release. Taking saves the copy (about 190 KB) of a
+// histogram s will hold for a while, such as an interval's first second.
+func (s *Snapshot) Take(o Snapshot) (merged []*hdrhistogram.Histogram, err error) {
+	hists := o.Histograms
+	o.Histograms = nil
+	if err := s.Add(o); err != nil {
+		return nil, err
+	}
+	for name, h := range hists {
+		if err := checkGeometry(h); err != nil {
+			return merged, fmt.Errorf("merging histogram %q: %w", name, err)
+		}
+		into := s.Histograms[name]
+		if into == nil {
+			s.Histograms[name] = h
+			continue
+		}
+		if dropped := mergeHistogram(into, h); dropped != 0 {
+			return merged, fmt.Errorf("merging histogram %q: %d values dropped", name, dropped)
+		}
+		merged = append(merged, h)
+	}
+	return merged, nil
+}
+
 // checkGeometry reports a histogram that cannot merge exactly with the
 // package's.
 func checkGeometry(h *hdrhistogram.Histogram) error {
@@ -136,11 +166,15 @@ func Summarize(h *hdrhistogram.Histogram) Summary {
 	}
 	ms := func(us int64) float64 { return float64(us) / 1000 }
 	q := h.ValueAtPercentiles([]float64{50, 75, 90, 95, 99, 99.9})
+	lo, hi, mean, ok := extremes(h)
+	if !ok {
+		lo, hi, mean = h.Min(), h.Max(), h.Mean()
+	}
 	return Summary{
-		Min:    ms(h.Min()),
-		Max:    ms(h.Max()),
+		Min:    ms(lo),
+		Max:    ms(hi),
 		Count:  h.TotalCount(),
-		Mean:   math.Round(h.Mean()) / 1000,
+		Mean:   math.Round(mean) / 1000,
 		P50:    ms(q[50]),
 		Median: ms(q[50]),
 		P75:    ms(q[75]),

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/HdrHistogram/hdrhistogram-go"
+
 	"github.com/sockload/sockload/metrics"
 )
 
@@ -19,7 +21,8 @@ type Collector struct {
 	interval time.Duration
 	// OnSecond, when set, gets each one-second snapshot and the current
 	// interval so far. OnInterval gets each completed interval. Both run
-	// on the collector's goroutine.
+	// on the collector's goroutine, and the snapshots they get are theirs
+	// only during the call: the collector reuses their histograms.
 	OnSecond   func(second, interval metrics.Snapshot)
 	OnInterval func(metrics.Snapshot)
 	// Progress, when set, tells the VUs running and started so far, for
@@ -52,6 +55,10 @@ func (c *Collector) Run(ctx context.Context) {
 }
 
 // take rotates the registry at now and closes the interval when asked.
+// The interval takes the second's histograms, and the aggregate the
+// interval's, where it has none of their names yet; those merged instead go
+// back to the registry for its next rotations, so that a second costs
+// merges as long as what was recorded, and no new histograms.
 func (c *Collector) take(now time.Time, closeInterval bool) {
 	second := c.reg.Rotate(now)
 	var progress Progress
@@ -61,11 +68,11 @@ func (c *Collector) take(now time.Time, closeInterval bool) {
 	c.mu.Lock()
 	c.windows = append(c.windows, windowOf(second, progress, progress.Launched-c.lastLaunched, c.Cores))
 	c.lastLaunched = progress.Launched
-	c.addLocked(&c.current, second)
+	spent := c.takeLocked(&c.current, second)
 	current := c.current
 	var done *metrics.Snapshot
 	if closeInterval {
-		c.addLocked(&c.aggregate, current)
+		spent = append(spent, c.takeLocked(&c.aggregate, current)...)
 		if enc, err := json.Marshal(current); err == nil {
 			c.intermediate = append(c.intermediate, enc)
 		} else if c.err == nil {
@@ -81,12 +88,17 @@ func (c *Collector) take(now time.Time, closeInterval bool) {
 	if done != nil && c.OnInterval != nil {
 		c.OnInterval(*done)
 	}
+	c.reg.Release(spent...)
 }
 
-func (c *Collector) addLocked(into *metrics.Snapshot, s metrics.Snapshot) {
-	if err := into.Add(s); err != nil && c.err == nil {
+// takeLocked merges s into into (see metrics.Snapshot.Take) and returns the
+// histograms of s it merged.
+func (c *Collector) takeLocked(into *metrics.Snapshot, s metrics.Snapshot) []*hdrhistogram.Histogram {
+	merged, err := into.Take(s)
+	if err != nil && c.err == nil {
 		c.err = err
 	}
+	return merged
 }
 
 // Results is what a Collector gathered.
