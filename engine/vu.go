@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -42,10 +43,12 @@ type vu struct {
 	capMu    sync.Mutex
 	captured map[string]any
 	// lost holds when each namespace lost its connection, until it is
-	// joined again (the clients' callbacks, on their goroutines); nil
-	// until a connection is lost.
+	// joined again (the clients' callbacks, on their goroutines): a slice,
+	// not a map, since a VU has one namespace or a few (a map of one entry
+	// was 350 B a VU, kept from its first reconnection on); its capacity
+	// is kept for the next loss.
 	lostMu sync.Mutex
-	lost   map[string]time.Time
+	lost   []lostAt
 	// reconnected gets a token when a namespace is joined again, for the
 	// scenario's onReconnect steps; nil when it has none.
 	reconnected     chan struct{}
@@ -175,23 +178,39 @@ func (v *vu) connectionLost(namespace, reason string) {
 		return
 	}
 	v.lostMu.Lock()
-	if _, ok := v.lost[namespace]; !ok {
-		if v.lost == nil {
-			v.lost = map[string]time.Time{}
-		}
-		v.lost[namespace] = time.Now()
+	if lostIndex(v.lost, namespace) < 0 {
+		v.lost = append(v.lost, lostAt{namespace: namespace, at: time.Now()})
 	}
 	v.lostMu.Unlock()
+}
+
+// lostAt is when a namespace lost its connection.
+type lostAt struct {
+	namespace string
+	at        time.Time
+}
+
+func lostIndex(lost []lostAt, namespace string) int {
+	for i := range lost {
+		if lost[i].namespace == namespace {
+			return i
+		}
+	}
+	return -1
 }
 
 // joined records the reconnection time of a namespace joined again after
 // a lost connection, and wakes the onReconnect steps.
 func (v *vu) joined(namespace string) {
 	v.lostMu.Lock()
-	at, ok := v.lost[namespace]
-	delete(v.lost, namespace)
+	i := lostIndex(v.lost, namespace)
+	var at time.Time
+	if i >= 0 {
+		at = v.lost[i].at
+		v.lost = slices.Delete(v.lost, i, i+1)
+	}
 	v.lostMu.Unlock()
-	if !ok {
+	if i < 0 {
 		return
 	}
 	v.rec.Record(v.r.m.reconnectTime, max(time.Since(at), time.Microsecond))
