@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"reflect"
+	"sync"
 	"unsafe"
 
 	"github.com/HdrHistogram/hdrhistogram-go"
@@ -18,13 +19,14 @@ import (
 // a count.
 
 // countsOffset and ratioOffset are where hdrhistogram.Histogram keeps its
-// counts slice and its conversion ratio; countsReadable is false when the
-// library's layout is not the one checked below, and everything falls
-// back to the library's own calls.
+// counts slice and its conversion ratio. countsReadable says whether the
+// library's layout is the one checked below (at first use, not at the
+// start of every command); if not, everything falls back to the library's
+// own calls.
 var (
 	countsOffset, countsFound = fieldOffset("counts", reflect.TypeFor[[]int64]())
 	ratioOffset, ratioFound   = fieldOffset("conversionRatio", reflect.TypeFor[float64]())
-	countsReadable            = countsFound && ratioFound
+	countsReadable            = sync.OnceValue(func() bool { return countsFound && ratioFound && countsLayoutHolds() })
 )
 
 func fieldOffset(name string, typ reflect.Type) (uintptr, bool) {
@@ -35,16 +37,16 @@ func fieldOffset(name string, typ reflect.Type) (uintptr, bool) {
 	return f.Offset, true
 }
 
-func init() {
-	countsReadable = countsReadable && countsLayoutHolds()
-}
-
 // countsLayoutHolds checks that the counts read through countsOffset are
-// the histogram's: one value recorded at each end of a few buckets is
-// found at the index and with the value this file computes.
+// the histogram's: a value recorded at each end of a few buckets is found
+// at the index and with the value this file computes, alone.
 func countsLayoutHolds() bool {
+	h := NewHistogram()
+	if conversionRatio(h) != h.Export().IntegerToDoubleConversionRatio {
+		return false
+	}
 	for _, v := range []int64{1, 1023, 1024, 2047, 2048, 2049, 4095, 4096, 123_456, HighestValue} {
-		h := NewHistogram()
+		h.Reset()
 		_ = h.RecordValue(v)
 		counts := *(*[]int64)(unsafe.Add(unsafe.Pointer(h), countsOffset))
 		i := indexOf(v)
@@ -55,7 +57,7 @@ func countsLayoutHolds() bool {
 		for _, c := range counts {
 			sum += c
 		}
-		if sum != 1 || conversionRatio(h) != h.Export().IntegerToDoubleConversionRatio {
+		if sum != 1 {
 			return false
 		}
 	}
@@ -65,8 +67,8 @@ func countsLayoutHolds() bool {
 // countsOf returns h's counts, to read only, or nil when h does not have
 // the package's geometry or the library's layout is unknown.
 func countsOf(h *hdrhistogram.Histogram) []int64 {
-	if !countsReadable || h.LowestTrackableValue() != LowestValue || h.HighestTrackableValue() != HighestValue ||
-		h.SignificantFigures() != SignificantDigits {
+	if h.LowestTrackableValue() != LowestValue || h.HighestTrackableValue() != HighestValue ||
+		h.SignificantFigures() != SignificantDigits || !countsReadable() {
 		return nil
 	}
 	counts := *(*[]int64)(unsafe.Add(unsafe.Pointer(h), countsOffset))
