@@ -18,15 +18,18 @@ import (
 // tight loop up to the largest value and one RecordValues per bucket with
 // a count.
 
-// countsOffset and ratioOffset are where hdrhistogram.Histogram keeps its
-// counts slice and its conversion ratio. countsReadable says whether the
+// countsOffset, ratioOffset and totalOffset are where hdrhistogram.Histogram
+// keeps its counts slice, its conversion ratio and its total count. countsReadable says whether the
 // library's layout is the one checked below (at first use, not at the
 // start of every command); if not, everything falls back to the library's
 // own calls.
 var (
 	countsOffset, countsFound = fieldOffset("counts", reflect.TypeFor[[]int64]())
 	ratioOffset, ratioFound   = fieldOffset("conversionRatio", reflect.TypeFor[float64]())
-	countsReadable            = sync.OnceValue(func() bool { return countsFound && ratioFound && countsLayoutHolds() })
+	totalOffset, totalFound   = fieldOffset("totalCount", reflect.TypeFor[int64]())
+	countsReadable            = sync.OnceValue(func() bool {
+		return countsFound && ratioFound && totalFound && countsLayoutHolds()
+	})
 )
 
 func fieldOffset(name string, typ reflect.Type) (uintptr, bool) {
@@ -57,11 +60,30 @@ func countsLayoutHolds() bool {
 		for _, c := range counts {
 			sum += c
 		}
-		if sum != 1 {
+		if sum != 1 || *totalOf(h) != 1 {
 			return false
 		}
 	}
 	return true
+}
+
+func totalOf(h *hdrhistogram.Histogram) *int64 {
+	return (*int64)(unsafe.Add(unsafe.Pointer(h), totalOffset))
+}
+
+// clearHistogram empties h as h.Reset() does, but clears only the counts up
+// to its largest value, not all 23,552 of them (188 KB): a histogram handed
+// back every second costs what was recorded in it.
+func clearHistogram(h *hdrhistogram.Histogram) {
+	counts := countsOf(h)
+	if counts == nil || h.Tag() != "" || h.StartTimeMs() != 0 || h.EndTimeMs() != 0 {
+		h.Reset()
+		return
+	}
+	// The counts add up to the total (the library keeps them so): past
+	// the last one that is not zero, all are.
+	clear(usedCounts(counts, h.TotalCount()))
+	*totalOf(h) = 0
 }
 
 // countsOf returns h's counts, to read only, or nil when h does not have

@@ -187,3 +187,36 @@ func TestTakeSharesOrMergesAndSaysWhich(t *testing.T) {
 		t.Error("Take changed the snapshot it took")
 	}
 }
+
+// TestClearIsTheLibrarysReset clears histograms of spread values, of the
+// largest value and of none, and records into them again, beside copies
+// reset by the library.
+func TestClearIsTheLibrarysReset(t *testing.T) {
+	next := latencies(13)
+	for _, n := range []int{0, 1, 100, 10_000} {
+		h := NewHistogram()
+		for range n {
+			_ = h.RecordValue(next())
+		}
+		_ = h.RecordValue(HighestValue)
+		want := h.Clone()
+		want.Reset()
+		clearHistogram(h)
+		if h.TotalCount() != 0 || !h.Equals(want) {
+			t.Fatalf("%d values: cleared, it still holds %d values", n, h.TotalCount())
+		}
+		for _, c := range countsOf(h) {
+			if c != 0 {
+				t.Fatalf("%d values: a count is left after the clearing", n)
+			}
+		}
+		for range 50 {
+			v := next()
+			_ = h.RecordValue(v)
+			_ = want.RecordValue(v)
+		}
+		if !h.Equals(want) || h.TotalCount() != want.TotalCount() || h.Max() != want.Max() {
+			t.Errorf("%d values: what is recorded after the clearing differs from after Reset", n)
+		}
+	}
+}

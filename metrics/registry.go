@@ -323,7 +323,7 @@ func (r *Registry) drain(s *shard, full []*hdrhistogram.Histogram, dst map[strin
 			continue
 		}
 		mergeHistogram(into, h)
-		h.Reset()
+		clearHistogram(h)
 	}
 	s.mu.Lock()
 	s.spare = full
@@ -358,7 +358,7 @@ func (r *Registry) Release(hists ...*hdrhistogram.Histogram) {
 		if h == nil || countsOf(h) == nil && checkGeometry(h) != nil {
 			continue
 		}
-		h.Reset()
+		clearHistogram(h)
 		r.freeMu.Lock()
 		if len(r.free) < keep {
 			r.free = append(r.free, h)
