@@ -94,7 +94,12 @@ func (v *vu) keepCaptured(vars map[string]any) {
 }
 
 // applyCaptured stores what listeners captured into the VU's variables.
+// A scenario without listeners captures nothing: its steps take no lock
+// for it.
 func (v *vu) applyCaptured() {
+	if len(v.scenario.Listen) == 0 {
+		return
+	}
 	v.capMu.Lock()
 	defer v.capMu.Unlock()
 	if len(v.captured) == 0 {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/sockload/sockload/metrics"
 	"github.com/sockload/sockload/scenario"
 	"github.com/sockload/sockload/socketio"
 )
@@ -174,15 +175,35 @@ func (v *vu) emitFailure(ctx context.Context, event, what string, err error) err
 	return &stepError{code: classifyNetworkError(err), err: fmt.Errorf("%s %q: %w", what, event, err)}
 }
 
+// recordResponse records a response time in socketio.response_time and
+// in its event's and its backend's histograms, all under one lock of the
+// VU's metrics shard.
 func (v *vu) recordResponse(event string, d time.Duration) {
-	d = max(d, time.Microsecond)
-	v.rec.Record(v.r.m.responseTime, d)
-	if h, ok := v.r.eventHistogram(event); ok {
-		v.rec.Record(h, d)
+	hs := [3]metrics.Histogram{v.r.m.responseTime}
+	n := 1
+	if h, ok := v.eventHistogram(event); ok {
+		hs[n], n = h, n+1
 	}
-	if b := v.currentBackend(); b != "" {
-		v.rec.Record(v.r.backends.responseTime(b), d)
+	if v.r.backends != nil {
+		if b := v.currentBackend(); b != "" {
+			hs[n], n = v.r.backends.responseTime(b), n+1
+		}
 	}
+	v.rec.RecordEach(max(d, time.Microsecond), hs[:n]...)
+}
+
+// eventHistogram is the runner's response time histogram of event,
+// remembered for the VU's next emits, which most often name the same
+// event: the lookup of the runner's map hashes the name.
+func (v *vu) eventHistogram(event string) (metrics.Histogram, bool) {
+	if v.lastEventOK && event == v.lastEvent {
+		return v.lastEventHist, true
+	}
+	h, ok := v.r.eventHistogram(event)
+	if ok {
+		v.lastEvent, v.lastEventHist, v.lastEventOK = event, h, true
+	}
+	return h, ok
 }
 
 // waitFor waits for Count events that match the step's args/data and

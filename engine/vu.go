@@ -76,6 +76,11 @@ type vu struct {
 	// and released when it parks or ends.
 	stepCtx    *stepContext
 	thinkTimer *time.Timer
+	// lastEvent is the event of the VU's last timed response, whose
+	// histogram is lastEventHist (if lastEventOK).
+	lastEvent     string
+	lastEventHist metrics.Histogram
+	lastEventOK   bool
 }
 
 // stepError is a failed step: code names it in errors.<code> and is one of

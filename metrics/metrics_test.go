@@ -107,6 +107,45 @@ func TestHandleOfAnotherRegistryPanics(t *testing.T) {
 	b.Recorder(0).Record(h, time.Millisecond)
 }
 
+// TestRecordEachIsARecordPerHistogram: RecordEach leaves each of its
+// histograms as one Record of the duration into each would, clamping
+// and rounding alike, and the histograms it was not given untouched.
+func TestRecordEachIsARecordPerHistogram(t *testing.T) {
+	each, one := New(t0, Options{Shards: 2}), New(t0, Options{Shards: 2})
+	names := []string{"socketio.response_time", "socketio.response_time.ping", "other"}
+	for _, n := range names {
+		each.Histogram(n)
+		one.Histogram(n)
+	}
+	durations := []time.Duration{-time.Second, 0, 499 * time.Nanosecond, 1500 * time.Nanosecond, 42 * time.Millisecond, 2 * time.Hour}
+	for i, d := range durations {
+		each.Recorder(uint64(i)).RecordEach(d, each.Histogram(names[0]), each.Histogram(names[1]))
+		for _, n := range names[:2] {
+			one.Recorder(uint64(i)).Record(one.Histogram(n), d)
+		}
+	}
+	got, want := each.Rotate(t0), one.Rotate(t0)
+	for _, n := range names[:2] {
+		if got.Histograms[n].TotalCount() != int64(len(durations)) {
+			t.Errorf("%s: %d values, want %d", n, got.Histograms[n].TotalCount(), len(durations))
+		}
+		sameCounts(t, n, got.Histograms[n], want.Histograms[n])
+	}
+	if h, ok := got.Histograms["other"]; ok {
+		t.Errorf("other: %d values recorded, want none", h.TotalCount())
+	}
+}
+
+func TestRecordEachOfAnotherRegistrysHandlePanics(t *testing.T) {
+	a, b := New(t0, Options{}), New(t0, Options{})
+	defer func() {
+		if recover() == nil {
+			t.Error("recording a handle of another registry did not panic")
+		}
+	}()
+	b.Recorder(0).RecordEach(time.Millisecond, b.Histogram("x"), a.Histogram("x"))
+}
+
 // TestRotateWhileRecording rotates while many goroutines record: every value
 // and every increment lands in exactly one interval.
 func TestRotateWhileRecording(t *testing.T) {
