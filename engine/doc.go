@@ -36,7 +36,9 @@
 // what its listeners captured and runs the onReconnect steps if a
 // reconnection happened since they last ran; emits, acks, waitFors and
 // HTTP steps block its goroutine while they wait, as do thinks shorter
-// than 100 ms.
+// than 100 ms. Such a think, when the scenario has no onReconnect steps,
+// sleeps: the VU sees its cancellation when the think is over, at most
+// 100 ms late.
 //
 // A think of 100 ms or more parks the VU: it arms a timer for the think
 // and a callback on its context, and its goroutine returns, so that an

@@ -123,7 +123,10 @@ type Runner struct {
 	backends *backendSet
 
 	waits map[*scenario.Scenario]*waitSet
-	http  *httpRunner // the HTTP steps' client; nil without HTTP steps
+	// thinks are the lengths of the thinks that have one: a static
+	// duration and no jitter (see thinkPause).
+	thinks map[*scenario.ThinkStep]time.Duration
+	http   *httpRunner // the HTTP steps' client; nil without HTTP steps
 
 	// Per-event metrics, each bounded to maxEventNames names.
 	responseTimes, events, unmatched, waitTimes, listened, deliveries *eventHandles
@@ -185,6 +188,7 @@ func New(cfg Config) (*Runner, error) {
 		r.http = newHTTPRunner(&r.cfg) // a run without HTTP steps reports no http.* metrics
 	}
 	r.prepareWaits()
+	r.prepareThinks()
 	reg := cfg.Registry
 	r.responseTimes = newEventHandles(reg, MetricResponseTime+".")
 	r.events = newEventHandles(reg, MetricEvents)
