@@ -126,7 +126,10 @@ type Runner struct {
 	// thinks are the lengths of the thinks that have one: a static
 	// duration and no jitter (see thinkPause).
 	thinks map[*scenario.ThinkStep]time.Duration
-	http   *httpRunner // the HTTP steps' client; nil without HTTP steps
+	// plainAcks are the acks that pass their step's check as they are
+	// (see preparePlainAcks).
+	plainAcks map[*scenario.Check][]byte
+	http      *httpRunner // the HTTP steps' client; nil without HTTP steps
 
 	// Per-event metrics, each bounded to maxEventNames names.
 	responseTimes, events, unmatched, waitTimes, listened, deliveries *eventHandles
@@ -189,6 +192,7 @@ func New(cfg Config) (*Runner, error) {
 	}
 	r.prepareWaits()
 	r.prepareThinks()
+	r.preparePlainAcks()
 	reg := cfg.Registry
 	r.responseTimes = newEventHandles(reg, MetricResponseTime+".")
 	r.events = newEventHandles(reg, MetricEvents)
