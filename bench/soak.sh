@@ -17,8 +17,9 @@
 # highest RSS and live heap and their spread; it exits 1 when the RSS's
 # spread exceeds 10%. With OUT=dir it keeps there the run's log and a heap
 # profile of sockload taken 30 s after every restart and at the flows' end
-# (heap-<seconds>.pprof, from --listen's /debug/pprof/heap), to compare
-# with `go tool pprof -base`; MEMPROFILERATE=65536 samples the heap every
+# (heap-<seconds>.pprof, from --listen's /debug/pprof/heap?gc=0, as of the
+# runtime's last collection), to compare with `go tool pprof -base`;
+# MEMPROFILERATE=65536 samples the heap every
 # 64 KiB allocated instead of Go's 512 KiB, for finer profiles. It also
 # prints, for every interval between restarts, the median RSS and the
 # highest live heap, and the RSS's spread over the samples taken 60 s or
@@ -96,8 +97,13 @@ last_gc() {
   grep '^gc ' "$work/gctrace.log" 2>/dev/null | tail -1 |
     sed -nE 's/.*->([0-9]+) MB, [0-9]+ MB goal, ([0-9]+) MB stacks.*/\1 \2/p'
 }
-profile() { # name
-  [ -z "$OUT" ] || curl -sf -o "$OUT/heap-$1.pprof" "http://$LISTEN/debug/pprof/heap" || true
+# The profiles force no collection (gc=0): they are of the live heap as of
+# the runtime's last one. A forced one let the runtime return pages the heap
+# then grew back into: the RSS fell by 5-6 MB and took about 45 s to regrow,
+# and those samples were judged. The burst profiles force one, to see the
+# burst (opt-in).
+profile() { # name [query]
+  [ -z "$OUT" ] || curl -sf -o "$OUT/heap-$1.pprof" "http://$LISTEN/debug/pprof/heap${2-?gc=0}" || true
 }
 
 echo "seconds,rss_mb,live_heap_mb,stacks_mb"
@@ -133,7 +139,7 @@ while kill -0 "$run_pid" 2>/dev/null && [ "$elapsed" -le $((DURATION + 360)) ]; 
     start_target
     # What the reconnection of every VU holds while it is under way (the
     # profile's forced collection changes the peak it looks at: opt-in).
-    [ -z "$BURST_PROFILE_AFTER" ] || { sleep "$BURST_PROFILE_AFTER" && profile "$elapsed-burst"; } &
+    [ -z "$BURST_PROFILE_AFTER" ] || { sleep "$BURST_PROFILE_AFTER" && profile "$elapsed-burst" ""; } &
     next_restart=$((next_restart + RESTART_EVERY))
   fi
 done

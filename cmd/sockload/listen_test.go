@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os/exec"
 	"path/filepath"
+	rtmetrics "runtime/metrics"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -232,4 +233,32 @@ func TestHeapProfile(t *testing.T) {
 			t.Errorf("GET /debug/pprof/heap%s: status %d, body without %q", tt.query, rec.Code, tt.want)
 		}
 	}
+}
+
+// TestHeapProfileForcesACollectionUnlessAsked: a profile forces a
+// collection first, one with ?gc=0 does not (a soak measuring the RSS
+// meanwhile would see the pages it returns).
+func TestHeapProfileForcesACollectionUnlessAsked(t *testing.T) {
+	for _, tt := range []struct {
+		query  string
+		forced bool
+	}{
+		{"", true},
+		{"?debug=1", true},
+		{"?gc=0", false},
+		{"?gc=0&debug=1", false},
+	} {
+		before := forcedCollections()
+		rec := httptest.NewRecorder()
+		heapProfile(rec, httptest.NewRequest("GET", "/debug/pprof/heap"+tt.query, nil))
+		if forced := forcedCollections() > before; rec.Code != http.StatusOK || forced != tt.forced {
+			t.Errorf("GET /debug/pprof/heap%s: status %d, forced a collection: %v, want %v", tt.query, rec.Code, forced, tt.forced)
+		}
+	}
+}
+
+func forcedCollections() uint64 {
+	s := []rtmetrics.Sample{{Name: "/gc/cycles/forced:gc-cycles"}}
+	rtmetrics.Read(s)
+	return s[0].Value.Uint64()
 }
