@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"fmt"
 	"runtime"
 	"runtime/metrics"
 	"sync"
@@ -101,17 +102,27 @@ func BenchmarkRecordParallel(b *testing.B) {
 }
 
 // BenchmarkRotate measures swapping an interval out of a registry holding
-// a histogram in every shard.
+// a histogram in every shard, with the snapshot's histograms dropped, as
+// a caller that keeps them does, and given back (Release), as the
+// report's collector does.
 func BenchmarkRotate(b *testing.B) {
-	r := New(time.Now(), Options{})
-	h := r.Histogram("socketio.response_time")
-	now := time.Now()
-	for b.Loop() {
-		for id := range uint64(len(r.shards)) {
-			r.Recorder(id).RecordMicros(h, int64(id)+1)
-		}
-		now = now.Add(time.Second)
-		r.Rotate(now)
+	for _, release := range []bool{false, true} {
+		b.Run(fmt.Sprintf("released=%v", release), func(b *testing.B) {
+			r := New(time.Now(), Options{})
+			h := r.Histogram("socketio.response_time")
+			now := time.Now()
+			b.ReportAllocs()
+			for b.Loop() {
+				for id := range uint64(len(r.shards)) {
+					r.Recorder(id).RecordMicros(h, int64(id)+1)
+				}
+				now = now.Add(time.Second)
+				snap := r.Rotate(now)
+				if release {
+					r.Release(snap.Histograms["socketio.response_time"])
+				}
+			}
+		})
 	}
 }
 
