@@ -23,7 +23,8 @@
 # The server's CPU for idle connections, by transports: besides the three
 # above (all websocket only), GENERATORS may name sockload-default and
 # nodeclient-default (their default transports: HTTP long-polling first, then
-# the upgrade to websocket) and locust (Locust 2.12 with python-socketio 5.7,
+# the upgrade to websocket), sockload-base (the sockload binary SOCKLOAD_BASE,
+# another build to compare with, over websocket) and locust (Locust 2.12 with python-socketio 5.7,
 # bench/locust/idle_locustfile.py, its default transports too; Debian's
 # python3-locust, python3-socketio and python3-websocket), for the startup and
 # idle shapes; a second table lists every generator's idle run, with the
@@ -60,7 +61,9 @@
 # with more, the medians are compared) BENCH_ONLY (subset of: ack arrivals
 # idle) GENERATORS (sockload naive nodeclient) PING_INTERVAL (5000, the
 # server's, ms) SERVER (fresh, or shared) WARMUP (0 with a fresh server, 1
-# with a shared one) WIRE (0) BENCH_WORK (bench/work-naive).
+# with a shared one) WIRE (0) BENCH_WORK (bench/work-naive) SETTLE (3: the
+# seconds the server's CPU is still counted, apart, after an idle run's
+# generator exited).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -73,6 +76,7 @@ BENCHES=${BENCH_ONLY:-ack arrivals idle}
 GENERATORS=${GENERATORS:-sockload naive nodeclient}
 PING_INTERVAL=${PING_INTERVAL:-5000}
 WIRE=${WIRE:-0}
+SETTLE=${SETTLE:-3}
 SERVER=${SERVER:-fresh}
 [[ $WIRE == 1 ]] && SERVER=fresh
 [[ $SERVER == fresh || $SERVER == shared ]] || { echo "SERVER is fresh or shared, not $SERVER" >&2; exit 2; }
@@ -198,6 +202,8 @@ YAML
 command_for() {
   case $1/$2 in
     sockload/*) scenario "$2" >"$WORK/$2.yml"; echo "$WORK/sockload run -q -o $WORK/$2.json $WORK/$2.yml" ;;
+    sockload-base/*) [[ -x ${SOCKLOAD_BASE:-} ]] || die "sockload-base runs SOCKLOAD_BASE, a sockload binary to compare with"
+      scenario "$2" >"$WORK/$2.base.yml"; echo "$SOCKLOAD_BASE run -q -o $WORK/$2.base.json $WORK/$2.base.yml" ;;
     sockload-default/startup | sockload-default/idle)
       scenario "$2" default >"$WORK/$2.default.yml"; echo "$WORK/sockload run -q -o $WORK/$2.default.json $WORK/$2.default.yml" ;;
     naive/startup) echo "$WORK/naiveclient -target $TARGET -shape ack -vus 1 -acks 1 -think 0" ;;
@@ -249,6 +255,14 @@ measure() {
     kill "$sampler" 2>/dev/null || true
     wait "$sampler" 2>/dev/null || true
   fi
+  # What the server still does once the generator has exited (the ends of
+  # connections it did not close cleanly, its garbage collection), not in
+  # the run's figure: SETTLE s more.
+  local settled=$after
+  if [[ $2 == idle ]] && ((SETTLE > 0)); then
+    sleep "$SETTLE"
+    settled=$(server_cpu)
+  fi
   if [[ $WIRE == 1 && $2 == idle ]]; then
     stop_server
     wire_counts "$label" >>"$WORK/wire.tsv"
@@ -259,9 +273,10 @@ measure() {
     log "warning: $failed of $IDLE_VUS connections of $label failed: $(grep -m 1 -i 'error\|fail' "$WORK/$1.$2.log" | cut -c1-200)"
   fi
   read -r wall user sys maxrss < <(tail -n 1 "$WORK/time")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$2" "$(awk -v u="$user" -v s="$sys" 'BEGIN {print u + s}')" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$2" "$(awk -v u="$user" -v s="$sys" 'BEGIN {print u + s}')" \
     "$maxrss" "$wall" "$(awk -v a="$after" -v b="$before" -v hz="$(getconf CLK_TCK)" 'BEGIN {print (a - b) / hz}')" \
-    "$failed" "$(phases "$2" "$before" "$after")" >>"$WORK/results.tsv"
+    "$failed" "$(phases "$2" "$before" "$after")" \
+    "$(awk -v a="$settled" -v b="$after" -v hz="$(getconf CLK_TCK)" 'BEGIN {print (a - b) / hz}')" >>"$WORK/results.tsv"
 }
 
 # phases SHAPE BEFORE AFTER: the server's CPU (s) over an idle run's arrivals, its
@@ -281,6 +296,7 @@ phases() {
 failures() {
   local report=$WORK/$2.json
   [[ $1 == sockload-default ]] && report=$WORK/$2.default.json
+  [[ $1 == sockload-base ]] && report=$WORK/$2.base.json
   case $1 in
     sockload*) node -e 'const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).aggregate.counters;
         console.log((c["vusers.failed"] || 0) + (c["vusers.created"] - c["vusers.completed"] - (c["vusers.failed"] || 0)))' \
@@ -389,7 +405,9 @@ wire_counts() {
       "websocket reads/writes": per(c.ws.reads) + "/" + per(c.ws.writes),
       "request head bytes": per(c.headBytes),
       extensions: Object.entries(c.extensionsOffered).map(([k, v]) => `${k} (${v})`).join("; "),
+      "first messages": (c.firstMessages || []).map((m) => JSON.stringify(m)).join(" "),
     };
+    for (const [kind, head] of Object.entries(c.heads || {})) out[kind + " head"] = head;
     console.log([process.argv[2], ...Object.entries(out).map(([k, v]) => `${k}=${v}`)].join("\t"));
   ' "$WORK/wire.jsonl" "$1" "$IDLE_VUS"
 }
@@ -406,8 +424,9 @@ wire_table() {
     }
     { if (!($1 in seen)) { seen[$1] = 1; order[++g] = $1 }
       for (i = 2; i <= NF; i++) { k = substr($i, 1, index($i, "=") - 1); v = substr($i, index($i, "=") + 1)
+        if (k == "extensions" || k ~ / head$/ || k == "first messages") { heads[$1, k] = v; if (!(k in hk)) { hk[k] = 1; hks[++nh] = k }; continue }
         if (!(k in col)) { col[k] = ++nc; cols[nc] = k }
-        if (k == "extensions" || v ~ /\//) last[$1, k] = v; else vals[$1, k] = vals[$1, k] " " v } }
+        if (v ~ /\//) last[$1, k] = v; else vals[$1, k] = vals[$1, k] " " v } }
     END {
       printf "| per session, idle run (server side) |"; for (c = 1; c <= nc; c++) printf " %s |", cols[c]; print ""
       printf "| --- |"; for (c = 1; c <= nc; c++) printf " ---: |"; print ""
@@ -415,6 +434,12 @@ wire_table() {
         printf "| %s |", order[i]
         for (c = 1; c <= nc; c++) { k = cols[c]; printf " %s |", ((order[i], k) in last) ? last[order[i], k] : median(vals[order[i], k]) }
         print ""
+      }
+      # What the clients send, from the last run of each: the extensions
+      # offered, the first websocket messages, the first request heads.
+      for (h = 1; h <= nh; h++) {
+        print ""; print "- " hks[h] ":"
+        for (i = 1; i <= g; i++) if ((order[i], hks[h]) in heads) print "  - " order[i] ": `" heads[order[i], hks[h]] "`"
       }
     }' "$WORK/wire.tsv"
 }
@@ -430,17 +455,18 @@ server_table() {
     }
     $2 == "idle" { if (!($1 in srv)) order[++g] = $1
       srv[$1] = srv[$1] " " $6; cpu[$1] = cpu[$1] " " $3; rss[$1] = rss[$1] " " $4; wall[$1] = wall[$1] " " $5
-      lost[$1] = lost[$1] " " $7
-      if (split($8, p, "/") == 3) { pa[$1] = pa[$1] " " p[1]; pi[$1] = pi[$1] " " p[2]; pl[$1] = pl[$1] " " p[3] } }
+      lost[$1] = lost[$1] " " $7; post[$1] = post[$1] " " $9
+      if (split($8, p, "/") == 3) { pa[$1] = pa[$1] " " p[1]; pi[$1] = pi[$1] " " p[2]; pl[$1] = pl[$1] " " p[3] }
+      runs_[$1] = runs_[$1] (runs_[$1] == "" ? "" : ", ") $6 " (" $8 "/" $9 ")" }
     END {
       if (!g) exit
-      print "| generator (idle run) | server CPU | arrivals / idle / leaving | generator CPU | generator peak RSS | wall | server CPU, run by run | failed connections, run by run |"
-      print "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"
+      print "| generator (idle run) | server CPU | arrivals / idle / leaving | after the generator exited | generator CPU | generator peak RSS | wall | server CPU, run by run (arrivals/idle/leaving/after) | failed connections, run by run |"
+      print "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"
       for (i = 1; i <= g; i++) {
         k = order[i]
         split_ = (k in pa) ? sprintf("%.2f / %.2f / %.2f s", median(pa[k]), median(pi[k]), median(pl[k])) : ""
-        printf "| %s | %.2f s | %s | %.2f s | %.0f MiB | %.1f s | %s | %s |\n", k, median(srv[k]), split_, median(cpu[k]),
-          median(rss[k]) / 1024, median(wall[k]), substr(srv[k], 2), substr(lost[k], 2)
+        printf "| %s | %.2f s | %s | %.2f s | %.2f s | %.0f MiB | %.1f s | %s | %s |\n", k, median(srv[k]), split_, median(post[k]),
+          median(cpu[k]), median(rss[k]) / 1024, median(wall[k]), runs_[k], substr(lost[k], 2)
       }
     }' "$WORK/results.tsv"
 }

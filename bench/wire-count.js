@@ -32,6 +32,10 @@ const zero = () => ({
   socketErrors: {},
   http: { bytesRead: 0, bytesWritten: 0 },
   ws: { bytesRead: 0, bytesWritten: 0, reads: 0, writes: 0 },
+  // The first request head of each kind (header names and values, the
+  // per-connection ones elided) and the client's first websocket messages.
+  heads: {},
+  firstMessages: [],
 });
 let counts = zero();
 const open = new Set();
@@ -68,6 +72,33 @@ function headSize(req) {
   return n;
 }
 
+// keepHead remembers the first request head of a kind.
+const perConnection = new Set(['cookie', 'sec-websocket-key', 'host']);
+function keepHead(kind, req) {
+  if (counts.heads[kind]) return;
+  const h = [];
+  for (let i = 0; i < req.rawHeaders.length; i += 2) {
+    const name = req.rawHeaders[i];
+    h.push(perConnection.has(name.toLowerCase()) ? `${name}: …` : `${name}: ${req.rawHeaders[i + 1]}`);
+  }
+  counts.heads[kind] = h.join('; ');
+}
+
+// keepMessages unmasks the client's first frames (small ones, as the first
+// are) on the first upgraded socket that sends any.
+function keepMessages(chunk) {
+  let off = 0;
+  while (off + 6 <= chunk.length && counts.firstMessages.length < 4) {
+    const len = chunk[off + 1] & 0x7f;
+    if (len > 125 || !(chunk[off + 1] & 0x80) || off + 6 + len > chunk.length) return;
+    const mask = chunk.subarray(off + 2, off + 6);
+    const data = Buffer.from(chunk.subarray(off + 6, off + 6 + len)).map((b, i) => b ^ mask[i % 4]);
+    const op = chunk[off] & 0x0f;
+    counts.firstMessages.push(op === 8 ? `close ${data.length >= 2 ? data.readUInt16BE(0) : ''}` : data.toString());
+    off += 6 + len;
+  }
+}
+
 function kindOf(req) {
   const q = new URL(req.url, 'http://127.0.0.1').searchParams;
   return `${req.method} ${q.get('transport') || '-'} ${q.get('sid') ? 'sid' : 'open'}`;
@@ -81,7 +112,13 @@ function wrap(socket) {
   s.upgraded = true;
   const emit = socket.emit;
   socket.emit = function (ev, ...args) {
-    if (ev === 'data') s.reads++;
+    if (ev === 'data') {
+      s.reads++;
+      if (counts.firstMessages.length === 0 || s.keeping) {
+        s.keeping = true;
+        keepMessages(args[0]);
+      }
+    }
     return emit.call(this, ev, ...args);
   };
   for (const name of ['_write', '_writev']) {
@@ -128,12 +165,14 @@ function track(server) {
   const countRequest = (req, res) => {
     if (log) logRequest(req, res);
     add(counts.requests, kindOf(req));
+    keepHead(req.method === 'POST' ? 'polling POST' : 'polling GET', req);
     counts.headBytes += headSize(req);
     if (req.socket.wire && req.socket.wire.requests++ > 0) counts.reusedRequests++;
   };
   server.prependListener('upgrade', (req, socket) => {
     counts.upgrades++;
     add(counts.requests, kindOf(req));
+    keepHead('websocket upgrade', req);
     counts.headBytes += headSize(req);
     add(counts.extensionsOffered, req.headers['sec-websocket-extensions'] || 'none');
     if (log) log.write(`${ms()} ${sidOf(req)} upgrade ${req.headers['sec-websocket-extensions'] || '-'}\n`);
