@@ -251,8 +251,10 @@ func (s *Socket) join(e *engine) <-chan struct{} {
 }
 
 func (s *Socket) sendConnect(e *engine) error {
-	var auth any // protocol v4 (Engine.IO v3) CONNECT packets carry none
-	if s.m.cfg.EngineVersion == wire.EngineV4 {
+	// Protocol v4 (Engine.IO v3) CONNECT packets carry none; without
+	// Auth the packet is "40", as socket.io-client's, not "40{}".
+	var auth any
+	if s.m.cfg.EngineVersion == wire.EngineV4 && s.m.cfg.Auth != nil {
 		auth = s.m.cfg.Auth
 	}
 	text, err := wire.AppendConnectPacket(nil, s.nsp, auth)
