@@ -271,6 +271,9 @@ func (r *Runner) Run(ctx context.Context) (Result, error) {
 	r.phase.Store(int64(len(r.cfg.Plan)))
 
 	r.windDown(ctx, &wg, cancelVUs, res.Interrupted)
+	// The last websockets to leave wait for the server's close frame as
+	// the others did, unless the run was interrupted.
+	socketio.AwaitClosings(ctx)
 	// An interrupt while the VUs drain cut the run short too: a run is
 	// complete only if nothing stopped it.
 	res.Interrupted = res.Interrupted || ctx.Err() != nil

@@ -3,6 +3,7 @@
 package socketio
 
 import (
+	"context"
 	"errors"
 	"net"
 	"syscall"
@@ -28,3 +29,9 @@ func (t *wsTransport) readWait([]byte) (int, error)  { return 0, errNoPoller }
 func (t *wsTransport) writeNow([]byte) (bool, error) { return false, nil }
 func (t *wsTransport) rearm()                        {}
 func (t *wsTransport) disarm()                       {}
+
+// park keeps no socket open past its close: the connection closes at once.
+func (t *wsTransport) park() bool { return false }
+
+// AwaitClosings returns at once: no socket is parked (see closing.go).
+func AwaitClosings(context.Context) {}

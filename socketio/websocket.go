@@ -61,6 +61,8 @@ type wsTransport struct {
 	// lock (engine.leave): the end of a connection waiting for the poller
 	// is reported there, with no goroutine started for it.
 	leaving atomic.Bool
+	// parked is set once close parked the socket (closing.go).
+	parked atomic.Bool
 
 	fr frameReader // only the one reader at a time uses it
 	// readFn is what the read in progress delivers to (nil: the poller's
@@ -606,10 +608,15 @@ func (t *wsTransport) readError(err error) error {
 }
 
 // close ends the connection; with graceful, a close frame (1000) goes
-// first. The poller's reader, if any, is told to finish.
+// first. The poller's reader, if any, is told to finish. After a close
+// frame the socket is parked (closing.go): it stays open, half-closed, for
+// the server's close frame, which would otherwise meet a reset.
 func (t *wsTransport) close(graceful bool) {
 	if graceful {
 		_ = t.writeControl(opClose, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""))
+	}
+	if t.closeSent.Load() && t.parked.CompareAndSwap(false, true) {
+		t.park()
 	}
 	t.stopPolling()
 	_ = t.conn.Close()
