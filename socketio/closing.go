@@ -69,7 +69,7 @@ func (t *wsTransport) park() bool {
 	// The poller's registration goes with the descriptor's file, which
 	// the duplicate keeps open: it is removed, or the server's answer
 	// would wake the poller.
-	c.watched = t.raw != nil && t.poll.state.Load() != pollIdle
+	c.watched = t.raw != nil && t.poll.state.Load() != pollIdle && !t.poll.unwatched.Load()
 	c.fd = -1
 	err := raw.Control(c.fn)
 	fd := c.fd

@@ -138,6 +138,9 @@ type engine struct {
 	// by the reader.
 	early    []wire.Packet
 	openedAt time.Time
+	// firstReadInline is set when the opener reads the connection first
+	// itself (see withFirstReadInline).
+	firstReadInline bool
 
 	closeOnce sync.Once
 	done      chan struct{}
@@ -183,6 +186,7 @@ func openEngine(ctx context.Context, cfg *config, recv receiver, jar http.Cookie
 		return nil, err
 	}
 	e.openedAt = time.Now()
+	e.firstReadInline = firstReadInline(ctx)
 	e.hs.PingInterval = atLeast(e.hs.PingInterval, defaultPingInterval)
 	e.hs.PingTimeout = atLeast(e.hs.PingTimeout, defaultPingTimeout)
 	e.armHeartbeat()
@@ -273,8 +277,10 @@ func (e *engine) maxPayload() int { return e.hs.MaxPayload }
 // a reader goroutine otherwise, and, when allowed, the upgrade to
 // websocket.
 func (e *engine) start() {
-	if ws, ok := e.current().(*wsTransport); ok && ws.raw != nil && ws.startPolling(e) {
-		return
+	if ws, ok := e.current().(*wsTransport); ok && ws.raw != nil {
+		if e.firstReadInline && ws.startPollingAfterRead(e) || !e.firstReadInline && ws.startPolling(e) {
+			return
+		}
 	}
 	go e.run()
 	if e.current().name() == TransportPolling && e.cfg.allows(TransportWebsocket) && slices.Contains(e.hs.Upgrades, TransportWebsocket) {

@@ -60,8 +60,11 @@ func (t *wsTransport) readInline(ctx context.Context, done inlineWait) {
 		return
 	}
 	// The poller would wake at every arrival only to ask for another
-	// read: it signals nothing until the read is handed back.
-	t.disarm()
+	// read: it signals nothing until the read is handed back (a socket
+	// not yet watched, nothing at all).
+	if !t.poll.unwatched.Load() {
+		t.disarm()
+	}
 	if inlineReadTaken != nil {
 		inlineReadTaken()
 	}
@@ -146,3 +149,17 @@ func (t *wsTransport) boundWait(ctx context.Context) {
 	_ = t.conn.SetReadDeadline(d)
 	t.poll.deadlineSet = true
 }
+
+// firstReadInlineKey marks the context of a Connect that reads the
+// connection it opens itself, before anyone else (Socket.Connect's wait
+// for its namespace).
+type firstReadInlineKey struct{}
+
+// withFirstReadInline marks ctx as the context of such a Connect: the
+// connection it opens is watched by the poller only once that read hands
+// it back (startPollingAfterRead).
+func withFirstReadInline(ctx context.Context) context.Context {
+	return context.WithValue(ctx, firstReadInlineKey{}, true)
+}
+
+func firstReadInline(ctx context.Context) bool { return ctx.Value(firstReadInlineKey{}) != nil }

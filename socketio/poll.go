@@ -54,6 +54,9 @@ type pollState struct {
 	// deadlineSet says that an inline read left the read deadline set
 	// (inline.go); only the reader uses it.
 	deadlineSet bool
+	// unwatched is set while the poller has not been given the socket yet
+	// (startPollingAfterRead): the first hand-back watches it.
+	unwatched atomic.Bool
 }
 
 // errClosedIdle ends a connection closed while nothing was read: the
@@ -84,6 +87,23 @@ func (t *wsTransport) startPolling(owner pollOwner) bool {
 	if t.poll.state.CompareAndSwap(pollIdle, pollReading) {
 		runPollRead(t)
 	}
+	return true
+}
+
+// startPollingAfterRead is startPolling for a connection whose opener
+// reads it first, inline (withFirstReadInline): the socket is watched only
+// when that read hands it back (rearm), two epoll_ctl fewer per connection
+// (the watch's start and the inline read's disarm, for the one watch at
+// the hand-back). Bytes already buffered start a read now, as startPolling
+// does.
+func (t *wsTransport) startPollingAfterRead(owner pollOwner) bool {
+	if t.fr.buffered() {
+		return t.startPolling(owner)
+	}
+	t.poll.owner = owner
+	thePoller().register(t)
+	t.poll.unwatched.Store(true)
+	t.poll.state.Store(pollArmed)
 	return true
 }
 

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -146,9 +147,17 @@ func (p *poller) unregister(t *wsTransport) {
 func (t *wsTransport) watch() error { return t.epollCtl(syscall.EPOLL_CTL_ADD, pollEvents) }
 
 // rearm has the poller signal the connection's next arrival, or the bytes
-// there already. A connection closed meanwhile is not watched any more:
-// its end was or is reported by whoever closed it.
-func (t *wsTransport) rearm() { _ = t.epollCtl(syscall.EPOLL_CTL_MOD, pollEvents) }
+// there already; a socket not watched yet (startPollingAfterRead) is
+// watched now. A connection closed meanwhile is not watched any more: its
+// end was or is reported by whoever closed it.
+func (t *wsTransport) rearm() {
+	if t.poll.unwatched.Load() {
+		t.poll.unwatched.Store(false)
+		_ = t.watch()
+		return
+	}
+	_ = t.epollCtl(syscall.EPOLL_CTL_MOD, pollEvents)
+}
 
 // disarm has the poller signal nothing of the connection (but its errors)
 // until it is armed again.
@@ -157,6 +166,9 @@ func (t *wsTransport) disarm() { _ = t.epollCtl(syscall.EPOLL_CTL_MOD, syscall.E
 // epollCtl changes the connection's registration with the poller, without
 // allocating.
 func (t *wsTransport) epollCtl(op int, events uint32) error {
+	if seen := epollCtlSeen.Load(); seen != nil {
+		(*seen)(t, op)
+	}
 	c := epollCtls.Get().(*epollCtlCall)
 	c.op, c.ev = op, syscall.EpollEvent{Events: events, Fd: t.poll.slot, Pad: int32(t.poll.gen)}
 	err := t.raw.Control(c.fn)
@@ -171,6 +183,10 @@ func (t *wsTransport) epollCtl(op int, events uint32) error {
 	}
 	return nil
 }
+
+// epollCtlSeen, if set, is told of every change of a connection's
+// registration (tests).
+var epollCtlSeen atomic.Pointer[func(t *wsTransport, op int)]
 
 // epollCtlCall is one epoll_ctl, pooled with its callback as rawRead is.
 type epollCtlCall struct {

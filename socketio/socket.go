@@ -145,7 +145,11 @@ func (s *Socket) Connect(ctx context.Context) error {
 	}
 	s.active = true
 	s.mu.Unlock()
-	e, err := s.m.engineFor(ctx)
+	openCtx := ctx
+	if readAcksInline {
+		openCtx = withFirstReadInline(ctx)
+	}
+	e, err := s.m.engineFor(openCtx)
 	if err != nil {
 		s.abandon(err)
 		return fmt.Errorf("socketio: connecting to %s: %w", s.m.cfg.base.Host, err)
