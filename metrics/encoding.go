@@ -42,6 +42,16 @@ var ErrEncoding = errors.New("invalid encoded histogram")
 // 1 MB, for every histogram, and the report encodes several a second. It
 // is safe for concurrent use.
 func EncodeHistogram(h *hdrhistogram.Histogram) (string, error) {
+	raw, err := EncodeHistogramBytes(h)
+	if err != nil {
+		return "", err
+	}
+	return base64.StdEncoding.EncodeToString(raw), nil
+}
+
+// EncodeHistogramBytes is EncodeHistogram without the base64: the bytes it
+// encodes, a quarter fewer, for histograms kept in memory.
+func EncodeHistogramBytes(h *hdrhistogram.Histogram) ([]byte, error) {
 	var body []byte
 	var ratio float64
 	if counts := countsOf(h); counts != nil {
@@ -68,12 +78,12 @@ func EncodeHistogram(h *hdrhistogram.Histogram) (string, error) {
 
 	out := bytes.NewBuffer(make([]byte, 8, 8+len(body)/2))
 	if err := compress(out, body); err != nil {
-		return "", fmt.Errorf("encoding histogram: %w", err)
+		return nil, fmt.Errorf("encoding histogram: %w", err)
 	}
 	raw := out.Bytes()
 	binary.BigEndian.PutUint32(raw[0:4], compressedCookie|0x10)
 	binary.BigEndian.PutUint32(raw[4:8], uint32(len(raw)-8))
-	return base64.StdEncoding.EncodeToString(raw), nil
+	return raw, nil
 }
 
 // compressor is the one zlib writer of the process, at the level
@@ -168,6 +178,15 @@ func DecodeHistogram(s string) (*hdrhistogram.Histogram, error) {
 		return nil, fmt.Errorf("%w: %v", ErrEncoding, err)
 	}
 	return h, nil
+}
+
+// DecodeHistogramBytes reads what EncodeHistogramBytes writes, as
+// DecodeHistogram does.
+func DecodeHistogramBytes(raw []byte) (*hdrhistogram.Histogram, error) {
+	if base64.StdEncoding.EncodedLen(len(raw)) > MaxEncodedLen {
+		return nil, fmt.Errorf("%w: %d bytes, more than a histogram takes", ErrEncoding, len(raw))
+	}
+	return DecodeHistogram(base64.StdEncoding.EncodeToString(raw))
 }
 
 // checkHeader validates the outer and inner headers of a decoded (base64)

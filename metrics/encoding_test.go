@@ -46,6 +46,18 @@ func TestEncodeRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			sameCounts(t, name, got, h)
+			raw, err := EncodeHistogramBytes(h)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b64 := base64.StdEncoding.EncodeToString(raw); b64 != enc {
+				t.Errorf("EncodeHistogramBytes is not the bytes of EncodeHistogram")
+			}
+			fromBytes, err := DecodeHistogramBytes(raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameCounts(t, name, fromBytes, h)
 		})
 	}
 }

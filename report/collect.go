@@ -35,7 +35,7 @@ type Collector struct {
 	current      metrics.Snapshot
 	aggregate    metrics.Snapshot
 	intermediate []json.RawMessage
-	windows      []Window
+	windows      windowLog
 	lastLaunched int64
 	annotations  []Annotation
 	err          error
@@ -66,7 +66,7 @@ func (c *Collector) take(now time.Time, closeInterval bool) {
 		progress = c.Progress()
 	}
 	c.mu.Lock()
-	c.windows = append(c.windows, windowOf(second, progress, progress.Launched-c.lastLaunched, c.Cores))
+	c.windows.append(windowOf(second, progress, progress.Launched-c.lastLaunched, c.Cores))
 	c.lastLaunched = progress.Launched
 	spent := c.takeLocked(&c.current, second)
 	current := c.current
@@ -118,14 +118,26 @@ type Results struct {
 func (c *Collector) Results() (Results, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	agg, err := metrics.Merge(c.aggregate, c.current)
+	agg, err := c.aggregateLocked()
 	if err != nil {
 		return Results{}, err
 	}
 	return Results{
 		Aggregate:    agg,
 		Intermediate: append([]json.RawMessage(nil), c.intermediate...),
-		Windows:      append([]Window(nil), c.windows...),
+		Windows:      c.windows.all(),
 		Annotations:  append([]Annotation(nil), c.annotations...),
 	}, c.err
+}
+
+// Aggregate returns the whole run so far, as Results' Aggregate, without
+// copying the windows and intervals (for what reads it every few seconds).
+func (c *Collector) Aggregate() (metrics.Snapshot, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.aggregateLocked()
+}
+
+func (c *Collector) aggregateLocked() (metrics.Snapshot, error) {
+	return metrics.Merge(c.aggregate, c.current)
 }

@@ -260,12 +260,8 @@ func sameRate(a, b []Window) []RateRow {
 func mergedPercentiles(ws []Window) (p95, p99 float64, ok bool) {
 	merged := metrics.NewHistogram()
 	for _, w := range ws {
-		enc, has := w.Histograms[responseTimeMetric]
-		if !has {
-			return 0, 0, false
-		}
-		h, err := metrics.DecodeHistogram(enc)
-		if err != nil {
+		h := w.Histograms.Decode(responseTimeMetric)
+		if h == nil {
 			return 0, 0, false
 		}
 		merged.Merge(h)

@@ -225,15 +225,15 @@ func (s *windowSum) add(w Window, g Generator, i int) error {
 	s.w.Disconnects = addCounts(s.w.Disconnects, w.Disconnects)
 	s.w.Backends = addCounts(s.w.Backends, w.Backends)
 	s.w.Reconnects += w.Reconnects
-	for name, enc := range w.Histograms {
-		h, err := metrics.DecodeHistogram(enc)
+	for _, enc := range w.Histograms {
+		h, err := enc.Decode()
 		if err != nil {
-			return fmt.Errorf("window at %s, histogram %q: %w", w.Start, name, err)
+			return fmt.Errorf("window at %s, histogram %q: %w", w.Start, enc.Metric, err)
 		}
-		if into := s.hists[name]; into != nil {
+		if into := s.hists[enc.Metric]; into != nil {
 			into.Merge(h)
 		} else {
-			s.hists[name] = h
+			s.hists[enc.Metric] = h
 		}
 	}
 	return nil

@@ -51,12 +51,12 @@ func shardReport(t *testing.T, shard string, start time.Time, responses []time.D
 func w1Snapshot(t *testing.T, w Window, start time.Time) metrics.Snapshot {
 	t.Helper()
 	s := metrics.Snapshot{Start: start, End: start.Add(time.Second), Histograms: map[string]*hdrhistogram.Histogram{}}
-	for name, enc := range w.Histograms {
-		h, err := metrics.DecodeHistogram(enc)
+	for _, enc := range w.Histograms {
+		h, err := enc.Decode()
 		if err != nil {
 			t.Fatal(err)
 		}
-		s.Histograms[name] = h
+		s.Histograms[enc.Metric] = h
 	}
 	return s
 }

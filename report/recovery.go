@@ -6,8 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/HdrHistogram/hdrhistogram-go"
-
 	"github.com/sockload/sockload/engine"
 	"github.com/sockload/sockload/metrics"
 )
@@ -70,7 +68,7 @@ func Recoveries(ws []Window) []Recovery {
 		}
 		merged := metrics.NewHistogram()
 		for i := b[0]; i < until; i++ {
-			h := windowHistogram(ws[i], engine.MetricReconnectTime)
+			h := ws[i].Histograms.Decode(engine.MetricReconnectTime)
 			if h == nil {
 				continue
 			}
@@ -86,18 +84,6 @@ func Recoveries(ws []Window) []Recovery {
 		out = append(out, r)
 	}
 	return out
-}
-
-func windowHistogram(w Window, name string) *hdrhistogram.Histogram {
-	enc, ok := w.Histograms[name]
-	if !ok {
-		return nil
-	}
-	h, err := metrics.DecodeHistogram(enc)
-	if err != nil {
-		return nil
-	}
-	return h
 }
 
 // WriteRecoveries prints one line per burst of disconnects: when, how

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/HdrHistogram/hdrhistogram-go"
+
 	"github.com/sockload/sockload/engine"
 	"github.com/sockload/sockload/metrics"
 )
@@ -22,11 +24,7 @@ func TestRecoveries(t *testing.T) {
 			for _, ms := range rejoins {
 				_ = h.RecordValue(ms * 1000)
 			}
-			enc, err := metrics.EncodeHistogram(h)
-			if err != nil {
-				t.Fatal(err)
-			}
-			w.Histograms = map[string]string{engine.MetricReconnectTime: enc}
+			w.Histograms = encodeWindowHistograms(map[string]*hdrhistogram.Histogram{engine.MetricReconnectTime: h}, windowHistograms)
 		}
 		return w
 	}

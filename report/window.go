@@ -60,7 +60,7 @@ type Window struct {
 	CPU           float64 `json:"cpu"`
 	// Histograms holds the window's latency histograms (windowHistograms),
 	// encoded, so that windows of shards merge exactly.
-	Histograms map[string]string `json:"histograms,omitempty"`
+	Histograms WindowHistograms `json:"histograms,omitempty"`
 }
 
 // windowHistograms are the latencies a window keeps whole.
@@ -129,18 +129,7 @@ func (w *Window) setLatencies(hists map[string]*hdrhistogram.Histogram) {
 	if h := hists[arrivalLagMetric]; h != nil {
 		w.ArrivalLagP99 = ms(h.ValueAtQuantile(99))
 	}
-	for _, name := range windowHistograms {
-		h := hists[name]
-		if h == nil || h.TotalCount() == 0 {
-			continue
-		}
-		if enc, err := metrics.EncodeHistogram(h); err == nil {
-			if w.Histograms == nil {
-				w.Histograms = map[string]string{}
-			}
-			w.Histograms[name] = enc
-		}
-	}
+	w.Histograms = encodeWindowHistograms(hists, windowHistograms)
 }
 
 // responseLatency is what the target took to answer in the window: its

@@ -36,7 +36,7 @@ func TestWindowResponsesIncludeHTTP(t *testing.T) {
 		if w.Responses != c.responses || w.ResponseP99 < c.p99*0.99 || w.ResponseP99 > c.p99*1.01 {
 			t.Errorf("%s: %d responses, p99 %.3f ms; want %d, %.3f", c.name, w.Responses, w.ResponseP99, c.responses, c.p99)
 		}
-		if _, kept := w.Histograms[engine.MetricHTTPResponseTime]; kept != (c.hists[engine.MetricHTTPResponseTime] != nil) {
+		if kept := w.Histograms.Has(engine.MetricHTTPResponseTime); kept != (c.hists[engine.MetricHTTPResponseTime] != nil) {
 			t.Errorf("%s: the window keeps %v", c.name, w.Histograms)
 		}
 	}

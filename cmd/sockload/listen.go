@@ -67,14 +67,14 @@ func (l *liveServer) stop() {
 }
 
 func (l *liveServer) metrics(w http.ResponseWriter, _ *http.Request) {
-	res, err := l.collector.Results()
+	agg, err := l.collector.Aggregate()
 	if err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
 	st := l.runner.Status()
 	w.Header().Set("Content-Type", report.OpenMetricsContentType)
-	_ = report.WriteOpenMetrics(w, res.Aggregate, report.Gauges{Active: st.Active, Backends: st.Backends})
+	_ = report.WriteOpenMetrics(w, agg, report.Gauges{Active: st.Active, Backends: st.Backends})
 }
 
 // maxAnnotationBody bounds what POST /annotate reads.
