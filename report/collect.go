@@ -34,8 +34,8 @@ type Collector struct {
 	mu           sync.Mutex
 	current      metrics.Snapshot
 	aggregate    metrics.Snapshot
-	intermediate []json.RawMessage
-	windows      windowLog
+	intermediate packedLog[json.RawMessage]
+	windows      packedLog[Window]
 	lastLaunched int64
 	annotations  []Annotation
 	err          error
@@ -43,8 +43,18 @@ type Collector struct {
 
 // NewCollector collects from reg into intervals of the given length.
 func NewCollector(reg *metrics.Registry, interval time.Duration) *Collector {
-	return &Collector{reg: reg, interval: interval}
+	return &Collector{reg: reg, interval: interval,
+		windows:      newPackedLog[Window](windowsPacked),
+		intermediate: newPackedLog[json.RawMessage](intervalsPacked),
+	}
 }
+
+// How many windows and intervals are packed together: about 150 KB and
+// 100 KB of JSON, what deflate's window spans.
+const (
+	windowsPacked   = 256
+	intervalsPacked = 32
+)
 
 // Run collects every second until ctx ends, then takes the last partial
 // second and interval and returns.
@@ -74,7 +84,7 @@ func (c *Collector) take(now time.Time, closeInterval bool) {
 	if closeInterval {
 		spent = append(spent, c.takeLocked(&c.aggregate, current)...)
 		if enc, err := json.Marshal(current); err == nil {
-			c.intermediate = append(c.intermediate, enc)
+			c.intermediate.append(enc)
 		} else if c.err == nil {
 			c.err = err
 		}
@@ -122,10 +132,18 @@ func (c *Collector) Results() (Results, error) {
 	if err != nil {
 		return Results{}, err
 	}
+	intervals, err := c.intermediate.all()
+	if err != nil {
+		return Results{}, err
+	}
+	windows, err := c.windows.all()
+	if err != nil {
+		return Results{}, err
+	}
 	return Results{
 		Aggregate:    agg,
-		Intermediate: append([]json.RawMessage(nil), c.intermediate...),
-		Windows:      c.windows.all(),
+		Intermediate: intervals,
+		Windows:      windows,
 		Annotations:  append([]Annotation(nil), c.annotations...),
 	}, c.err
 }

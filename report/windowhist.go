@@ -101,35 +101,3 @@ func (hs *WindowHistograms) UnmarshalJSON(b []byte) error {
 	*hs = out
 	return nil
 }
-
-// windowLog keeps a run's windows in chunks of a fixed size. A run appends
-// one a second for as long as it lasts; a slice grown by appending would
-// copy them all at each growth and hold the old copy until a collection,
-// steps in the memory of a long run that a flat run should not show.
-type windowLog struct {
-	chunks [][]Window
-	n      int
-}
-
-const windowChunk = 256
-
-func (l *windowLog) append(w Window) {
-	if l.n%windowChunk == 0 {
-		l.chunks = append(l.chunks, make([]Window, 0, windowChunk))
-	}
-	last := len(l.chunks) - 1
-	l.chunks[last] = append(l.chunks[last], w)
-	l.n++
-}
-
-// all returns a copy of the windows, in order (nil when there are none).
-func (l *windowLog) all() []Window {
-	if l.n == 0 {
-		return nil
-	}
-	out := make([]Window, 0, l.n)
-	for _, c := range l.chunks {
-		out = append(out, c...)
-	}
-	return out
-}
