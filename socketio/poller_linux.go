@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // poller is the process-wide epoll instance that watches websocket
@@ -203,7 +204,45 @@ var epollCtls = sync.Pool{New: func() any {
 }}
 
 func (c *epollCtlCall) call(fd uintptr) {
-	c.errno = syscall.EpollCtl(thePollerP.epfd, c.op, int(fd), &c.ev)
+	_, _, errno := syscall.RawSyscall6(syscall.SYS_EPOLL_CTL, uintptr(thePollerP.epfd), uintptr(c.op), fd, uintptr(unsafe.Pointer(&c.ev)), 0, 0)
+	if errno != 0 {
+		c.errno = errno
+	}
+}
+
+// The syscalls of a connection on the poller never block (epoll_ctl, and
+// reads and writes of a socket in non-blocking mode, which return EAGAIN
+// instead of waiting), so they go in as raw syscalls: syscall.Syscall's
+// entry and exit through the scheduler (entersyscall, which also wakes
+// the system monitor when it sleeps, as it does between the arrivals of a
+// mostly idle run, and exitsyscall) cost more than the short syscall
+// itself. A raw syscall keeps its P for as long as it runs, as a few µs
+// of the kernel's work on a loopback write do.
+
+// rawSyscallRead is read(2) on fd, for a socket in non-blocking mode.
+func rawSyscallRead(fd uintptr, b []byte) (int, syscall.Errno) {
+	var p unsafe.Pointer
+	if len(b) > 0 {
+		p = unsafe.Pointer(&b[0])
+	}
+	n, _, errno := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(p), uintptr(len(b)))
+	if errno != 0 {
+		return -1, errno
+	}
+	return int(n), 0
+}
+
+// rawSyscallWrite is write(2) on fd, for a socket in non-blocking mode.
+func rawSyscallWrite(fd uintptr, b []byte) (int, syscall.Errno) {
+	var p unsafe.Pointer
+	if len(b) > 0 {
+		p = unsafe.Pointer(&b[0])
+	}
+	n, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(p), uintptr(len(b)))
+	if errno != 0 {
+		return -1, errno
+	}
+	return int(n), 0
 }
 
 // rawRead is a read without waiting, pooled with its callback so that a
@@ -225,8 +264,12 @@ var rawReads = sync.Pool{New: func() any {
 
 func (r *rawRead) read(fd uintptr) {
 	for {
-		r.n, r.errno = syscall.Read(int(fd), r.b)
-		if r.errno != syscall.EINTR {
+		n, errno := rawSyscallRead(fd, r.b)
+		if errno != syscall.EINTR {
+			r.n = n
+			if errno != 0 {
+				r.errno = errno
+			}
 			return // never wait: EAGAIN goes back to the caller
 		}
 	}
@@ -269,12 +312,16 @@ var waitingReads = sync.Pool{New: func() any {
 
 func (r *waitingRead) read(fd uintptr) bool {
 	for {
-		r.n, r.errno = syscall.Read(int(fd), r.b)
-		switch r.errno {
+		n, errno := rawSyscallRead(fd, r.b)
+		switch errno {
 		case syscall.EINTR:
 		case syscall.EAGAIN:
 			return false // wait for the socket to be readable
+		case 0:
+			r.n = n
+			return true
 		default:
+			r.n, r.errno = n, errno
 			return true
 		}
 	}
@@ -319,12 +366,12 @@ var rawWrites = sync.Pool{New: func() any {
 func (w *rawWrite) write(fd uintptr) bool {
 	w.called = true
 	for len(w.b) > 0 {
-		n, errno := syscall.Write(int(fd), w.b)
+		n, errno := rawSyscallWrite(fd, w.b)
 		if n > 0 {
 			w.b = w.b[n:]
 		}
 		switch errno {
-		case nil, syscall.EINTR:
+		case 0, syscall.EINTR:
 		case syscall.EAGAIN:
 			// The socket's buffer is full: wait, within the deadline
 			// every write has.
