@@ -75,11 +75,11 @@ func (p *poller) run() {
 	events := make([]syscall.EpollEvent, 128)
 	var n int
 	collect := func(fd uintptr) bool {
-		var err error
-		n, err = syscall.EpollWait(int(fd), events, 0)
-		if err != nil {
+		var errno syscall.Errno
+		n, errno = epollCollect(fd, events)
+		if errno != 0 {
 			n = 0
-			return err != syscall.EINTR && err != syscall.EAGAIN // EINTR: again
+			return errno != syscall.EINTR && errno != syscall.EAGAIN // EINTR: again
 		}
 		return n > 0 // none: wait until there are
 	}
@@ -210,14 +210,26 @@ func (c *epollCtlCall) call(fd uintptr) {
 	}
 }
 
-// The syscalls of a connection on the poller never block (epoll_ctl, and
-// reads and writes of a socket in non-blocking mode, which return EAGAIN
-// instead of waiting), so they go in as raw syscalls: syscall.Syscall's
-// entry and exit through the scheduler (entersyscall, which also wakes
-// the system monitor when it sleeps, as it does between the arrivals of a
-// mostly idle run, and exitsyscall) cost more than the short syscall
-// itself. A raw syscall keeps its P for as long as it runs, as a few µs
-// of the kernel's work on a loopback write do.
+// The syscalls of a connection on the poller never block (epoll_ctl, the
+// poller's collection of its events, and the reads and writes of a socket
+// in non-blocking mode, which return EAGAIN instead of waiting), so they go
+// in as raw syscalls: syscall.Syscall's entry and exit through the
+// scheduler (entersyscall, which also wakes the system monitor when it
+// sleeps, as it does between the arrivals of a mostly idle run, and
+// exitsyscall) cost more than the short syscall itself. A raw syscall
+// keeps its P for as long as it runs, as a few µs of the kernel's work on a
+// loopback write do.
+
+// epollCollect takes the events ready on the poller's fd without waiting
+// (epoll_pwait with no timeout and no signal mask, epoll_wait as every
+// Linux port has it).
+func epollCollect(epfd uintptr, events []syscall.EpollEvent) (int, syscall.Errno) {
+	n, _, errno := syscall.RawSyscall6(syscall.SYS_EPOLL_PWAIT, epfd, uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), 0
+}
 
 // rawSyscallRead is read(2) on fd, for a socket in non-blocking mode.
 func rawSyscallRead(fd uintptr, b []byte) (int, syscall.Errno) {
