@@ -71,26 +71,40 @@ func validHeaderName(k string) bool {
 	return true
 }
 
-// challengeKey is a new Sec-WebSocket-Key: 16 random bytes in base64.
-func challengeKey() string {
+// challengeKey is a new Sec-WebSocket-Key: 16 random bytes in base64,
+// kept in an array so that a handshake allocates nothing for it.
+type challengeKey [24]byte
+
+func newChallengeKey() (k challengeKey) {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
-	return base64.StdEncoding.EncodeToString(b[:])
+	base64.StdEncoding.Encode(k[:], b[:])
+	return k
 }
 
-// acceptKey is the Sec-WebSocket-Accept the server must answer key with.
-func acceptKey(key string) string {
-	h := sha1.New()
-	h.Write([]byte(key))
-	h.Write([]byte(acceptGUID))
-	return base64.StdEncoding.EncodeToString(h.Sum(nil))
+// acceptKey is the Sec-WebSocket-Accept the server must answer key with
+// (28 bytes of base64), computed in place.
+func acceptKey(key challengeKey) (accept [28]byte) {
+	var in [len(key) + len(acceptGUID)]byte
+	copy(in[copy(in[:], key[:]):], acceptGUID)
+	sum := sha1.Sum(in[:])
+	base64.StdEncoding.Encode(accept[:], sum[:])
+	return accept
 }
 
-// appendUpgradeRequest appends the handshake's request for requestURI on
-// host, with the extra headers and the cookies' header line ("" for none).
-func appendUpgradeRequest(b []byte, requestURI, host, key string, extra http.Header, cookie string) []byte {
+// appendUpgradeRequest appends the handshake's request for path (escaped)
+// and query on host, with the extra headers and the cookies' header line
+// ("" for none).
+func appendUpgradeRequest(b []byte, path, query, host string, key *challengeKey, extra http.Header, cookie string) []byte {
 	b = append(b, "GET "...)
-	b = append(b, requestURI...)
+	if path == "" {
+		path = "/"
+	}
+	b = append(b, path...)
+	if query != "" {
+		b = append(b, '?')
+		b = append(b, query...)
+	}
 	b = append(b, " HTTP/1.1\r\nHost: "...)
 	b = append(b, host...)
 	userAgent := defaultUserAgent
@@ -105,7 +119,7 @@ func appendUpgradeRequest(b []byte, requestURI, host, key string, extra http.Hea
 		b = append(b, userAgent...)
 	}
 	b = append(b, "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: "...)
-	b = append(b, key...)
+	b = append(b, key[:]...)
 	b = append(b, "\r\nSec-WebSocket-Version: 13\r\n"...)
 	for k, vs := range extra {
 		if k == "User-Agent" {
@@ -158,6 +172,9 @@ func parseUpgradeHead(head []byte) (http.Header, error) {
 	}
 	s := string(rest) // one string for every key and value
 	h := make(http.Header, 4)
+	// One array for the values of the first lines, each key's slice a
+	// window of it: a 101 has three or four header lines.
+	values := make([]string, 0, 4)
 	for {
 		i := strings.Index(s, "\r\n")
 		if i < 0 {
@@ -179,9 +196,25 @@ func parseUpgradeHead(head []byte) (http.Header, error) {
 		if !validHeaderName(k) || !plainHeaderValue(v) {
 			return nil, errNotPlainUpgrade
 		}
-		k = textproto.CanonicalMIMEHeaderKey(k)
-		h[k] = append(h[k], strings.Trim(v, " \t"))
+		k = canonicalKey(k)
+		v = strings.Trim(v, " \t")
+		if vs, ok := h[k]; ok || len(values) == cap(values) {
+			h[k] = append(vs, v)
+			continue
+		}
+		values = append(values, v)
+		h[k] = values[len(values)-1 : len(values) : len(values)]
 	}
+}
+
+// canonicalKey is textproto.CanonicalMIMEHeaderKey(k), without making a
+// string for the keys of a websocket server's 101, which are canonical but
+// for the "WebSocket" in Sec-WebSocket-Accept.
+func canonicalKey(k string) string {
+	if k == "Sec-WebSocket-Accept" {
+		return "Sec-Websocket-Accept"
+	}
+	return textproto.CanonicalMIMEHeaderKey(k)
 }
 
 // plainHeaderValue reports whether v is a header value net/http keeps as
@@ -198,10 +231,11 @@ func plainHeaderValue[T string | []byte](v T) bool {
 
 // accepted reports whether header accepts the handshake made with key, as
 // gorilla's Dialer checks it.
-func accepted(header http.Header, key string) bool {
+func accepted(header http.Header, key *challengeKey) bool {
+	accept := acceptKey(*key)
 	return tokenListContains(header["Upgrade"], "websocket") &&
 		tokenListContains(header["Connection"], "upgrade") &&
-		header.Get("Sec-Websocket-Accept") == acceptKey(key)
+		header.Get("Sec-Websocket-Accept") == string(accept[:])
 }
 
 // tokenListContains reports whether one of the comma-separated tokens of
@@ -333,19 +367,26 @@ func (h *wsHandshake) handshake(ctx context.Context, conn net.Conn) (_ net.Conn,
 		}
 		conn = tc
 	}
-	query := cfg.engineQuery(base, TransportWebsocket, h.sid)
+	query := cfg.wsQuery(h.sid)
 	// The jar sees the URL with its HTTP scheme, as gorilla's Dialer
 	// shows it: net/http's cookiejar keeps cookies for http and https
-	// only.
-	u := &url.URL{Scheme: base.Scheme, Host: base.Host, Path: cfg.Path, RawQuery: query}
-	var cookies []*http.Cookie
-	if h.jar != nil {
-		cookies = h.jar.Cookies(u)
+	// only. The URL is made only for the jar and for a refusal: most
+	// connections have no cookie.
+	var u *url.URL
+	engineURL := func() *url.URL {
+		if u == nil {
+			u = &url.URL{Scheme: base.Scheme, Host: base.Host, Path: cfg.Path, RawQuery: query}
+		}
+		return u
 	}
-	key := challengeKey()
+	var cookies []*http.Cookie
+	if h.jar != nil && !emptyJar(h.jar) {
+		cookies = h.jar.Cookies(engineURL())
+	}
+	key := newChallengeKey()
 	buf := getBuffer()
 	defer putBuffer(buf)
-	buf.b = appendUpgradeRequest(buf.b[:0], u.RequestURI(), base.Host, key, cfg.ExtraHeaders, cookieLine(cookies))
+	buf.b = appendUpgradeRequest(buf.b[:0], cfg.requestPath, query, base.Host, &key, cfg.ExtraHeaders, cookieLine(cookies))
 	if _, err := conn.Write(buf.b); err != nil {
 		return nil, nil, nil, nil, err
 	}
@@ -356,8 +397,10 @@ func (h *wsHandshake) handshake(ctx context.Context, conn net.Conn) (_ net.Conn,
 	}
 	header, err = parseUpgradeHead(read[:end])
 	if err == nil {
-		h.keepCookies(u, header)
-		if accepted(header, key) {
+		if len(header["Set-Cookie"]) > 0 {
+			h.keepCookies(engineURL(), header)
+		}
+		if accepted(header, &key) {
 			return conn, header, bytes.Clone(read[end:]), nil, nil
 		}
 	}
@@ -365,14 +408,14 @@ func (h *wsHandshake) handshake(ctx context.Context, conn net.Conn) (_ net.Conn,
 	// A refusal, or a head that only net/http reads: what net/http reads
 	// in it decides, as with gorilla's Dialer.
 	br := bufio.NewReader(io.MultiReader(bytes.NewReader(read), conn))
-	resp, err = http.ReadResponse(br, &http.Request{Method: http.MethodGet, URL: u, Header: http.Header{}})
+	resp, err = http.ReadResponse(br, &http.Request{Method: http.MethodGet, URL: engineURL(), Header: http.Header{}})
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
 	if !parsed {
-		h.keepCookies(u, resp.Header)
+		h.keepCookies(engineURL(), resp.Header)
 	}
-	if resp.StatusCode == http.StatusSwitchingProtocols && accepted(resp.Header, key) {
+	if resp.StatusCode == http.StatusSwitchingProtocols && accepted(resp.Header, &key) {
 		// Its head was all in read (headLength found its end): what
 		// is buffered after it is the first frames.
 		rest, _ := br.Peek(br.Buffered())
@@ -382,6 +425,18 @@ func (h *wsHandshake) handshake(ctx context.Context, conn net.Conn) (_ net.Conn,
 	n, _ := io.ReadFull(resp.Body, body)
 	resp.Body = io.NopCloser(bytes.NewReader(body[:n]))
 	return nil, nil, nil, resp, websocket.ErrBadHandshake
+}
+
+// emptyJar reports whether jar is the Manager's own jar with no cookie
+// yet, which has none to send.
+func emptyJar(jar http.CookieJar) bool {
+	lj, ok := jar.(*lazyJar)
+	if !ok {
+		return false
+	}
+	lj.mu.RLock()
+	defer lj.mu.RUnlock()
+	return lj.jar == nil
 }
 
 // keepCookies stores the cookies that header sets in the jar.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/base64"
 	"net"
 	"net/http"
 	"net/url"
@@ -63,10 +64,12 @@ func FuzzUpgradeHead(f *testing.F) {
 
 func TestAcceptKey(t *testing.T) {
 	// RFC 6455 1.3's example.
-	if got := acceptKey("dGhlIHNhbXBsZSBub25jZQ=="); got != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" {
+	if got := acceptKey(challengeKey([]byte("dGhlIHNhbXBsZSBub25jZQ=="))); string(got[:]) != "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" {
 		t.Errorf("acceptKey = %q", got)
 	}
-	if k := challengeKey(); len(k) != 24 || k == challengeKey() {
+	k := newChallengeKey()
+	raw, err := base64.StdEncoding.DecodeString(string(k[:]))
+	if err != nil || len(raw) != 16 || k == newChallengeKey() {
 		t.Errorf("challengeKey = %q: want 16 fresh random bytes in base64", k)
 	}
 }
@@ -75,7 +78,8 @@ func TestAcceptKey(t *testing.T) {
 // websocket upgrade, with the extra headers and cookies.
 func TestUpgradeRequest(t *testing.T) {
 	extra := http.Header{"X-Token": {"a b", " padded "}, "User-Agent": {"load/1"}, "Authorization": {"Basic dTpw"}}
-	b := appendUpgradeRequest(nil, "/socket.io/?EIO=4&transport=websocket", "127.0.0.1:3000", "dGhlIHNhbXBsZSBub25jZQ==", extra,
+	key := challengeKey([]byte("dGhlIHNhbXBsZSBub25jZQ=="))
+	b := appendUpgradeRequest(nil, "/socket.io/", "EIO=4&transport=websocket", "127.0.0.1:3000", &key, extra,
 		cookieLine([]*http.Cookie{{Name: "io", Value: "x1"}, {Name: "s", Value: "2"}}))
 	req, err := http.ReadRequest(bufio.NewReader(bytes.NewReader(b)))
 	if err != nil {
@@ -91,7 +95,7 @@ func TestUpgradeRequest(t *testing.T) {
 		t.Errorf("request %s %s host %s header %v, want GET /socket.io/?EIO=4&transport=websocket on 127.0.0.1:3000 with %v",
 			req.Method, req.RequestURI, req.Host, req.Header, want)
 	}
-	if req, _ := http.ReadRequest(bufio.NewReader(bytes.NewReader(appendUpgradeRequest(nil, "/", "h", "k", nil, "")))); req.UserAgent() != defaultUserAgent {
+	if req, _ := http.ReadRequest(bufio.NewReader(bytes.NewReader(appendUpgradeRequest(nil, "", "", "h", &key, nil, "")))); req.UserAgent() != defaultUserAgent {
 		t.Errorf("User-Agent %q, want net/http's %q", req.UserAgent(), defaultUserAgent)
 	}
 }
@@ -211,8 +215,14 @@ func serveUpgrade(t *testing.T, head, after string) string {
 		if err != nil {
 			return
 		}
-		_, _ = c.Write([]byte(strings.Replace(head, "%s", acceptKey(req.Header.Get("Sec-Websocket-Key")), 1) + after))
+		_, _ = c.Write([]byte(strings.Replace(head, "%s", acceptOf(req.Header.Get("Sec-Websocket-Key")), 1) + after))
 		time.Sleep(time.Second)
 	}()
 	return ln.Addr().String()
+}
+
+// acceptOf is the Sec-WebSocket-Accept for a key a request sent.
+func acceptOf(key string) string {
+	accept := acceptKey(challengeKey([]byte(key)))
+	return string(accept[:])
 }

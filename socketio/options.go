@@ -309,6 +309,12 @@ type config struct {
 	OnReconnectFailed  func()
 	OnOpen             func(transport string, header http.Header)
 	OnUpgrade          func(err *UpgradeError)
+
+	// requestPath is Path as a request's target writes it (escaped), and
+	// wsOpenQuery the query of a websocket that opens a session: each
+	// connection and reconnection writes them, so they are made once, by
+	// newConfig and, as the query may change, by Prepared.NewManager.
+	requestPath, wsOpenQuery string
 }
 
 // setConnection sets the fields of conn that are each connection's own
@@ -347,6 +353,7 @@ func Prepare(serverURL string, opts Options) (*Prepared, error) {
 func (p *Prepared) NewManager(conn Options) *Manager {
 	c := p.cfg
 	c.setConnection(&conn)
+	c.wsOpenQuery = c.engineQuery(c.base, TransportWebsocket, "")
 	return newManager(&c, c.ForceNew)
 }
 
@@ -450,6 +457,8 @@ func newConfig(rawURL string, opts Options) (*config, error) {
 	if c.DialContext == nil {
 		c.DialContext = defaultDialContext(c.ConnectTimeout)
 	}
+	c.requestPath = (&url.URL{Path: c.Path}).EscapedPath()
+	c.wsOpenQuery = c.engineQuery(c.base, TransportWebsocket, "")
 	return c, nil
 }
 
@@ -490,6 +499,15 @@ func (c *config) engineURLAt(base *url.URL, transport, sid string) string {
 		}
 	}
 	return u.String()
+}
+
+// wsQuery is the query of the websocket handshake for the session sid
+// ("" to open one).
+func (c *config) wsQuery(sid string) string {
+	if sid == "" && c.wsOpenQuery != "" {
+		return c.wsOpenQuery
+	}
+	return c.engineQuery(c.base, TransportWebsocket, sid)
 }
 
 // engineQuery is the query string of engineURLAt: base's own query, Query,
