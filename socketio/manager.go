@@ -35,6 +35,10 @@ type Manager struct {
 	closed         bool
 	backoff        backoff
 	reconnectTimer *time.Timer
+	// reconnectClock is the timer reconnectTimer is when set, made at the
+	// first loss and reset for each attempt after it: a reconnection wave
+	// makes no timer per attempt.
+	reconnectClock *time.Timer
 }
 
 // openOp is an Engine.IO connection being opened; concurrent Connects wait
@@ -400,7 +404,16 @@ func (m *Manager) scheduleReconnectLocked() (after func()) {
 		}
 		return func() {}
 	}
-	m.reconnectTimer = time.AfterFunc(m.backoff.next(), m.reconnect)
+	// The clock is stopped or has fired: reconnectTimer is nil whenever
+	// an attempt is scheduled. A callback still running from before
+	// finds the attempt under way, or none wanted, as one of the former
+	// timer's did.
+	if m.reconnectClock == nil {
+		m.reconnectClock = time.AfterFunc(m.backoff.next(), m.reconnect)
+	} else {
+		m.reconnectClock.Reset(m.backoff.next())
+	}
+	m.reconnectTimer = m.reconnectClock
 	return func() {}
 }
 

@@ -34,21 +34,7 @@ func BenchmarkReconnection(b *testing.B) {
 	timeout := time.NewTimer(time.Hour)
 	defer timeout.Stop()
 	reconnect := func() {
-		m := s.Manager()
-		m.mu.Lock()
-		e := m.eng
-		m.mu.Unlock()
-		ws, ok := e.current().(*wsTransport)
-		if !ok {
-			b.Fatalf("transport %s, want websocket", e.transportName())
-		}
-		tc, ok := ws.conn.(*net.TCPConn)
-		if !ok {
-			b.Fatalf("connection %T, want *net.TCPConn", ws.conn)
-		}
-		if err := tc.CloseWrite(); err != nil {
-			b.Fatal(err)
-		}
+		endTCP(b, s.Manager())
 		timeout.Reset(10 * time.Second)
 		select {
 		case <-connected:
@@ -62,5 +48,28 @@ func BenchmarkReconnection(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		reconnect()
+	}
+}
+
+// endTCP ends the client's side of m's websocket (a FIN): the server then
+// closes the connection, and m reconnects.
+func endTCP(tb testing.TB, m *Manager) {
+	tb.Helper()
+	m.mu.Lock()
+	e := m.eng
+	m.mu.Unlock()
+	if e == nil {
+		tb.Fatal("no connection to end")
+	}
+	ws, ok := e.current().(*wsTransport)
+	if !ok {
+		tb.Fatalf("transport %s, want websocket", e.transportName())
+	}
+	tc, ok := ws.conn.(*net.TCPConn)
+	if !ok {
+		tb.Fatalf("connection %T, want *net.TCPConn", ws.conn)
+	}
+	if err := tc.CloseWrite(); err != nil {
+		tb.Fatal(err)
 	}
 }
