@@ -63,7 +63,11 @@
 # server's, ms) SERVER (fresh, or shared) WARMUP (0 with a fresh server, 1
 # with a shared one) WIRE (0) BENCH_WORK (bench/work-naive) SETTLE (3: the
 # seconds the server's CPU is still counted, apart, after an idle run's
-# generator exited).
+# generator exited) PIN (0; 1 runs the server on core 0 and each generator
+# on core 1, with taskset: on 2 cores, two processes left to the scheduler
+# compete for the same core at times, which moved the server's CPU by 5-7%
+# between clients that make it do the same work; compare the server's CPU
+# of clients with PIN=1).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -78,6 +82,13 @@ PING_INTERVAL=${PING_INTERVAL:-5000}
 WIRE=${WIRE:-0}
 SETTLE=${SETTLE:-3}
 SERVER=${SERVER:-fresh}
+PIN=${PIN:-0}
+SERVER_ON=() CLIENT_ON=()
+if [[ $PIN == 1 ]]; then
+  command -v taskset >/dev/null || { echo "PIN=1 needs taskset (util-linux)" >&2; exit 2; }
+  (($(nproc) >= 2)) || { echo "PIN=1 needs 2 cores, this machine has $(nproc)" >&2; exit 2; }
+  SERVER_ON=(taskset -c 0) CLIENT_ON=(taskset -c 1)
+fi
 [[ $WIRE == 1 ]] && SERVER=fresh
 [[ $SERVER == fresh || $SERVER == shared ]] || { echo "SERVER is fresh or shared, not $SERVER" >&2; exit 2; }
 if [[ $SERVER == fresh ]]; then WARMUP=${WARMUP:-0}; else WARMUP=${WARMUP:-1}; fi
@@ -121,7 +132,7 @@ start_server() {
     : >"$WORK/wire.jsonl"
   fi
   : >"$WORK/server.log"
-  WIRE_COUNT_OUT=$WORK/wire.jsonl node "${preload[@]}" "$ROOT/testdata/node/v4/server.js" --port 0 \
+  WIRE_COUNT_OUT=$WORK/wire.jsonl "${SERVER_ON[@]}" node "${preload[@]}" "$ROOT/testdata/node/v4/server.js" --port 0 \
     --ping-interval "$PING_INTERVAL" --ping-timeout 20000 >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   local port=""
@@ -249,7 +260,7 @@ measure() {
     : >"$WORK/phases"
   fi
   # shellcheck disable=SC2086
-  timeout -k 10 300 /usr/bin/time -o "$WORK/time" -f '%e %U %S %M' $cmd >"$WORK/$1.$2.log" 2>&1 || ok=0
+  timeout -k 10 300 /usr/bin/time -o "$WORK/time" -f '%e %U %S %M' "${CLIENT_ON[@]}" $cmd >"$WORK/$1.$2.log" 2>&1 || ok=0
   after=$(server_cpu)
   if [[ -n $sampler ]]; then
     kill "$sampler" 2>/dev/null || true
@@ -371,7 +382,7 @@ main() {
   done
   echo
   echo "$(date -u '+%Y-%m-%d %H:%M UTC'); sockload at $(git -C "$ROOT" rev-parse --short=12 HEAD)$(git -C "$ROOT" diff --quiet HEAD -- 2>/dev/null || echo ' with local changes');" \
-    "$RUNS run(s); $(nproc) cores; load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
+    "$RUNS run(s); $(nproc) cores$([[ $PIN == 1 ]] && echo ', the server on core 0 and the generators on core 1'); load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
   echo
   table
   echo
