@@ -14,8 +14,8 @@ import (
 // Collector takes a registry's measurements every second, for the live
 // view, and groups them into the report's intervals (aligned to the wall
 // clock, as Artillery's) and the run's aggregate. Intervals are kept
-// encoded, so a long run holds kilobytes per interval rather than full
-// histograms.
+// encoded and windows compact, and full chunks of both packed (see
+// packedLog), so that a long run's memory stays flat.
 type Collector struct {
 	reg      *metrics.Registry
 	interval time.Duration
