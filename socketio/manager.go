@@ -27,18 +27,18 @@ type Manager struct {
 	jar      http.CookieJar // kept across reconnections, as a browser keeps cookies
 	forceNew bool
 
-	mu             sync.Mutex
-	sockets        []*Socket  // by namespace, in the order made; a Manager has few
-	children       []*Manager // with ForceNew, one per Socket
-	eng            *engine
-	opening        *openOp
-	closed         bool
-	backoff        backoff
-	reconnectTimer *time.Timer
-	// reconnectClock is the timer reconnectTimer is when set, made at the
-	// first loss and reset for each attempt after it: a reconnection wave
-	// makes no timer per attempt.
-	reconnectClock *time.Timer
+	mu       sync.Mutex
+	sockets  []*Socket  // by namespace, in the order made; a Manager has few
+	children []*Manager // with ForceNew, one per Socket
+	eng      *engine
+	opening  *openOp
+	closed   bool
+	backoff  backoff
+	// reconnectTimer runs the next attempt when reconnectPending: made at
+	// the first loss and reset for each attempt after it, so that a
+	// reconnection wave makes no timer per attempt.
+	reconnectTimer   *time.Timer
+	reconnectPending bool
 }
 
 // openOp is an Engine.IO connection being opened; concurrent Connects wait
@@ -203,9 +203,9 @@ func (m *Manager) anyActiveLocked() bool {
 }
 
 func (m *Manager) stopReconnectLocked() {
-	if m.reconnectTimer != nil {
+	if m.reconnectPending {
 		m.reconnectTimer.Stop()
-		m.reconnectTimer = nil
+		m.reconnectPending = false
 	}
 }
 
@@ -386,7 +386,7 @@ func (m *Manager) onClose(e *engine, reason string, err error) {
 	m.mu.Lock()
 	after := func() {}
 	if !m.closed && !m.cfg.DisableReconnection && m.eng == nil && m.opening == nil &&
-		m.reconnectTimer == nil && m.anyActiveLocked() {
+		!m.reconnectPending && m.anyActiveLocked() {
 		after = m.scheduleReconnectLocked()
 	}
 	m.mu.Unlock()
@@ -404,23 +404,23 @@ func (m *Manager) scheduleReconnectLocked() (after func()) {
 		}
 		return func() {}
 	}
-	// The clock is stopped or has fired: reconnectTimer is nil whenever
-	// an attempt is scheduled. A callback still running from before
-	// finds the attempt under way, or none wanted, as one of the former
-	// timer's did.
-	if m.reconnectClock == nil {
-		m.reconnectClock = time.AfterFunc(m.backoff.next(), m.reconnect)
+	// The timer is stopped or has fired: nothing is pending whenever an
+	// attempt is scheduled. A callback still running from before finds
+	// the attempt under way, or none wanted, as one of a timer made per
+	// attempt would.
+	if m.reconnectTimer == nil {
+		m.reconnectTimer = time.AfterFunc(m.backoff.next(), m.reconnect)
 	} else {
-		m.reconnectClock.Reset(m.backoff.next())
+		m.reconnectTimer.Reset(m.backoff.next())
 	}
-	m.reconnectTimer = m.reconnectClock
+	m.reconnectPending = true
 	return func() {}
 }
 
 // reconnect is one reconnection attempt, on the timer's goroutine.
 func (m *Manager) reconnect() {
 	m.mu.Lock()
-	m.reconnectTimer = nil
+	m.reconnectPending = false
 	if m.closed || m.eng != nil || m.opening != nil || !m.anyActiveLocked() {
 		m.mu.Unlock()
 		return
@@ -451,7 +451,7 @@ func (m *Manager) reconnect() {
 		}
 		m.mu.Lock()
 		after := func() {}
-		if !m.closed && m.eng == nil && m.opening == nil && m.reconnectTimer == nil && m.anyActiveLocked() {
+		if !m.closed && m.eng == nil && m.opening == nil && !m.reconnectPending && m.anyActiveLocked() {
 			after = m.scheduleReconnectLocked()
 		}
 		m.mu.Unlock()

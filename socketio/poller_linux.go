@@ -233,24 +233,21 @@ func epollCollect(epfd uintptr, events []syscall.EpollEvent) (int, syscall.Errno
 
 // rawSyscallRead is read(2) on fd, for a socket in non-blocking mode.
 func rawSyscallRead(fd uintptr, b []byte) (int, syscall.Errno) {
-	var p unsafe.Pointer
-	if len(b) > 0 {
-		p = unsafe.Pointer(&b[0])
-	}
-	n, _, errno := syscall.RawSyscall(syscall.SYS_READ, fd, uintptr(p), uintptr(len(b)))
-	if errno != 0 {
-		return -1, errno
-	}
-	return int(n), 0
+	return rawSyscallIO(syscall.SYS_READ, fd, b)
 }
 
 // rawSyscallWrite is write(2) on fd, for a socket in non-blocking mode.
 func rawSyscallWrite(fd uintptr, b []byte) (int, syscall.Errno) {
+	return rawSyscallIO(syscall.SYS_WRITE, fd, b)
+}
+
+// rawSyscallIO is read(2) or write(2) (trap) of b on fd.
+func rawSyscallIO(trap, fd uintptr, b []byte) (int, syscall.Errno) {
 	var p unsafe.Pointer
 	if len(b) > 0 {
 		p = unsafe.Pointer(&b[0])
 	}
-	n, _, errno := syscall.RawSyscall(syscall.SYS_WRITE, fd, uintptr(p), uintptr(len(b)))
+	n, _, errno := syscall.RawSyscall(trap, fd, uintptr(p), uintptr(len(b)))
 	if errno != 0 {
 		return -1, errno
 	}
