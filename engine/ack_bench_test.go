@@ -49,8 +49,8 @@ func BenchmarkAckStep(b *testing.B) {
 	var cpu time.Duration
 	var allocs, bytes, acks int64
 	for b.Loop() {
-		cpuMany, allocsMany, bytesMany := ackLoop(b, url, ackVUs, manyAcks, think)
-		cpuOne, allocsOne, bytesOne := ackLoop(b, url, ackVUs, 1, think)
+		cpuMany, allocsMany, bytesMany := ackLoop(b, url, ackVUs, manyAcks, think, defaultParkAfter)
+		cpuOne, allocsOne, bytesOne := ackLoop(b, url, ackVUs, 1, think, defaultParkAfter)
 		cpu += cpuMany - cpuOne
 		allocs += allocsMany - allocsOne
 		bytes += bytesMany - bytesOne
@@ -61,16 +61,17 @@ func BenchmarkAckStep(b *testing.B) {
 	b.ReportMetric(float64(bytes)/float64(acks), "B/ack")
 }
 
-// ackLoop runs n VUs of ackLoopScenario, acks each, and returns the
-// process's CPU time, heap allocations and heap bytes allocated over the
-// run.
-func ackLoop(b *testing.B, url string, n, acks int, think string) (cpu time.Duration, allocs, bytes int64) {
+// ackLoop runs n VUs of ackLoopScenario, acks each, thinks that park
+// from parkAfter on (0: none), and returns the process's CPU time, heap
+// allocations and heap bytes allocated over the run.
+func ackLoop(b testing.TB, url string, n, acks int, think string, parkAfter time.Duration) (cpu time.Duration, allocs, bytes int64) {
 	s := loadScript(b, url, fmt.Sprintf(ackLoopScenario, n, think, acks))
 	reg := sockmetrics.New(time.Now(), sockmetrics.Options{Rates: Rates})
 	r, err := New(Config{Script: s, Plan: PlanOf(s), Registry: reg, Seed: 1})
 	if err != nil {
 		b.Fatal(err)
 	}
+	r.parkAfter = parkAfter
 	samples := []metrics.Sample{{Name: "/gc/heap/allocs:objects"}, {Name: "/gc/heap/allocs:bytes"}}
 	metrics.Read(samples)
 	allocs, bytes = -int64(samples[0].Value.Uint64()), -int64(samples[1].Value.Uint64())

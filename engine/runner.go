@@ -117,6 +117,9 @@ type Runner struct {
 	// by idleVUWorkers; closed when the arrivals are over.
 	vuStarts      chan *vu
 	idleVUWorkers atomic.Int32
+	// stepContexts keeps the step contexts of VUs that parked or ended,
+	// for the next to wait in (made by Run, for its VU context).
+	stepContexts *stepContextPool
 
 	// backends counts the VUs per backend; nil when no scenario names
 	// backends.
@@ -252,6 +255,7 @@ func (r *Runner) Run(ctx context.Context) (Result, error) {
 	r.vuStarts = make(chan *vu)
 	vuCtx, cancelVUs := context.WithCancel(context.Background())
 	defer cancelVUs()
+	r.stepContexts = newStepContextPool(vuCtx)
 	var wg sync.WaitGroup
 	stopCPU := r.watchCPU()
 	defer stopCPU()

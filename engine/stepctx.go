@@ -165,25 +165,88 @@ func (c *stepContext) Err() error {
 // Value is the VU context's value.
 func (c *stepContext) Value(key any) any { return c.parent.Value(key) }
 
+// idle stops the timer, if it can before it fires, for a context that
+// waits in a stepContextPool: a timer left set would fire there for
+// nothing, on a goroutine of its own. One that fires anyway finds no step
+// armed.
+func (c *stepContext) idle() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.timer != nil && c.timerSet && c.timer.Stop() {
+		c.timerSet = false
+	}
+}
+
+// stepContextPool keeps the step contexts of VUs that parked or ended, for
+// the next VUs to wait in: a parked VU holds none (an idle VU's memory
+// counts), and without the pool every emit after a parked think made its
+// VU a new one (a context, a timer and a callback on the run's VU
+// context: about 600 bytes, nearly all the heap a VU acking every few
+// seconds allocates, and what set the collector's pace). Every context
+// in it has the run's VU context as its parent; they are all alike, so
+// any VU may take any of them, one step at a time, as one VU's steps take
+// it in turn. It holds at most its capacity: a reconnection of every VU
+// at once has all of them waiting, and the rest are released.
+type stepContextPool struct {
+	parent context.Context
+	free   chan *stepContext
+}
+
+// stepContextsKept is how many idle step contexts a run keeps: more than
+// the VUs that emit at once at a few thousand acks a second (each holds
+// one for its ack's round trip), at about 600 bytes each.
+const stepContextsKept = 256
+
+func newStepContextPool(parent context.Context) *stepContextPool {
+	return &stepContextPool{parent: parent, free: make(chan *stepContext, stepContextsKept)}
+}
+
+// get returns an idle step context of parent, from the pool if it has one.
+func (p *stepContextPool) get(parent context.Context) *stepContext {
+	if p != nil && parent == p.parent {
+		select {
+		case c := <-p.free:
+			return c
+		default:
+		}
+	}
+	return newStepContext(parent)
+}
+
+// put keeps c, disarmed and no longer used by its VU, for another step,
+// or releases it when the pool is full or c is of another parent.
+func (p *stepContextPool) put(c *stepContext) {
+	if p != nil && c.parent == p.parent {
+		c.idle()
+		select {
+		case p.free <- c:
+			return
+		default:
+		}
+	}
+	c.release()
+}
+
 // stepWait returns the context bounding a step's wait by config.timeout
 // within ctx, and the func ending it, to call when the step returns.
-// Within the VU's own context it is the VU's reused stepContext.
+// Within the VU's own context it is a stepContext the VU keeps until it
+// parks or ends.
 func (v *vu) stepWait(ctx context.Context) (context.Context, func()) {
 	if ctx != v.ctx {
 		return context.WithTimeout(ctx, v.timeout)
 	}
 	if v.stepCtx == nil {
-		v.stepCtx = newStepContext(ctx)
+		v.stepCtx = v.r.stepContexts.get(ctx)
 	}
 	v.stepCtx.arm(v.timeout)
 	return v.stepCtx, v.stepCtx.disarmFunc
 }
 
-// releaseWaits releases the VU's step context and think timer, made
-// again at their next use.
+// releaseWaits gives back the VU's step context and releases its think
+// timer, taken or made again at their next use.
 func (v *vu) releaseWaits() {
 	if v.stepCtx != nil {
-		v.stepCtx.release()
+		v.r.stepContexts.put(v.stepCtx)
 		v.stepCtx = nil
 	}
 	if v.thinkTimer != nil {
