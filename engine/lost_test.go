@@ -2,6 +2,7 @@ package engine
 
 import (
 	"runtime/metrics"
+	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -81,4 +82,31 @@ func allocatedBytes() uint64 {
 	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
 	metrics.Read(s)
 	return s[0].Value.Uint64()
+}
+
+// Config.ConnectionLost hears of every connection lost that a
+// reconnection may bring back, once until it is joined again, with the
+// VUs running; not of a VU's own leaving nor of the server's disconnect.
+func TestConnectionLostIsHeardOncePerLoss(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var heard []int64
+		r, err := New(Config{Script: ioFreeFlow(t, "    flow: [{think: 1}]\n"),
+			Plan: phases.Plan{{Duration: time.Second, ArrivalCount: 1}}, Registry: smetrics.New(time.Now(), smetrics.Options{}), Seed: 1,
+			ConnectionLost: func(running int64) { heard = append(heard, running) }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.active.Store(3)
+		v := r.newVU(1, 0, 0)
+		v.connectionLost("/", "transport close")
+		v.connectionLost("/", "transport close") // still lost
+		v.connectionLost("/chat", "ping timeout")
+		v.connectionLost("/admin", "io client disconnect")
+		v.connectionLost("/admin", "io server disconnect")
+		v.joined("/")
+		v.connectionLost("/", "transport error")
+		if want := []int64{3, 3, 3}; !slices.Equal(heard, want) {
+			t.Errorf("heard %v, want %v: the losses of / (twice, joined between) and /chat", heard, want)
+		}
+	})
 }

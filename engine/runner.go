@@ -56,6 +56,11 @@ type Config struct {
 	ServerEngine wire.EngineVersion
 	// WireTrace, when set, writes what its first VUs do on the wire.
 	WireTrace *WireTrace
+	// ConnectionLost, when set, is called for every connection a VU
+	// loses that a reconnection may bring back, with the number of VUs
+	// running then, on the connection's goroutine: the run's memory policy
+	// (memtrim.LossCollector) watches for many lost at once.
+	ConnectionLost func(running int64)
 }
 
 // Result describes how a run ended. The measurements themselves are in the

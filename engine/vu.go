@@ -183,10 +183,14 @@ func (v *vu) connectionLost(namespace, reason string) {
 		return
 	}
 	v.lostMu.Lock()
-	if lostIndex(v.lost, namespace) < 0 {
+	newly := lostIndex(v.lost, namespace) < 0
+	if newly {
 		v.lost = append(v.lost, lostAt{namespace: namespace, at: time.Now()})
 	}
 	v.lostMu.Unlock()
+	if lost := v.r.cfg.ConnectionLost; lost != nil && newly {
+		lost(v.r.active.Load())
+	}
 }
 
 // lostAt is when a namespace lost its connection.

@@ -194,6 +194,10 @@ func runTest(ctx context.Context, pio *processIO, path string, f runFlags) error
 		RunID:                   runID(f.shard, f.startAt, script.Config.Target),
 		ReadBudget:              budget,
 		AllowCrossHostRedirects: f.crossHostRedirects,
+		// Many connections lost at once: the heap is collected before
+		// their reconnections allocate, so that the burst's peak does
+		// not stack on the garbage of a whole collection cycle.
+		ConnectionLost: memtrim.NewLossCollector(memtrim.DefaultLossPolicy).Lost,
 	}
 	closeTrace, err := openTrace(pio, f, &cfg)
 	if err != nil {

@@ -1,0 +1,90 @@
+package memtrim
+
+import (
+	"runtime"
+	"sync"
+	"time"
+)
+
+// LossPolicy says when a LossCollector collects.
+type LossPolicy struct {
+	// Window is the span in which losses count together.
+	Window time.Duration
+	// MinLost is the least number of connections lost within a Window
+	// that is a mass loss.
+	MinLost int
+	// Share is the least share of the VUs running that must have lost
+	// their connections within a Window.
+	Share float64
+	// MinGap is the least time between two collections.
+	MinGap time.Duration
+}
+
+// DefaultLossPolicy is the run's: 256 connections, and a quarter of the
+// VUs running, lost within a second; at most one collection a minute.
+var DefaultLossPolicy = LossPolicy{Window: time.Second, MinLost: 256, Share: 0.25, MinGap: time.Minute}
+
+// A LossCollector collects the heap once when many connections are lost
+// at once: a target restarted, or a node of a cluster died. Their
+// reconnections follow within a second or so (socket.io-client's first
+// delay is 0.5-1.5 s), all together, and each allocates a few kilobytes
+// for its dial and handshake. A process that allocates slowly between
+// such bursts (idle or slowly acking VUs: a collection every two minutes,
+// the runtime's least) meets the burst with up to two minutes of garbage
+// still in its heap; the burst grows the heap beyond it, and the pages
+// stay in the RSS. How high the heap peaks then depends on when the last
+// collection ran: from one restart to the next the RSS moves by the
+// garbage of a whole cycle. Collected first, the burst reuses the freed
+// memory and the peak is the live heap plus the burst, every time.
+//
+// A collection costs a mark of the live heap: rate-limited by MinGap, as
+// the Trimmer's trims are (BenchmarkCheckAtIdleConnections), against the
+// reconnection of a quarter of the VUs or more, each costing the
+// generator far more CPU than its share of a mark.
+type LossCollector struct {
+	policy  LossPolicy
+	collect func()
+
+	mu          sync.Mutex
+	windowStart time.Time
+	lost        int
+	last        time.Time // of the last collection; zero before the first
+	collections int
+}
+
+// NewLossCollector returns a LossCollector with p over the process's heap.
+func NewLossCollector(p LossPolicy) *LossCollector {
+	return &LossCollector{policy: p, collect: runtime.GC}
+}
+
+// Lost counts one lost connection, of running VUs running now, and starts
+// a collection on a goroutine of its own when that makes a mass loss. It
+// is safe for concurrent use.
+func (c *LossCollector) Lost(running int64) {
+	if c == nil {
+		return
+	}
+	now := time.Now()
+	c.mu.Lock()
+	if c.windowStart.IsZero() || now.Sub(c.windowStart) >= c.policy.Window {
+		c.windowStart, c.lost = now, 0
+	}
+	c.lost++
+	due := c.lost >= c.policy.MinLost && float64(c.lost) >= c.policy.Share*float64(running) &&
+		(c.last.IsZero() || now.Sub(c.last) >= c.policy.MinGap)
+	if due {
+		c.last = now
+		c.collections++
+	}
+	c.mu.Unlock()
+	if due {
+		go c.collect()
+	}
+}
+
+// Collections is the number of collections started so far.
+func (c *LossCollector) Collections() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.collections
+}
