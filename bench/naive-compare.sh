@@ -59,7 +59,8 @@
 # Environment: ACK_VUS (100) ACKS (50) THINK_MS (50) ARRIVAL_RATE (100)
 # ARRIVAL_SECONDS (10) IDLE_VUS (1000) IDLE_RAMP (10) IDLE_HOLD (20) RUNS (1:
 # with more, the medians are compared) BENCH_ONLY (subset of: ack arrivals
-# idle) GENERATORS (sockload naive nodeclient) PING_INTERVAL (5000, the
+# idle) GENERATORS (sockload naive nodeclient; naive-clean adds the naive
+# client leaving cleanly, -leave clean, in a column of its own) PING_INTERVAL (5000, the
 # server's, ms) SERVER (fresh, or shared) WARMUP (0 with a fresh server, 1
 # with a shared one) WIRE (0) BENCH_WORK (bench/work-naive) SETTLE (3: the
 # seconds the server's CPU is still counted, apart, after an idle run's
@@ -221,6 +222,7 @@ command_for() {
     naive/ack) echo "$WORK/naiveclient -target $TARGET -shape ack -vus $ACK_VUS -acks $ACKS -think ${THINK_MS}ms" ;;
     naive/arrivals) echo "$WORK/naiveclient -target $TARGET -shape arrivals -rate $ARRIVAL_RATE -duration ${ARRIVAL_SECONDS}s" ;;
     naive/idle) echo "$WORK/naiveclient -target $TARGET -shape idle -vus $IDLE_VUS -duration ${IDLE_RAMP}s -hold ${IDLE_HOLD}s" ;;
+    naive-clean/*) echo "$(command_for naive "$2") -leave clean" ;;
     nodeclient/startup) echo "node $ROOT/bench/idle-client.js $TARGET 1 0 0" ;;
     nodeclient/idle) echo "node $ROOT/bench/idle-client.js $TARGET $IDLE_VUS $IDLE_RAMP $IDLE_HOLD" ;;
     nodeclient-default/startup) echo "node $ROOT/bench/idle-client.js $TARGET 1 0 0 default" ;;
@@ -312,7 +314,7 @@ failures() {
     sockload*) node -e 'const c = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).aggregate.counters;
         console.log((c["vusers.failed"] || 0) + (c["vusers.created"] - c["vusers.completed"] - (c["vusers.failed"] || 0)))' \
         "$report" 2>/dev/null || echo all ;;
-    naive | nodeclient*) sed -n 's/^connections [0-9]* ok [0-9]* failed \([0-9]*\)$/\1/p' "$WORK/$1.$2.log" | grep . || echo all ;;
+    naive* | nodeclient*) sed -n 's/^connections [0-9]* ok [0-9]* failed \([0-9]*\)$/\1/p' "$WORK/$1.$2.log" | grep . || echo all ;;
     *) [[ $3 == 1 ]] && echo 0 || echo all ;;
   esac
 }
@@ -337,20 +339,32 @@ table() {
     }
     function cell(v, unit) { if (v == "") printf " |"; else printf " %.1f %s |", v, unit }
     function ratio(v, base) { if (v == "" || base == "" || base <= 0) printf " |\n"; else printf " %.2fx |\n", v / base }
+    function clean(v, base) { if (!("naive-clean" in gens)) return; if (v == "" || base == "" || base <= 0) printf " |"; else printf " %.2fx |", v / base }
     function row(label, what, unit,   g) {
       printf "| %s |", label
-      for (g = 1; g <= 3; g++) cell(fig(order[g], what), unit)
+      for (g = 1; g <= cols; g++) cell(fig(order[g], what), unit)
+      clean(fig("sockload", what), fig("naive-clean", what))
       ratio(fig("sockload", what), fig("naive", what))
     }
     END {
-      order[1] = "sockload"; order[2] = "naive"; order[3] = "nodeclient"
-      print "| work | sockload | naive Go client | Node socket.io-client | sockload / naive |"
-      print "| --- | --- | --- | --- | --- |"
+      order[1] = "sockload"; order[2] = "naive"; order[3] = "nodeclient"; cols = 3
+      # The naive client leaving cleanly (-leave clean: a close frame and
+      # the server'"'"'s before the TCP close, as sockload and socket.io-client
+      # leave), when GENERATORS names naive-clean.
+      if ("naive-clean" in gens) {
+        order[4] = "naive-clean"; cols = 4
+        print "| work | sockload | naive Go client | Node socket.io-client | naive, clean leave | sockload / naive clean | sockload / naive |"
+        print "| --- | --- | --- | --- | --- | --- | --- |"
+      } else {
+        print "| work | sockload | naive Go client | Node socket.io-client | sockload / naive |"
+        print "| --- | --- | --- | --- | --- |"
+      }
       row("CPU per acked emit (" acks " acks)", "ack", "µs")
       row("CPU per arrival (" arrivals " arrivals)", "arrivals", "µs")
       row("RSS per idle connection (" idle " connections)", "idle", "KiB")
       printf "| server CPU over the idle run |"
-      for (g = 1; g <= 3; g++) cell(median(order[g] "/idle/srv"), "s")
+      for (g = 1; g <= cols; g++) cell(median(order[g] "/idle/srv"), "s")
+      clean(median("sockload/idle/srv"), median("naive-clean/idle/srv"))
       ratio(median("sockload/idle/srv"), median("naive/idle/srv"))
     }' "$WORK/results.tsv"
 }

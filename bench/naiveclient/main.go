@@ -7,11 +7,16 @@
 //	naiveclient -target http://127.0.0.1:3000 -shape ack -vus 100 -acks 50 -think 50ms
 //	naiveclient -target http://127.0.0.1:3000 -shape arrivals -rate 100 -duration 10s
 //	naiveclient -target http://127.0.0.1:3000 -shape idle -vus 1000 -duration 10s -hold 20s
+//	naiveclient -target http://127.0.0.1:3000 -shape arrivals -leave clean
 //
 // Every connection emits "ping" with an acknowledgement and expects "pong",
 // as the reference server in testdata/node answers; it answers the server's
-// heartbeat pings while it waits. It prints one line of counts and exits 1 if
-// any connection failed.
+// heartbeat pings while it waits. It leaves with a namespace disconnect
+// ("41") and, by default, closes its TCP connection at once (-leave abrupt:
+// the simplest); with -leave clean it also sends a websocket close frame
+// and waits for the server's before closing, as socket.io-client (and
+// sockload) leave. It prints one line of counts and exits 1 if any
+// connection failed.
 package main
 
 import (
@@ -37,7 +42,13 @@ func main() {
 	rate := flag.Int("rate", 100, "arrivals: new connections a second")
 	duration := flag.Duration("duration", time.Second, "the time over which connections start")
 	hold := flag.Duration("hold", 20*time.Second, "idle: how long each connection stays after its ack")
+	leave := flag.String("leave", "abrupt", "abrupt (close the TCP connection after the disconnect packet) or clean (a close frame, then the server's, then the close)")
 	flag.Parse()
+	if *leave != "abrupt" && *leave != "clean" {
+		fmt.Fprintf(os.Stderr, "naiveclient: -leave %q: give abrupt or clean\n", *leave)
+		os.Exit(2)
+	}
+	cleanLeave = *leave == "clean"
 
 	u, err := url.Parse(*target)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "ws") || u.Host == "" {
@@ -129,7 +140,29 @@ func session(wsURL string, acks int, think, hold time.Duration) error {
 		}
 	}
 	_ = conn.WriteMessage(websocket.TextMessage, []byte("41"))
+	if cleanLeave {
+		closeCleanly(conn)
+	}
 	return nil
+}
+
+// cleanLeave is -leave clean.
+var cleanLeave bool
+
+// closeCleanly sends a websocket close frame and waits, up to a second,
+// for the server's (gorilla's read returns it as an error), before the
+// caller closes the TCP connection.
+func closeCleanly(conn *websocket.Conn) {
+	deadline := time.Now().Add(time.Second)
+	if conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), deadline) != nil {
+		return
+	}
+	_ = conn.SetReadDeadline(deadline)
+	for {
+		if _, _, err := conn.ReadMessage(); err != nil {
+			return
+		}
+	}
 }
 
 var errTimeout = errors.New("read deadline")
