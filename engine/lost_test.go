@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"fmt"
 	"runtime/metrics"
 	"slices"
 	"testing"
@@ -84,15 +85,16 @@ func allocatedBytes() uint64 {
 	return s[0].Value.Uint64()
 }
 
-// Config.ConnectionLost hears of every connection lost that a
-// reconnection may bring back, once until it is joined again, with the
-// VUs running; not of a VU's own leaving nor of the server's disconnect.
+// Config.Losses hears of every connection lost that a reconnection may
+// bring back, once until it is joined again, with the VUs running, and
+// of its return; not of a VU's own leaving nor of the server's
+// disconnect, nor of a first connect.
 func TestConnectionLostIsHeardOncePerLoss(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var heard []int64
+		var w lossLog
 		r, err := New(Config{Script: ioFreeFlow(t, "    flow: [{think: 1}]\n"),
 			Plan: phases.Plan{{Duration: time.Second, ArrivalCount: 1}}, Registry: smetrics.New(time.Now(), smetrics.Options{}), Seed: 1,
-			ConnectionLost: func(running int64) { heard = append(heard, running) }})
+			Losses: &w})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -104,9 +106,17 @@ func TestConnectionLostIsHeardOncePerLoss(t *testing.T) {
 		v.connectionLost("/admin", "io client disconnect")
 		v.connectionLost("/admin", "io server disconnect")
 		v.joined("/")
+		v.joined("/") // already back
+		v.joined("/admin")
 		v.connectionLost("/", "transport error")
-		if want := []int64{3, 3, 3}; !slices.Equal(heard, want) {
-			t.Errorf("heard %v, want %v: the losses of / (twice, joined between) and /chat", heard, want)
+		if want := []string{"lost of 3", "lost of 3", "regained", "lost of 3"}; !slices.Equal(w.heard, want) {
+			t.Errorf("heard %q, want %q: the losses of / (twice, joined between) and /chat", w.heard, want)
 		}
 	})
 }
+
+// lossLog is a LossWatcher that notes what it hears.
+type lossLog struct{ heard []string }
+
+func (l *lossLog) Lost(running int64) { l.heard = append(l.heard, fmt.Sprintf("lost of %d", running)) }
+func (l *lossLog) Regained()          { l.heard = append(l.heard, "regained") }

@@ -56,11 +56,18 @@ type Config struct {
 	ServerEngine wire.EngineVersion
 	// WireTrace, when set, writes what its first VUs do on the wire.
 	WireTrace *WireTrace
-	// ConnectionLost, when set, is called for every connection a VU
-	// loses that a reconnection may bring back, with the number of VUs
-	// running then, on the connection's goroutine: the run's memory policy
-	// (memtrim.LossCollector) watches for many lost at once.
-	ConnectionLost func(running int64)
+	// Losses, when set, hears of every connection a VU loses that a
+	// reconnection may bring back, and of its return: the run's memory
+	// policy (memtrim.LossCollector) watches for many lost at once.
+	Losses LossWatcher
+}
+
+// A LossWatcher hears of lost connections, on the connections' goroutines.
+type LossWatcher interface {
+	// Lost is a connection lost, of running VUs running then.
+	Lost(running int64)
+	// Regained is a lost connection joined again.
+	Regained()
 }
 
 // Result describes how a run ended. The measurements themselves are in the

@@ -188,8 +188,8 @@ func (v *vu) connectionLost(namespace, reason string) {
 		v.lost = append(v.lost, lostAt{namespace: namespace, at: time.Now()})
 	}
 	v.lostMu.Unlock()
-	if lost := v.r.cfg.ConnectionLost; lost != nil && newly {
-		lost(v.r.active.Load())
+	if w := v.r.cfg.Losses; w != nil && newly {
+		w.Lost(v.r.active.Load())
 	}
 }
 
@@ -221,6 +221,9 @@ func (v *vu) joined(namespace string) {
 	v.lostMu.Unlock()
 	if i < 0 {
 		return
+	}
+	if w := v.r.cfg.Losses; w != nil {
+		w.Regained()
 	}
 	v.rec.Record(v.r.m.reconnectTime, max(time.Since(at), time.Microsecond))
 	select {

@@ -195,9 +195,10 @@ func runTest(ctx context.Context, pio *processIO, path string, f runFlags) error
 		ReadBudget:              budget,
 		AllowCrossHostRedirects: f.crossHostRedirects,
 		// Many connections lost at once: the heap is collected before
-		// their reconnections allocate, so that the burst's peak does
-		// not stack on the garbage of a whole collection cycle.
-		ConnectionLost: memtrim.NewLossCollector(memtrim.DefaultLossPolicy).Lost,
+		// their reconnections allocate and after, so that the burst's
+		// peak neither stacks on the garbage of a collection cycle nor
+		// leaves its own to the next.
+		Losses: memtrim.NewLossCollector(memtrim.DefaultLossPolicy),
 	}
 	closeTrace, err := openTrace(pio, f, &cfg)
 	if err != nil {

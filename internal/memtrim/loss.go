@@ -35,7 +35,9 @@ var DefaultLossPolicy = LossPolicy{Window: time.Second, MinLost: 256, Share: 0.2
 // stay in the RSS. How high the heap peaks then depends on when the last
 // collection ran: from one restart to the next the RSS moves by the
 // garbage of a whole cycle. Collected first, the burst reuses the freed
-// memory and the peak is the live heap plus the burst, every time.
+// memory; collected again once nine in ten of the lost connections are
+// back, the burst's own garbage does not stay to stack on the next
+// cycle's. The peak is then the live heap plus the burst, every time.
 //
 // A collection costs a mark of the live heap: rate-limited by MinGap, as
 // the Trimmer's trims are (BenchmarkCheckAtIdleConnections), against the
@@ -47,9 +49,15 @@ type LossCollector struct {
 
 	mu          sync.Mutex
 	windowStart time.Time
-	lost        int
-	last        time.Time // of the last collection; zero before the first
+	lost        int       // within the window from windowStart
+	last        time.Time // of the last mass loss's collection; zero before the first
 	collections int
+	// down is the connections lost and not yet regained; after a mass
+	// loss's first collection, mending is set until down falls to a
+	// tenth of its highest since (peak).
+	down    int64
+	mending bool
+	peak    int64
 }
 
 // NewLossCollector returns a LossCollector with p over the process's heap.
@@ -70,10 +78,33 @@ func (c *LossCollector) Lost(running int64) {
 		c.windowStart, c.lost = now, 0
 	}
 	c.lost++
+	c.down++
+	c.peak = max(c.peak, c.down)
 	due := c.lost >= c.policy.MinLost && float64(c.lost) >= c.policy.Share*float64(running) &&
 		(c.last.IsZero() || now.Sub(c.last) >= c.policy.MinGap)
 	if due {
 		c.last = now
+		c.collections++
+		c.mending, c.peak = true, c.down
+	}
+	c.mu.Unlock()
+	if due {
+		go c.collect()
+	}
+}
+
+// Regained counts one lost connection joined again, and starts the mass
+// loss's second collection when nine in ten of its connections are back.
+// It is safe for concurrent use.
+func (c *LossCollector) Regained() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	c.down = max(c.down-1, 0)
+	due := c.mending && c.down*10 <= c.peak
+	if due {
+		c.mending = false
 		c.collections++
 	}
 	c.mu.Unlock()
@@ -82,7 +113,8 @@ func (c *LossCollector) Lost(running int64) {
 	}
 }
 
-// Collections is the number of collections started so far.
+// Collections is the number of collections started so far, before and
+// after the reconnections of mass losses.
 func (c *LossCollector) Collections() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()

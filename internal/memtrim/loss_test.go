@@ -25,26 +25,62 @@ func lose(c *LossCollector, n int, running int64, d time.Duration) {
 	}
 }
 
-func TestLossCollectorCollectsOnceAMassLoss(t *testing.T) {
+// regain counts n lost connections joined again.
+func regain(c *LossCollector, n int) {
+	for range n {
+		c.Regained()
+	}
+}
+
+// A mass loss is collected as it is seen and again when nine in ten of
+// its connections are back; another within MinGap is not.
+func TestLossCollectorCollectsAroundAMassLoss(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var collected atomic.Int64
 		c := lossCollector(&collected)
-		lose(c, 2000, 2000, 500*time.Millisecond) // a target restarted
-		synctest.Wait()
-		if got := collected.Load(); got != 1 {
-			t.Fatalf("%d collections for 2,000 of 2,000 connections lost within 0.5 s, want 1", got)
+		expect := func(want int64, when string) {
+			t.Helper()
+			synctest.Wait()
+			if got := collected.Load(); got != want {
+				t.Fatalf("%d collections %s, want %d", got, when, want)
+			}
 		}
+		lose(c, 2000, 2000, 500*time.Millisecond) // a target restarted
+		expect(1, "for 2,000 of 2,000 connections lost within 0.5 s")
+		regain(c, 1799)
+		expect(1, "with 1,799 of the 2,000 back")
+		regain(c, 1)
+		expect(2, "with 1,800 of the 2,000 back")
+		regain(c, 200)
+		expect(2, "with all back")
+
 		time.Sleep(30 * time.Second)
 		lose(c, 2000, 2000, 500*time.Millisecond) // again, within MinGap
-		synctest.Wait()
-		if got := collected.Load(); got != 1 {
-			t.Fatalf("%d collections after a second mass loss 30 s after the first, want still 1", got)
-		}
+		regain(c, 2000)
+		expect(2, "after a second mass loss 30 s after the first")
+
 		time.Sleep(DefaultLossPolicy.MinGap)
 		lose(c, 700, 2000, 900*time.Millisecond) // a node of three died
+		expect(3, "after a third of the connections were lost a minute later")
+		regain(c, 700)
+		expect(4, "once they were back")
+		if n := c.Collections(); n != 4 {
+			t.Errorf("Collections() = %d, want 4", n)
+		}
+	})
+}
+
+// Regains of connections never counted lost (a miscount must not wrap)
+// start nothing and hide no later mass loss.
+func TestLossCollectorRegainedWithoutLoss(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var collected atomic.Int64
+		c := lossCollector(&collected)
+		regain(c, 10)
+		lose(c, 300, 300, 0)
 		synctest.Wait()
-		if got, n := collected.Load(), c.Collections(); got != 2 || n != 2 {
-			t.Fatalf("%d collections (%d counted) after a third of the connections were lost a minute later, want 2", got, n)
+		if got := collected.Load(); got != 1 {
+			t.Fatalf("%d collections for 300 of 300 lost after 10 stray regains, want 1", got)
 		}
 	})
 }
@@ -77,4 +113,5 @@ func TestLossCollectorIgnoresLossesThatAreNotMassive(t *testing.T) {
 func TestLossCollectorOfNothing(t *testing.T) {
 	var c *LossCollector
 	c.Lost(1) // a run without one: no panic
+	c.Regained()
 }
