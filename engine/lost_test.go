@@ -87,8 +87,8 @@ func allocatedBytes() uint64 {
 
 // Config.Losses hears of every connection lost that a reconnection may
 // bring back, once until it is joined again, with the VUs running, and
-// of its return; not of a VU's own leaving nor of the server's
-// disconnect, nor of a first connect.
+// of its return or its VU's end; not of a VU's own leaving nor of the
+// server's disconnect, nor of a first connect.
 func TestConnectionLostIsHeardOncePerLoss(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var w lossLog
@@ -109,8 +109,10 @@ func TestConnectionLostIsHeardOncePerLoss(t *testing.T) {
 		v.joined("/") // already back
 		v.joined("/admin")
 		v.connectionLost("/", "transport error")
-		if want := []string{"lost of 3", "lost of 3", "regained", "lost of 3"}; !slices.Equal(w.heard, want) {
-			t.Errorf("heard %q, want %q: the losses of / (twice, joined between) and /chat", w.heard, want)
+		v.giveUpLosses() // the VU's end, with / and /chat lost
+		v.giveUpLosses()
+		if want := []string{"lost of 3", "lost of 3", "regained", "lost of 3", "regained", "regained"}; !slices.Equal(w.heard, want) {
+			t.Errorf("heard %q, want %q: the losses of / (twice, joined between) and /chat, both given up at the end", w.heard, want)
 		}
 	})
 }

@@ -66,7 +66,8 @@ type Config struct {
 type LossWatcher interface {
 	// Lost is a connection lost, of running VUs running then.
 	Lost(running int64)
-	// Regained is a lost connection joined again.
+	// Regained is a lost connection joined again, or given up at its
+	// VU's end.
 	Regained()
 }
 

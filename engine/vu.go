@@ -129,6 +129,7 @@ func (v *vu) finish(err error) {
 	v.releaseWaits()
 	v.leaveGroups()
 	v.closeAll()
+	v.giveUpLosses()
 	m := &v.r.m
 	switch {
 	case err == nil:
@@ -190,6 +191,21 @@ func (v *vu) connectionLost(namespace, reason string) {
 	v.lostMu.Unlock()
 	if w := v.r.cfg.Losses; w != nil && newly {
 		w.Lost(v.r.active.Load())
+	}
+}
+
+// giveUpLosses forgets the namespaces still lost at the VU's end: no
+// reconnection will mend them, and a LossWatcher would count them lost
+// for the rest of the run.
+func (v *vu) giveUpLosses() {
+	v.lostMu.Lock()
+	n := len(v.lost)
+	v.lost = v.lost[:0]
+	v.lostMu.Unlock()
+	if w := v.r.cfg.Losses; w != nil {
+		for range n {
+			w.Regained()
+		}
 	}
 }
 
