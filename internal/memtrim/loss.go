@@ -24,8 +24,9 @@ type LossPolicy struct {
 // VUs running, lost within a second; at most one collection a minute.
 var DefaultLossPolicy = LossPolicy{Window: time.Second, MinLost: 256, Share: 0.25, MinGap: time.Minute}
 
-// A LossCollector collects the heap once when many connections are lost
-// at once: a target restarted, or a node of a cluster died. Their
+// A LossCollector collects the heap when many connections are lost at
+// once (a target restarted, or a node of a cluster died), and again when
+// most of them are back. Their
 // reconnections follow within a second or so (socket.io-client's first
 // delay is 0.5-1.5 s), all together, and each allocates a few kilobytes
 // for its dial and handshake. A process that allocates slowly between
@@ -79,7 +80,9 @@ func (c *LossCollector) Lost(running int64) {
 	}
 	c.lost++
 	c.down++
-	c.peak = max(c.peak, c.down)
+	if c.mending {
+		c.peak = max(c.peak, c.down)
+	}
 	due := c.lost >= c.policy.MinLost && float64(c.lost) >= c.policy.Share*float64(running) &&
 		(c.last.IsZero() || now.Sub(c.last) >= c.policy.MinGap)
 	if due {
