@@ -64,7 +64,8 @@ type pollState struct {
 var errClosedIdle = closeErr(ReasonTransportClose, net.ErrClosed)
 
 // startPolling hands the connection to the poller, or reports that it
-// cannot (the caller reads it with a goroutine then). A first read
+// cannot (the caller reads it with a goroutine then); a connection closed
+// as it is handed over counts as handed: its closer reports the end. A first read
 // delivers what is buffered already (frames that came with the handshake);
 // with nothing buffered the connection waits for the poller at once: bytes
 // that came before the watch began are signalled by it all the same (epoll
@@ -79,7 +80,13 @@ func (t *wsTransport) startPolling(owner pollOwner) bool {
 		t.poll.state.Store(pollArmed)
 	}
 	if err := t.watch(); err != nil {
-		t.poll.state.Store(pollIdle)
+		// A close between the arming and the watch (the watch then
+		// fails on the closed socket) moved the connection to
+		// pollClosed and reports its end itself: nobody reads it any
+		// more, so the caller must not either.
+		if !t.poll.state.CompareAndSwap(pollArmed, pollIdle) && t.poll.state.Load() != pollIdle {
+			return true
+		}
 		p.unregister(t)
 		t.raw = nil
 		return false
