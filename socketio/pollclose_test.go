@@ -15,7 +15,7 @@ import (
 type endOwner struct{ ends chan error }
 
 func (o *endOwner) receive(time.Time, wire.Packet) error { return nil }
-func (o *endOwner) finish(err error)                    { o.ends <- err }
+func (o *endOwner) finish(err error)                     { o.ends <- err }
 
 // TestCloseAsTheConnectionIsHandedToThePoller closes a connection between
 // its arming and its watch, as a Manager's Close can while the reader
