@@ -65,8 +65,8 @@ var errClosedIdle = closeErr(ReasonTransportClose, net.ErrClosed)
 
 // startPolling hands the connection to the poller, or reports that it
 // cannot (the caller reads it with a goroutine then); a connection closed
-// as it is handed over counts as handed: its closer reports the end. A first read
-// delivers what is buffered already (frames that came with the handshake);
+// as it is handed over counts as handed: its closer reports the end. A
+// first read delivers what is buffered already (frames that came with the handshake);
 // with nothing buffered the connection waits for the poller at once: bytes
 // that came before the watch began are signalled by it all the same (epoll
 // reports a socket already readable when it is added), so no worker is
@@ -80,11 +80,12 @@ func (t *wsTransport) startPolling(owner pollOwner) bool {
 		t.poll.state.Store(pollArmed)
 	}
 	if err := t.watch(); err != nil {
-		// A close between the arming and the watch (the watch then
-		// fails on the closed socket) moved the connection to
-		// pollClosed and reports its end itself: nobody reads it any
-		// more, so the caller must not either.
-		if !t.poll.state.CompareAndSwap(pollArmed, pollIdle) && t.poll.state.Load() != pollIdle {
+		// Back to idle for the caller's own reader, unless a close
+		// between the arming and the watch (which then fails on the
+		// closed socket) took the connection: its closer reports the
+		// end, and nobody may read it any more.
+		backToIdle := t.poll.state.CompareAndSwap(pollArmed, pollIdle) || t.poll.state.Load() == pollIdle
+		if !backToIdle {
 			return true
 		}
 		p.unregister(t)
