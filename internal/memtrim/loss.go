@@ -2,6 +2,7 @@ package memtrim
 
 import (
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"time"
 )
@@ -38,7 +39,12 @@ var DefaultLossPolicy = LossPolicy{Window: time.Second, MinLost: 256, Share: 0.2
 // garbage of a whole cycle. Collected first, the burst reuses the freed
 // memory; collected again once nine in ten of the lost connections are
 // back, the burst's own garbage does not stay to stack on the next
-// cycle's. The peak is then the live heap plus the burst, every time.
+// cycle's. That second collection also returns the freed pages to the
+// system at once (debug.FreeOSMemory): left to the background
+// scavenger, which returns them slowly and only above its goal of the
+// heap's size, the burst's pages stayed in the RSS for minutes and the
+// plateau after every restart sat a few megabytes above the last. The
+// peak is then the live heap plus the burst, every time.
 //
 // A collection costs a mark of the live heap: rate-limited by MinGap, as
 // the Trimmer's trims are (BenchmarkCheckAtIdleConnections), against the
@@ -46,7 +52,8 @@ var DefaultLossPolicy = LossPolicy{Window: time.Second, MinLost: 256, Share: 0.2
 // generator far more CPU than its share of a mark.
 type LossCollector struct {
 	policy  LossPolicy
-	collect func()
+	collect func() // the first collection, as a mass loss is seen
+	release func() // the second, once it mended: collect and return the freed pages
 
 	mu          sync.Mutex
 	windowStart time.Time
@@ -63,7 +70,7 @@ type LossCollector struct {
 
 // NewLossCollector returns a LossCollector with p over the process's heap.
 func NewLossCollector(p LossPolicy) *LossCollector {
-	return &LossCollector{policy: p, collect: runtime.GC}
+	return &LossCollector{policy: p, collect: runtime.GC, release: debug.FreeOSMemory}
 }
 
 // Lost counts one lost connection, of running VUs running now, and starts
@@ -97,7 +104,8 @@ func (c *LossCollector) Lost(running int64) {
 }
 
 // Regained counts one lost connection joined again, and starts the mass
-// loss's second collection when nine in ten of its connections are back.
+// loss's second collection, which returns the freed memory to the system,
+// when nine in ten of its connections are back.
 // It is safe for concurrent use.
 func (c *LossCollector) Regained() {
 	if c == nil {
@@ -112,7 +120,7 @@ func (c *LossCollector) Regained() {
 	}
 	c.mu.Unlock()
 	if due {
-		go c.collect()
+		go c.release()
 	}
 }
 

@@ -8,10 +8,12 @@ import (
 )
 
 // lossCollector returns a LossCollector with DefaultLossPolicy whose
-// collections are counted instead of run.
-func lossCollector(collected *atomic.Int64) *LossCollector {
+// collections are counted instead of run: as a loss is seen in collected,
+// once it mended (collected and returned to the system) in released.
+func lossCollector(collected, released *atomic.Int64) *LossCollector {
 	c := NewLossCollector(DefaultLossPolicy)
 	c.collect = func() { collected.Add(1) }
+	c.release = func() { released.Add(1) }
 	return c
 }
 
@@ -32,38 +34,42 @@ func regain(c *LossCollector, n int) {
 	}
 }
 
-// A mass loss is collected as it is seen and again when nine in ten of
-// its connections are back; another within MinGap is not.
+// A mass loss is collected as it is seen and again, returning the freed
+// memory, when nine in ten of its connections are back; another within
+// MinGap is not.
 func TestLossCollectorCollectsAroundAMassLoss(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var collected atomic.Int64
-		c := lossCollector(&collected)
-		expect := func(want int64, when string) {
+		var collected, released atomic.Int64
+		c := lossCollector(&collected, &released)
+		expect := func(wantCollected, wantReleased int64, when string) {
 			t.Helper()
 			synctest.Wait()
-			if got := collected.Load(); got != want {
-				t.Fatalf("%d collections %s, want %d", got, when, want)
+			if got := collected.Load(); got != wantCollected {
+				t.Fatalf("%d collections as losses were seen %s, want %d", got, when, wantCollected)
+			}
+			if got := released.Load(); got != wantReleased {
+				t.Fatalf("%d collections returning memory %s, want %d", got, when, wantReleased)
 			}
 		}
 		lose(c, 2000, 2000, 500*time.Millisecond) // a target restarted
-		expect(1, "for 2,000 of 2,000 connections lost within 0.5 s")
+		expect(1, 0, "for 2,000 of 2,000 connections lost within 0.5 s")
 		regain(c, 1799)
-		expect(1, "with 1,799 of the 2,000 back")
+		expect(1, 0, "with 1,799 of the 2,000 back")
 		regain(c, 1)
-		expect(2, "with 1,800 of the 2,000 back")
+		expect(1, 1, "with 1,800 of the 2,000 back")
 		regain(c, 200)
-		expect(2, "with all back")
+		expect(1, 1, "with all back")
 
 		time.Sleep(30 * time.Second)
 		lose(c, 2000, 2000, 500*time.Millisecond) // again, within MinGap
 		regain(c, 2000)
-		expect(2, "after a second mass loss 30 s after the first")
+		expect(1, 1, "after a second mass loss 30 s after the first")
 
 		time.Sleep(DefaultLossPolicy.MinGap)
 		lose(c, 700, 2000, 900*time.Millisecond) // a node of three died
-		expect(3, "after a third of the connections were lost a minute later")
+		expect(2, 1, "after a third of the connections were lost a minute later")
 		regain(c, 700)
-		expect(4, "once they were back")
+		expect(2, 2, "once they were back")
 		if n := c.Collections(); n != 4 {
 			t.Errorf("Collections() = %d, want 4", n)
 		}
@@ -74,12 +80,12 @@ func TestLossCollectorCollectsAroundAMassLoss(t *testing.T) {
 // start nothing and hide no later mass loss.
 func TestLossCollectorRegainedWithoutLoss(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		var collected atomic.Int64
-		c := lossCollector(&collected)
+		var collected, released atomic.Int64
+		c := lossCollector(&collected, &released)
 		regain(c, 10)
 		lose(c, 300, 300, 0)
 		synctest.Wait()
-		if got := collected.Load(); got != 1 {
+		if got := collected.Load() + released.Load(); got != 1 {
 			t.Fatalf("%d collections for 300 of 300 lost after 10 stray regains, want 1", got)
 		}
 	})
@@ -98,11 +104,11 @@ func TestLossCollectorIgnoresLossesThatAreNotMassive(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				var collected atomic.Int64
-				c := lossCollector(&collected)
+				var collected, released atomic.Int64
+				c := lossCollector(&collected, &released)
 				lose(c, tc.lost, tc.running, tc.over)
 				synctest.Wait()
-				if got := collected.Load(); got != 0 {
+				if got := collected.Load() + released.Load(); got != 0 {
 					t.Fatalf("%d collections for %d of %d connections lost over %v, want none", got, tc.lost, tc.running, tc.over)
 				}
 			})
