@@ -278,7 +278,7 @@ func (e *engine) maxPayload() int { return e.hs.MaxPayload }
 // websocket.
 func (e *engine) start() {
 	if ws, ok := e.current().(*wsTransport); ok && ws.raw != nil {
-		if e.firstReadInline && ws.startPollingAfterRead(e) || !e.firstReadInline && ws.startPolling(e) {
+		if e.firstReadInline && ws.startPollingAfterRead(e, e.cfg.DeferWatch) || !e.firstReadInline && ws.startPolling(e) {
 			return
 		}
 	}

@@ -241,6 +241,16 @@ type Options struct {
 	// ReadBudget, when set, bounds the memory that reads of large messages
 	// may hold at once across every Manager sharing it (see ReadBudget).
 	ReadBudget *ReadBudget
+	// DeferWatch leaves a websocket connection that Socket.Connect opens
+	// off the process's poller once Connect has read the namespace's
+	// answer: until Socket.Watch, only the goroutines waiting on it for
+	// acks (EmitWithAck) read it. That saves the poller's two changes of
+	// the connection's registration per round trip (its watch, and the
+	// disarm of an ack waiter's read) for a client that connects, awaits
+	// acks and leaves; but while nobody waits, nothing is read: pings go
+	// unanswered and events undelivered. Call Watch before anything else.
+	// A reconnected connection is watched at once.
+	DeferWatch bool
 	// DialContext opens TCP connections (default net.Dialer). Set it to
 	// choose the source address, e.g.
 	// (&net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}}).DialContext.

@@ -55,8 +55,12 @@ type pollState struct {
 	// (inline.go); only the reader uses it.
 	deadlineSet bool
 	// unwatched is set while the poller has not been given the socket yet
-	// (startPollingAfterRead): the first hand-back watches it.
+	// (startPollingAfterRead): the first hand-back watches it, or, when
+	// deferred, the first Socket.Watch. Whoever clears it watches.
 	unwatched atomic.Bool
+	// deferred is set, before the connection is shared, for a connection
+	// left unwatched by its hand-backs (Options.DeferWatch).
+	deferred bool
 }
 
 // errClosedIdle ends a connection closed while nothing was read: the
@@ -103,16 +107,33 @@ func (t *wsTransport) startPolling(owner pollOwner) bool {
 // when that read hands it back (rearm), two epoll_ctl fewer per connection
 // (the watch's start and the inline read's disarm, for the one watch at
 // the hand-back). Bytes already buffered start a read now, as startPolling
-// does.
-func (t *wsTransport) startPollingAfterRead(owner pollOwner) bool {
+// does. With deferWatch the hand-backs leave the socket unwatched until
+// watchDeferred: only the goroutines that wait on the connection read it.
+func (t *wsTransport) startPollingAfterRead(owner pollOwner, deferWatch bool) bool {
 	if t.fr.buffered() {
 		return t.startPolling(owner)
 	}
 	t.poll.owner = owner
 	thePoller().register(t)
+	t.poll.deferred = deferWatch
 	t.poll.unwatched.Store(true)
 	t.poll.state.Store(pollArmed)
 	return true
+}
+
+// watchDeferred has the poller watch a connection its hand-backs left
+// unwatched (Options.DeferWatch); it does nothing for one watched
+// already, or closed.
+func (t *wsTransport) watchDeferred() {
+	if t.raw == nil || t.poll.state.Load() >= pollClosing {
+		return
+	}
+	if t.poll.unwatched.CompareAndSwap(true, false) {
+		// Bytes that came while nobody read are signalled at once: a
+		// socket added readable is reported, and a read under way
+		// reads again (pollAgain).
+		_ = t.watch()
+	}
 }
 
 // readable is the poller's event: bytes have arrived, or with ended the

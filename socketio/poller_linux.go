@@ -149,12 +149,14 @@ func (t *wsTransport) watch() error { return t.epollCtl(syscall.EPOLL_CTL_ADD, p
 
 // rearm has the poller signal the connection's next arrival, or the bytes
 // there already; a socket not watched yet (startPollingAfterRead) is
-// watched now. A connection closed meanwhile is not watched any more: its
-// end was or is reported by whoever closed it.
+// watched now, unless its watch is deferred (watchDeferred watches it). A
+// connection closed meanwhile is not watched any more: its end was or is
+// reported by whoever closed it.
 func (t *wsTransport) rearm() {
 	if t.poll.unwatched.Load() {
-		t.poll.unwatched.Store(false)
-		_ = t.watch()
+		if !t.poll.deferred && t.poll.unwatched.CompareAndSwap(true, false) {
+			_ = t.watch()
+		}
 		return
 	}
 	_ = t.epollCtl(syscall.EPOLL_CTL_MOD, pollEvents)

@@ -415,6 +415,19 @@ func (s *Socket) Close() error {
 	return nil
 }
 
+// Watch has the process's poller read the socket's connection from now
+// on, answering its heartbeats and delivering its events while nobody
+// waits on it: needed only after a Connect with Options.DeferWatch, and
+// harmless otherwise (a connection watched already, or none, is left as
+// it is).
+func (s *Socket) Watch() {
+	if e := s.connectedEngine(); e != nil {
+		if ws, ok := e.current().(*wsTransport); ok {
+			ws.watchDeferred()
+		}
+	}
+}
+
 // connectedEngine is the connection to emit on, nil when not connected.
 func (s *Socket) connectedEngine() *engine {
 	s.mu.Lock()
