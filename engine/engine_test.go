@@ -367,3 +367,46 @@ scenarios:
 		MetricEmit:                         6,
 	})
 }
+
+const watchAfterAckScenario = `
+config:
+  target: "%s"
+  phases:
+    - duration: 1
+      arrivalCount: 3
+  socketio:
+    transports: ["websocket"]
+scenarios:
+  - flow:
+      - emit: ["ping"]
+        acknowledge:
+          match:
+            value: "pong"
+      - think: 1.5
+      - emit: ["ping"]
+        acknowledge:
+          match:
+            value: "pong"
+`
+
+// A VU's connection, read only by its ack waiters while its steps are
+// acknowledged emits, is watched by the poller for a think: its heartbeats
+// (every 300 ms, within 200 ms) are answered throughout.
+func TestStepsAfterAnAckWatchTheConnection(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a real run of over a second; go test without -short runs it")
+	}
+	srv := refserver.Start(t, refserver.V4, "--ping-interval", "300", "--ping-timeout", "200")
+	s := loadScript(t, srv.URL, watchAfterAckScenario)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, snap := runScript(t, ctx, s)
+	expectCounters(t, snap, map[string]int64{
+		MetricVUsersCompleted:                               3,
+		MetricDisconnects + MetricSuffix("ping timeout"):    0,
+		MetricDisconnects + MetricSuffix("transport close"): 0,
+	})
+	if d := srv.Stats().Disconnects["ping timeout"]; d != 0 {
+		t.Errorf("the server dropped %d VUs for unanswered pings", d)
+	}
+}

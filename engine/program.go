@@ -148,7 +148,8 @@ func (v *vu) exec(ctx context.Context, p *program, woke wake) (parked bool, err 
 
 // nextStep runs the next step of f, doing first what is done between
 // steps: the context's check, the listeners' captures, the onReconnect
-// steps when a reconnection happened since they last ran. Loops and
+// steps when a reconnection happened since they last ran, the poller's
+// watch of the connections unless the step reads them itself. Loops and
 // thinks only open their frame or start: exec goes on with them.
 func (v *vu) nextStep(ctx context.Context, p *program, f *frame) error {
 	if err := ctx.Err(); err != nil {
@@ -162,6 +163,9 @@ func (v *vu) nextStep(ctx context.Context, p *program, f *frame) error {
 	}
 	st := f.steps[f.next]
 	f.next++
+	if !v.readsItsOwnConnection(st) {
+		v.watchConnections()
+	}
 	var err error
 	switch st := st.(type) {
 	case *scenario.LoopStep:

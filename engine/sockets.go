@@ -28,6 +28,9 @@ type vuSocket struct {
 	// waits is true when emits wait for a lost connection to come back.
 	waits   bool
 	own     *socketio.Manager // set when the socket has a connection of its own
+	// watched is set once the socket's connection was handed to the
+	// poller (see vu.watchConnections).
+	watched bool
 	offAny  func()
 	mu      sync.Mutex
 	mailbox map[string][]socketio.Message // nil until an event is kept
@@ -184,6 +187,38 @@ func (v *vu) socket(ctx context.Context, namespace string) (*vuSocket, error) {
 	return v.connect(ctx, v.manager, namespace, nil, v.reconnectWait(&v.scenario.SocketIO) > 0)
 }
 
+// readsItsOwnConnection reports whether st needs nobody but itself to
+// read the VU's connection, which then stays off the poller
+// (socketio.Options.DeferWatch): an acknowledged emit reads its
+// connection itself as it waits for the ack, and a log or a loop's
+// opening takes no time. Every other step (a think, a waitFor, a
+// response, an HTTP call, a plain emit) leaves the connection unread
+// meanwhile, its heartbeats unanswered; so do listeners, and with more
+// than one socket an ack's wait would read only its own.
+func (v *vu) readsItsOwnConnection(st scenario.Step) bool {
+	if len(v.sockets) > 1 || len(v.scenario.Listen) > 0 {
+		return false
+	}
+	switch st := st.(type) {
+	case *scenario.EmitStep:
+		return st.Acknowledge != nil && st.Response == nil
+	case *scenario.LogStep, *scenario.LoopStep:
+		return true
+	}
+	return false
+}
+
+// watchConnections hands every socket's connection not handed yet to the
+// poller, which reads it from then on.
+func (v *vu) watchConnections() {
+	for _, s := range v.sockets {
+		if !s.watched {
+			s.sock.Watch()
+			s.watched = true
+		}
+	}
+}
+
 // socketOf is the VU's socket of namespace, nil when it has none.
 func (v *vu) socketOf(namespace string) *vuSocket {
 	for _, s := range v.sockets {
@@ -306,7 +341,11 @@ func (r *Runner) preparedClient(o *scenario.SocketIOOptions) (*socketio.Prepared
 		pc := c.(*preparedClient)
 		return pc.p, pc.err
 	}
-	p, err := socketio.Prepare(r.cfg.Script.Config.Target, r.clientOptions(o))
+	opts := r.clientOptions(o)
+	// A VU's connection is read only by its ack waiters until a step
+	// needs more (see vu.readsItsOwnConnection).
+	opts.DeferWatch = true
+	p, err := socketio.Prepare(r.cfg.Script.Config.Target, opts)
 	if err != nil {
 		err = failf("bad target", "%v", err)
 	}
