@@ -26,8 +26,8 @@ type vuSocket struct {
 	namespace string
 	sock      *socketio.Socket
 	// waits is true when emits wait for a lost connection to come back.
-	waits   bool
-	own     *socketio.Manager // set when the socket has a connection of its own
+	waits bool
+	own   *socketio.Manager // set when the socket has a connection of its own
 	// watched is set once the socket's connection was handed to the
 	// poller (see vu.watchConnections).
 	watched bool
