@@ -270,7 +270,12 @@ func runTest(ctx context.Context, pio *processIO, path string, f runFlags) error
 	// When every VU reconnects at once the heap peaks; what the peak leaves
 	// free goes back to the system instead of staying in the RSS.
 	stopTrimming := memtrim.Start(memtrim.DefaultPolicy)
+	// A slowly allocating run (idle or slowly acking VUs) is collected
+	// every 30 s rather than the runtime's two minutes, so that its RSS
+	// does not swing with two minutes of garbage.
+	stopIdleCollecting := memtrim.StartIdleCollector(memtrim.DefaultIdlePolicy)
 	res, runErr := runner.Run(runCtx)
+	stopIdleCollecting()
 	stopTrimming()
 	stopCollecting()
 	<-collected
