@@ -81,31 +81,14 @@ func (c *IdleCollector) Check(now time.Time) bool {
 // Collections is the number of collections the IdleCollector made.
 func (c *IdleCollector) Collections() int { return c.collections }
 
-// Run checks every Policy.Check until ctx ends. It blocks.
+// Run checks every IdlePolicy.Check until ctx ends. It blocks.
 func (c *IdleCollector) Run(ctx context.Context) {
-	tick := time.NewTicker(c.policy.Check)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-tick.C:
-			c.Check(now)
-		}
-	}
+	checkEvery(ctx, c.policy.Check, func(now time.Time) { c.Check(now) })
 }
 
 // StartIdleCollector runs an IdleCollector with p on its own goroutine
 // until the returned stop is called; stop waits for it to end.
-func StartIdleCollector(p IdlePolicy) (stop func()) {
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		NewIdleCollector(p).Run(ctx)
-	}()
-	return func() { cancel(); <-done }
-}
+func StartIdleCollector(p IdlePolicy) (stop func()) { return startRunning(NewIdleCollector(p).Run) }
 
 func gcCycles() uint64 { return readUint64("/gc/cycles/total:gc-cycles") }
 
@@ -119,19 +102,21 @@ func collectTimed() time.Duration {
 }
 
 func readUint64(name string) uint64 {
-	s := []metrics.Sample{{Name: name}}
-	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindUint64 {
-		return 0
+	if v := readMetric(name); v.Kind() == metrics.KindUint64 {
+		return v.Uint64()
 	}
-	return s[0].Value.Uint64()
+	return 0
 }
 
 func readFloat64(name string) float64 {
+	if v := readMetric(name); v.Kind() == metrics.KindFloat64 {
+		return v.Float64()
+	}
+	return 0
+}
+
+func readMetric(name string) metrics.Value {
 	s := []metrics.Sample{{Name: name}}
 	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindFloat64 {
-		return 0
-	}
-	return s[0].Value.Float64()
+	return s[0].Value
 }

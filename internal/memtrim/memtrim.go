@@ -151,26 +151,35 @@ func (t *Trimmer) Trims() int { return t.trims }
 
 // Run checks every Policy.Check until ctx ends. It blocks.
 func (t *Trimmer) Run(ctx context.Context) {
-	tick := time.NewTicker(t.policy.Check)
+	checkEvery(ctx, t.policy.Check, func(now time.Time) { t.Check(now) })
+}
+
+// Start runs a Trimmer with p on its own goroutine until the returned stop
+// is called; stop waits for it to end.
+func Start(p Policy) (stop func()) { return startRunning(New(p).Run) }
+
+// checkEvery calls check every d until ctx ends. It blocks.
+func checkEvery(ctx context.Context, d time.Duration, check func(now time.Time)) {
+	tick := time.NewTicker(d)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case now := <-tick.C:
-			t.Check(now)
+			check(now)
 		}
 	}
 }
 
-// Start runs a Trimmer with p on its own goroutine until the returned stop
-// is called; stop waits for it to end.
-func Start(p Policy) (stop func()) {
+// startRunning calls run on its own goroutine until the returned stop is
+// called; stop cancels run's context and waits for it to return.
+func startRunning(run func(ctx context.Context)) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		New(p).Run(ctx)
+		run(ctx)
 	}()
 	return func() { cancel(); <-done }
 }
