@@ -244,11 +244,12 @@ type Options struct {
 	// DeferWatch leaves a websocket connection that Socket.Connect opens
 	// off the process's poller once Connect has read the namespace's
 	// answer: until Socket.Watch, only the goroutines waiting on it for
-	// acks (EmitWithAck) read it. That saves the poller's two changes of
-	// the connection's registration per round trip (its watch, and the
-	// disarm of an ack waiter's read) for a client that connects, awaits
-	// acks and leaves; but while nobody waits, nothing is read: pings go
-	// unanswered and events undelivered. Call Watch before anything else.
+	// acks (EmitWithAck) read it. That saves the poller's registration of
+	// the connection and its two changes per ack (the disarm for the ack
+	// waiter's read, the re-arm after it) for a client that connects,
+	// awaits acks and leaves; but while nobody waits, nothing is read:
+	// pings go unanswered and events undelivered. Call Watch before
+	// anything else.
 	// A reconnected connection is watched at once.
 	DeferWatch bool
 	// DialContext opens TCP connections (default net.Dialer). Set it to

@@ -40,11 +40,12 @@ var DefaultLossPolicy = LossPolicy{Window: time.Second, MinLost: 256, Share: 0.2
 // memory; collected again once nine in ten of the lost connections are
 // back, the burst's own garbage does not stay to stack on the next
 // cycle's. That second collection also returns the freed pages to the
-// system at once (debug.FreeOSMemory): left to the background
-// scavenger, which returns them slowly and only above its goal of the
-// heap's size, the burst's pages stayed in the RSS for minutes and the
-// plateau after every restart sat a few megabytes above the last. The
-// peak is then the live heap plus the burst, every time.
+// system at once (debug.FreeOSMemory) rather than leaving them to the
+// background scavenger, which returns them slowly and only above its
+// goal of the heap's size; with the IdleCollector keeping the heap from
+// growing into fresh pages between restarts, the RSS after each restart
+// comes back to where it was (bench/soak.sh). The peak is then the live
+// heap plus the burst, every time.
 //
 // A collection costs a mark of the live heap: rate-limited by MinGap, as
 // the Trimmer's trims are (BenchmarkCheckAtIdleConnections), against the
