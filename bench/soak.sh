@@ -106,7 +106,22 @@ profile() { # name [query]
   [ -z "$OUT" ] || curl -sf -o "$OUT/heap-$1.pprof" "http://$LISTEN/debug/pprof/heap${2-?gc=0}" || true
 }
 
-echo "seconds,rss_mb,live_heap_mb,stacks_mb"
+# memory_classes prints, in MB with a decimal, the runtime's memory
+# classes: the heap's objects, unused slots, free pages kept, free pages
+# returned, stacks, everything else (metadata, buffers), and the heap goal.
+memory_classes() {
+  curl -sf "http://$LISTEN/debug/memory" 2>/dev/null | awk '
+    { v[$1] = $2 / 1048576 }
+    END {
+      stacks = v["/memory/classes/heap/stacks:bytes"] + v["/memory/classes/os-stacks:bytes"]
+      rest = v["/memory/classes/total:bytes"] - v["/memory/classes/heap/objects:bytes"] - v["/memory/classes/heap/unused:bytes"] \
+        - v["/memory/classes/heap/free:bytes"] - v["/memory/classes/heap/released:bytes"] - stacks
+      printf "%.1f,%.1f,%.1f,%.1f,%.1f,%.1f,%.1f\n", v["/memory/classes/heap/objects:bytes"], v["/memory/classes/heap/unused:bytes"],
+        v["/memory/classes/heap/free:bytes"], v["/memory/classes/heap/released:bytes"], stacks, rest, v["/gc/heap/goal:bytes"]
+    }' || true
+}
+
+echo "seconds,rss_mb,live_heap_mb,stacks_mb,objects_mb,unused_mb,free_mb,released_mb,all_stacks_mb,rest_mb,goal_mb"
 started=$SECONDS
 elapsed=0
 next_restart=$RESTART_EVERY
@@ -115,7 +130,7 @@ while kill -0 "$run_pid" 2>/dev/null && [ "$elapsed" -le $((DURATION + 360)) ]; 
   rss_kb=$(ps -o rss= -p "$run_pid" 2>/dev/null | tr -d ' ' || true)
   [ -n "$rss_kb" ] || break
   read -r live stacks <<<"$(last_gc)" || true
-  echo "$elapsed,$((rss_kb / 1024)),${live:-},${stacks:-}"
+  echo "$elapsed,$((rss_kb / 1024)),${live:-},${stacks:-},$(memory_classes)"
   # Judged from 30 s after the first restart (the warm-up) to the end of
   # the flows, when VUs start to finish.
   if [ "$elapsed" -ge $((RESTART_EVERY + 30)) ] && [ "$elapsed" -le $((DURATION - 10)) ]; then

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"runtime"
+	"runtime/metrics"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -20,7 +21,8 @@ import (
 // liveServer is what --listen serves during a run: GET /metrics, the run
 // so far in the OpenMetrics text format, POST /annotate, a marker on the
 // run's timeline, and GET /debug/pprof/heap, sockload's own heap profile
-// at that moment (what --memprofile writes at the end).
+// at that moment (what --memprofile writes at the end), and GET
+// /debug/memory, where its memory is, by the runtime's classes.
 type liveServer struct {
 	collector *report.Collector
 	runner    *engine.Runner
@@ -55,6 +57,7 @@ func startLive(addr string, c *report.Collector, r *engine.Runner) (*liveServer,
 	mux.HandleFunc("GET /metrics", l.metrics)
 	mux.HandleFunc("POST /annotate", l.annotate)
 	mux.HandleFunc("GET /debug/pprof/heap", heapProfile)
+	mux.HandleFunc("GET /debug/memory", memoryClasses)
 	l.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = l.srv.Serve(ln) }()
 	return l, nil
@@ -137,4 +140,25 @@ func heapProfile(w http.ResponseWriter, r *http.Request) {
 		runtime.GC()
 	}
 	_ = pprof.Lookup("heap").WriteTo(w, debug)
+}
+
+// memoryClasses writes, one "name bytes" line each, the runtime's memory
+// classes (/memory/classes/...: the heap's objects, its free and returned
+// pages, stacks, metadata) and its heap goal and live heap. Reading them
+// stops nothing and allocates little, so a soak can sample it every few
+// seconds beside the RSS, to tell a heap that grows from pages the
+// runtime keeps.
+func memoryClasses(w http.ResponseWriter, _ *http.Request) {
+	var samples []metrics.Sample
+	for _, d := range metrics.All() {
+		if d.Kind == metrics.KindUint64 && (strings.HasPrefix(d.Name, "/memory/classes/") ||
+			d.Name == "/gc/heap/goal:bytes" || d.Name == "/gc/heap/live:bytes") {
+			samples = append(samples, metrics.Sample{Name: d.Name})
+		}
+	}
+	metrics.Read(samples)
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	for _, s := range samples {
+		fmt.Fprintf(w, "%s %d\n", s.Name, s.Value.Uint64())
+	}
 }

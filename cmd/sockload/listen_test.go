@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -232,6 +233,31 @@ func TestHeapProfile(t *testing.T) {
 		if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), tt.want) {
 			t.Errorf("GET /debug/pprof/heap%s: status %d, body without %q", tt.query, rec.Code, tt.want)
 		}
+	}
+}
+
+// TestMemoryClasses: /debug/memory gives the runtime's memory classes
+// and heap goal, and their total is the memory the runtime has mapped,
+// at least the heap's objects.
+func TestMemoryClasses(t *testing.T) {
+	rec := httptest.NewRecorder()
+	memoryClasses(rec, httptest.NewRequest("GET", "/debug/memory", nil))
+	values := map[string]uint64{}
+	for _, line := range strings.Split(strings.TrimSpace(rec.Body.String()), "\n") {
+		var name string
+		var v uint64
+		if _, err := fmt.Sscanf(line, "%s %d", &name, &v); err != nil {
+			t.Fatalf("GET /debug/memory: line %q: %v", line, err)
+		}
+		values[name] = v
+	}
+	for _, name := range []string{"/memory/classes/total:bytes", "/memory/classes/heap/objects:bytes", "/memory/classes/heap/free:bytes", "/gc/heap/goal:bytes"} {
+		if _, ok := values[name]; !ok {
+			t.Errorf("GET /debug/memory: no %s in\n%s", name, rec.Body.String())
+		}
+	}
+	if total, objects := values["/memory/classes/total:bytes"], values["/memory/classes/heap/objects:bytes"]; objects == 0 || total < objects {
+		t.Errorf("GET /debug/memory: total %d bytes, heap objects %d", total, objects)
 	}
 }
 
