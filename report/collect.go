@@ -43,9 +43,11 @@ type Collector struct {
 
 // NewCollector collects from reg into intervals of the given length.
 func NewCollector(reg *metrics.Registry, interval time.Duration) *Collector {
+	// One packer for both logs: they are appended to under c.mu.
+	p := newPacker()
 	return &Collector{reg: reg, interval: interval,
-		windows:      newPackedLog[Window](windowsPacked),
-		intermediate: newPackedLog[json.RawMessage](intervalsPacked),
+		windows:      newPackedLog[Window](windowsPacked, p),
+		intermediate: newPackedLog[json.RawMessage](intervalsPacked, p),
 	}
 }
 

@@ -17,13 +17,16 @@ import (
 // decoding once and the memory of the values, as before.
 type packedLog[T any] struct {
 	chunk  int
+	packer *packer
 	packed [][]byte // full chunks, deflated JSON arrays
 	read   [][]T    // full chunks read back, by index in packed (nil: not yet)
 	open   []T
 }
 
-func newPackedLog[T any](chunk int) packedLog[T] {
-	return packedLog[T]{chunk: chunk}
+// newPackedLog packs chunks of the given length with p, which may be
+// shared by logs that are not appended to concurrently.
+func newPackedLog[T any](chunk int, p *packer) packedLog[T] {
+	return packedLog[T]{chunk: chunk, packer: p}
 }
 
 func (l *packedLog[T]) append(v T) {
@@ -34,7 +37,7 @@ func (l *packedLog[T]) append(v T) {
 	if len(l.open) < l.chunk {
 		return
 	}
-	packed, err := deflateJSON(l.open)
+	packed, err := deflateJSON(l.packer, l.open)
 	if err != nil {
 		// Kept as values (a float JSON cannot write, say): memory, not
 		// data, is what a failure costs.
@@ -69,21 +72,63 @@ func (l *packedLog[T]) all() ([]T, error) {
 	return append(out, l.open...), nil
 }
 
-// deflateJSON packs vs with a compressor of its own: made once a chunk
-// (minutes apart), it costs less than one kept for the run.
-func deflateJSON[T any](vs []T) ([]byte, error) {
-	var buf bytes.Buffer
-	z, err := flate.NewWriter(&buf, flate.DefaultCompression)
-	if err != nil {
+// A packer deflates with one compressor kept for the run. Deflate's
+// compressor is about 800 KB of tables whatever the level; made afresh for
+// each chunk, with the whole chunk's JSON encoded in one buffer beside it,
+// a pack allocated 1.4 MB at once every 256 seconds (BenchmarkPackWindows),
+// and in a run that allocates slowly, 2,000 idle VUs', the heap grew into
+// that many fresh pages each time and the RSS kept them (bench/soak.sh:
+// +2-3 MB every 256 s). Kept, it is the same 800 KB for the whole run, and
+// a pack allocates its output and one value's encoding at a time.
+type packer struct {
+	z   *flate.Writer
+	out bytes.Buffer
+}
+
+func newPacker() *packer { return &packer{} }
+
+// deflateJSON packs vs, a JSON array written one value at a time, with p.
+// It is not safe for concurrent use of one packer.
+func deflateJSON[T any](p *packer, vs []T) ([]byte, error) {
+	p.out.Reset()
+	if p.z == nil {
+		z, err := flate.NewWriter(&p.out, flate.DefaultCompression)
+		if err != nil {
+			return nil, err
+		}
+		p.z = z
+	} else {
+		p.z.Reset(&p.out)
+	}
+	if err := writeJSONArray(p.z, vs); err != nil {
 		return nil, err
 	}
-	if err := json.NewEncoder(z).Encode(vs); err != nil {
+	if err := p.z.Close(); err != nil {
 		return nil, err
 	}
-	if err := z.Close(); err != nil {
-		return nil, err
+	return bytes.Clone(p.out.Bytes()), nil
+}
+
+// writeJSONArray writes vs to w as a JSON array, encoding one value at a
+// time, so that the encoder's buffer holds one value, not the array.
+func writeJSONArray[T any](w io.Writer, vs []T) error {
+	enc := json.NewEncoder(w)
+	sep := []byte{'['}
+	for i := range vs {
+		if _, err := w.Write(sep); err != nil {
+			return err
+		}
+		sep[0] = ','
+		if err := enc.Encode(&vs[i]); err != nil { // a pointer: a value would be copied to the heap
+			return err
+		}
 	}
-	return bytes.Clone(buf.Bytes()), nil
+	if len(vs) == 0 {
+		_, err := w.Write([]byte("[]"))
+		return err
+	}
+	_, err := w.Write([]byte{']'})
+	return err
 }
 
 func inflateJSON[T any](packed []byte) ([]T, error) {

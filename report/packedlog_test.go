@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	rtmetrics "runtime/metrics"
 	"testing"
 	"time"
 )
@@ -30,8 +31,8 @@ func TestPackedLogReadsBackWhatWasKept(t *testing.T) {
 	start := time.Date(2026, 12, 2, 10, 0, 0, 0, time.Local)
 	for _, n := range []int{0, 1, 255, 256, 257, 700} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
-			windows := newPackedLog[Window](windowsPacked)
-			intervals := newPackedLog[json.RawMessage](intervalsPacked)
+			windows := newPackedLog[Window](windowsPacked, newPacker())
+			intervals := newPackedLog[json.RawMessage](intervalsPacked, newPacker())
 			var wantWindows []Window
 			var wantIntervals []json.RawMessage
 			for i := range n {
@@ -64,7 +65,7 @@ func TestPackedLogReadsBackWhatWasKept(t *testing.T) {
 // TestPackedLogKeepsWhatJSONCannotWrite: a chunk that cannot be packed (a
 // NaN) stays as values.
 func TestPackedLogKeepsWhatJSONCannotWrite(t *testing.T) {
-	l := newPackedLog[Window](4)
+	l := newPackedLog[Window](4, newPacker())
 	for i := range 6 {
 		l.append(Window{Seconds: 1, CPU: math.NaN(), Active: int64(i)})
 	}
@@ -90,19 +91,63 @@ func sameJSON[T any](t *testing.T, what string, got, want []T) {
 }
 
 // BenchmarkPackWindows: packing a chunk of windows (a run does it once
-// every windowsPacked seconds), per window.
+// every windowsPacked seconds), per window, with the packer kept for the
+// run and, beside it, with a packer made for each chunk.
 func BenchmarkPackWindows(b *testing.B) {
+	chunk := variedChunk()
+	for _, bb := range []struct {
+		name   string
+		packer func() *packer
+	}{
+		{"kept", func() func() *packer { p := newPacker(); return func() *packer { return p } }()},
+		{"fresh", newPacker},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := deflateJSON(bb.packer(), chunk); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*windowsPacked), "ns/window")
+		})
+	}
+}
+
+func variedChunk() []Window {
 	start := time.Unix(1_800_000_000, 0)
 	chunk := make([]Window, windowsPacked)
 	for i := range chunk {
 		chunk[i] = variedWindow(start, i)
 	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		if _, err := deflateJSON(chunk); err != nil {
-			b.Fatal(err)
+	return chunk
+}
+
+// TestAPackAllocatesLittle: with the packer kept, packing a chunk of
+// windows allocates less than the compressor's tables alone (640 KB of
+// hash chains, made once): a run that allocates slowly grows its RSS by
+// what a pack allocates at once. Made for each chunk, a pack allocated
+// 1.4 MB.
+func TestAPackAllocatesLittle(t *testing.T) {
+	chunk := variedChunk()
+	p := newPacker()
+	if _, err := deflateJSON(p, chunk); err != nil { // the compressor, made once
+		t.Fatal(err)
+	}
+	const packs = 10
+	before := allocatedBytes()
+	for range packs {
+		if _, err := deflateJSON(p, chunk); err != nil {
+			t.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*windowsPacked), "ns/window")
+	if perPack := (allocatedBytes() - before) / packs; perPack > 640<<10 {
+		t.Errorf("a pack of %d windows allocated %d bytes, more than the compressor's tables", len(chunk), perPack)
+	}
+}
+
+func allocatedBytes() uint64 {
+	s := []rtmetrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
+	rtmetrics.Read(s)
+	return s[0].Value.Uint64()
 }
