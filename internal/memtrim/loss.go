@@ -26,26 +26,29 @@ type LossPolicy struct {
 var DefaultLossPolicy = LossPolicy{Window: time.Second, MinLost: 256, Share: 0.25, MinGap: time.Minute}
 
 // A LossCollector collects the heap when many connections are lost at
-// once (a target restarted, or a node of a cluster died), and again when
-// most of them are back. Their
-// reconnections follow within a second or so (socket.io-client's first
-// delay is 0.5-1.5 s), all together, and each allocates a few kilobytes
-// for its dial and handshake. A process that allocates slowly between
-// such bursts (idle or slowly acking VUs: a collection every two minutes,
-// the runtime's least) meets the burst with up to two minutes of garbage
-// still in its heap; the burst grows the heap beyond it, and the pages
-// stay in the RSS. How high the heap peaks then depends on when the last
-// collection ran: from one restart to the next the RSS moves by the
-// garbage of a whole cycle. Collected first, the burst reuses the freed
-// memory; collected again once nine in ten of the lost connections are
-// back, the burst's own garbage does not stay to stack on the next
-// cycle's. That second collection also returns the freed pages to the
-// system at once (debug.FreeOSMemory) rather than leaving them to the
-// background scavenger, which returns them slowly and only above its
-// goal of the heap's size; with the IdleCollector keeping the heap from
-// growing into fresh pages between restarts, the RSS after each restart
-// comes back to where it was (bench/soak.sh). The peak is then the live
-// heap plus the burst, every time.
+// once (a target restarted, or a node of a cluster died), again when most
+// of them are back, and a third time, returning the freed pages to the
+// system, when all are. Their reconnections follow within a second or so
+// (socket.io-client's first delay is 0.5-1.5 s), all together, and each
+// allocates a few kilobytes for its dial and handshake. A process that
+// allocates slowly between such bursts (idle or slowly acking VUs: a
+// collection every two minutes, the runtime's least) meets the burst with
+// up to two minutes of garbage still in its heap; the burst grows the
+// heap beyond it, and the pages stay in the RSS. How high the heap peaks
+// then depends on when the last collection ran: from one restart to the
+// next the RSS moves by the garbage of a whole cycle. Collected first, the
+// burst reuses the freed memory; collected again once nine in ten of the
+// lost connections are back, the stragglers reuse the burst's own
+// garbage. The last collection returns the freed pages at once
+// (debug.FreeOSMemory) rather than leaving them to the background
+// scavenger, which returns them slowly and only above its goal of the
+// heap's size. It waits for the last of the lost connections: returned
+// at nine in ten, the pages were taken back by the stragglers'
+// handshakes and their namespaces' joins within the next 10 s (about 1
+// MB at 2,000 VUs), and the RSS stayed 3 MB above where it settled for
+// the 30 s until the next collection (bench/soak.sh). With the
+// IdleCollector keeping the heap from growing into fresh pages between
+// restarts, the RSS after each restart comes back to where it was.
 //
 // A collection costs a mark of the live heap: rate-limited by MinGap, as
 // the Trimmer's trims are (BenchmarkCheckAtIdleConnections), against the
@@ -53,8 +56,8 @@ var DefaultLossPolicy = LossPolicy{Window: time.Second, MinLost: 256, Share: 0.2
 // generator far more CPU than its share of a mark.
 type LossCollector struct {
 	policy  LossPolicy
-	collect func() // the first collection, as a mass loss is seen
-	release func() // the second, once it mended: collect and return the freed pages
+	collect func() // as a mass loss is seen, and once nine in ten are back
+	release func() // once all are back: collect and return the freed pages
 
 	mu          sync.Mutex
 	windowStart time.Time
@@ -63,10 +66,11 @@ type LossCollector struct {
 	collections int
 	// down is the connections lost and not yet regained; after a mass
 	// loss's first collection, mending is set until down falls to a
-	// tenth of its highest since (peak).
-	down    int64
-	mending bool
-	peak    int64
+	// tenth of its highest since (peak), then settling until it is 0.
+	down     int64
+	mending  bool
+	settling bool
+	peak     int64
 }
 
 // NewLossCollector returns a LossCollector with p over the process's heap.
@@ -96,7 +100,7 @@ func (c *LossCollector) Lost(running int64) {
 	if due {
 		c.last = now
 		c.collections++
-		c.mending, c.peak = true, c.down
+		c.mending, c.settling, c.peak = true, false, c.down
 	}
 	c.mu.Unlock()
 	if due {
@@ -104,29 +108,36 @@ func (c *LossCollector) Lost(running int64) {
 	}
 }
 
-// Regained counts one lost connection joined again, and starts the mass
-// loss's second collection, which returns the freed memory to the system,
-// when nine in ten of its connections are back.
-// It is safe for concurrent use.
+// Regained counts one lost connection joined again; it starts the mass
+// loss's second collection when nine in ten of its connections are back,
+// and the last, which returns the freed memory to the system, when all
+// are. It is safe for concurrent use.
 func (c *LossCollector) Regained() {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
 	c.down = max(c.down-1, 0)
-	due := c.mending && c.down*10 <= c.peak
-	if due {
-		c.mending = false
+	var run func()
+	switch {
+	case (c.mending || c.settling) && c.down == 0:
+		c.mending, c.settling = false, false
+		run = c.release
+	case c.mending && c.down*10 <= c.peak:
+		c.mending, c.settling = false, true
+		run = c.collect
+	}
+	if run != nil {
 		c.collections++
 	}
 	c.mu.Unlock()
-	if due {
-		go c.release()
+	if run != nil {
+		go run()
 	}
 }
 
-// Collections is the number of collections started so far, before and
-// after the reconnections of mass losses.
+// Collections is the number of collections started so far, before,
+// during and after the reconnections of mass losses.
 func (c *LossCollector) Collections() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()

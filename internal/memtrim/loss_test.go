@@ -8,8 +8,9 @@ import (
 )
 
 // lossCollector returns a LossCollector with DefaultLossPolicy whose
-// collections are counted instead of run: as a loss is seen in collected,
-// once it mended (collected and returned to the system) in released.
+// collections are counted instead of run: as a loss is seen and once nine
+// in ten are back in collected, once all are (collected and returned to
+// the system) in released.
 func lossCollector(collected, released *atomic.Int64) *LossCollector {
 	c := NewLossCollector(DefaultLossPolicy)
 	c.collect = func() { collected.Add(1) }
@@ -34,9 +35,9 @@ func regain(c *LossCollector, n int) {
 	}
 }
 
-// A mass loss is collected as it is seen and again, returning the freed
-// memory, when nine in ten of its connections are back; another within
-// MinGap is not.
+// A mass loss is collected as it is seen, again when nine in ten of its
+// connections are back, and a last time, returning the freed memory, when
+// all are; another within MinGap is not.
 func TestLossCollectorCollectsAroundAMassLoss(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var collected, released atomic.Int64
@@ -45,7 +46,7 @@ func TestLossCollectorCollectsAroundAMassLoss(t *testing.T) {
 			t.Helper()
 			synctest.Wait()
 			if got := collected.Load(); got != wantCollected {
-				t.Fatalf("%d collections as losses were seen %s, want %d", got, when, wantCollected)
+				t.Fatalf("%d plain collections %s, want %d", got, when, wantCollected)
 			}
 			if got := released.Load(); got != wantReleased {
 				t.Fatalf("%d collections returning memory %s, want %d", got, when, wantReleased)
@@ -56,22 +57,48 @@ func TestLossCollectorCollectsAroundAMassLoss(t *testing.T) {
 		regain(c, 1799)
 		expect(1, 0, "with 1,799 of the 2,000 back")
 		regain(c, 1)
-		expect(1, 1, "with 1,800 of the 2,000 back")
+		expect(2, 0, "with 1,800 of the 2,000 back")
+		regain(c, 199)
+		expect(2, 0, "with 1,999 of the 2,000 back")
+		regain(c, 1)
+		expect(2, 1, "with all back")
 		regain(c, 200)
-		expect(1, 1, "with all back")
+		expect(2, 1, "after regains never counted lost")
 
 		time.Sleep(30 * time.Second)
 		lose(c, 2000, 2000, 500*time.Millisecond) // again, within MinGap
 		regain(c, 2000)
-		expect(1, 1, "after a second mass loss 30 s after the first")
+		expect(2, 1, "after a second mass loss 30 s after the first")
 
 		time.Sleep(DefaultLossPolicy.MinGap)
 		lose(c, 700, 2000, 900*time.Millisecond) // a node of three died
-		expect(2, 1, "after a third of the connections were lost a minute later")
+		expect(3, 1, "after a third of the connections were lost a minute later")
 		regain(c, 700)
-		expect(2, 2, "once they were back")
-		if n := c.Collections(); n != 4 {
-			t.Errorf("Collections() = %d, want 4", n)
+		expect(4, 2, "once they were back")
+		if n := c.Collections(); n != 6 {
+			t.Errorf("Collections() = %d, want 6", n)
+		}
+	})
+}
+
+// A mass loss that never fully mends (a node that stays down) is not
+// returned to the system; the next one starts afresh.
+func TestLossCollectorReturnsOnlyWhenAllAreBack(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var collected, released atomic.Int64
+		c := lossCollector(&collected, &released)
+		lose(c, 1000, 1000, 0)
+		regain(c, 999)
+		synctest.Wait()
+		if got, want := [2]int64{collected.Load(), released.Load()}, [2]int64{2, 0}; got != want {
+			t.Fatalf("collected, returned with 999 of 1,000 back: %v, want %v", got, want)
+		}
+		time.Sleep(DefaultLossPolicy.MinGap)
+		lose(c, 1000, 1000, 0)
+		regain(c, 1001)
+		synctest.Wait()
+		if got, want := [2]int64{collected.Load(), released.Load()}, [2]int64{4, 1}; got != want {
+			t.Fatalf("collected, returned once a second loss mended: %v, want %v", got, want)
 		}
 	})
 }
