@@ -5,13 +5,17 @@
 # built-in target is stopped and started again on its port every
 # RESTART_EVERY seconds, so every VU loses its connection and reconnects.
 # The generator's RSS is sampled every SAMPLE seconds, beside its live heap
-# (the heap marked live by its last collection, from GODEBUG=gctrace=1) and
-# its goroutine stacks.
+# (the heap marked live by its last collection, from GODEBUG=gctrace=1),
+# its goroutine stacks, the part of the RSS that is the binary's pages
+# (RssFile), and where its memory is by the runtime's classes (from
+# --listen's /debug/memory: the heap's objects, the unused slots of their
+# spans, its free pages kept and returned, all stacks, the rest, and the
+# heap goal).
 #
 #   bash bench/soak.sh                           # the full soak: 30 min, 2,000 VUs
 #   DURATION=240 VUS=500 RESTART_EVERY=60 bash bench/soak.sh   # a short one
 #
-# It prints the samples (seconds, RSS, live heap and stacks in MB) and, from
+# It prints the samples (seconds, then those figures in MB) and, from
 # 30 s after the first restart until the flows end (the warm-up is the
 # first connections and the first reconnection of every VU), the lowest and
 # highest RSS and live heap and their spread; it exits 1 when the RSS's
@@ -121,7 +125,7 @@ memory_classes() {
     }' || true
 }
 
-echo "seconds,rss_mb,live_heap_mb,stacks_mb,objects_mb,unused_mb,free_mb,released_mb,all_stacks_mb,rest_mb,goal_mb"
+echo "seconds,rss_mb,live_heap_mb,stacks_mb,file_mb,objects_mb,unused_mb,free_mb,released_mb,all_stacks_mb,rest_mb,goal_mb"
 started=$SECONDS
 elapsed=0
 next_restart=$RESTART_EVERY
@@ -130,7 +134,8 @@ while kill -0 "$run_pid" 2>/dev/null && [ "$elapsed" -le $((DURATION + 360)) ]; 
   rss_kb=$(ps -o rss= -p "$run_pid" 2>/dev/null | tr -d ' ' || true)
   [ -n "$rss_kb" ] || break
   read -r live stacks <<<"$(last_gc)" || true
-  echo "$elapsed,$((rss_kb / 1024)),${live:-},${stacks:-},$(memory_classes)"
+  file_kb=$(awk '/^RssFile:/ { print $2 }' "/proc/$run_pid/status" 2>/dev/null || true)
+  echo "$elapsed,$((rss_kb / 1024)),${live:-},${stacks:-},$(((${file_kb:-0} + 512) / 1024)),$(memory_classes)"
   # Judged from 30 s after the first restart (the warm-up) to the end of
   # the flows, when VUs start to finish.
   if [ "$elapsed" -ge $((RESTART_EVERY + 30)) ] && [ "$elapsed" -le $((DURATION - 10)) ]; then
