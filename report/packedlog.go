@@ -75,10 +75,10 @@ func (l *packedLog[T]) all() ([]T, error) {
 // A packer deflates with one compressor kept for the run. Deflate's
 // compressor is about 800 KB of tables whatever the level; made afresh for
 // each chunk, with the whole chunk's JSON encoded in one buffer beside it,
-// a pack allocated 1.4 MB at once every 256 seconds (BenchmarkPackWindows),
+// a pack allocated 1.3 MB at once every 256 seconds (BenchmarkPackWindows),
 // and in a run that allocates slowly, 2,000 idle VUs', the heap grew into
 // that many fresh pages each time and the RSS kept them (bench/soak.sh:
-// +2-3 MB every 256 s). Kept, it is the same 800 KB for the whole run, and
+// the heap's objects up 1.5-3 MB every 256 s). Kept, it is the same 800 KB for the whole run, and
 // a pack allocates its output and one value's encoding at a time.
 type packer struct {
 	z   *flate.Writer
@@ -112,20 +112,19 @@ func deflateJSON[T any](p *packer, vs []T) ([]byte, error) {
 // writeJSONArray writes vs to w as a JSON array, encoding one value at a
 // time, so that the encoder's buffer holds one value, not the array.
 func writeJSONArray[T any](w io.Writer, vs []T) error {
+	if _, err := w.Write([]byte{'['}); err != nil {
+		return err
+	}
 	enc := json.NewEncoder(w)
-	sep := []byte{'['}
 	for i := range vs {
-		if _, err := w.Write(sep); err != nil {
-			return err
+		if i > 0 {
+			if _, err := w.Write([]byte{','}); err != nil {
+				return err
+			}
 		}
-		sep[0] = ','
 		if err := enc.Encode(&vs[i]); err != nil { // a pointer: a value would be copied to the heap
 			return err
 		}
-	}
-	if len(vs) == 0 {
-		_, err := w.Write([]byte("[]"))
-		return err
 	}
 	_, err := w.Write([]byte{']'})
 	return err
